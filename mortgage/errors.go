@@ -1,0 +1,57 @@
+package mortgage
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Code is a stable machine code for one fault; partners branch on it, so a
+// code, once published, never changes meaning.
+type Code string
+
+// Issue is one fault in an application: where, what, and a message for people.
+type Issue struct {
+	Field   string `json:"field"`
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// Issues is every fault found, reported together (PROMISES S4).
+type Issues []Issue
+
+// Add records a fault.
+func (is *Issues) Add(field string, code Code, format string, args ...any) {
+	*is = append(*is, Issue{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// Sorted returns the issues ordered by field then code, so answers are stable.
+func (is Issues) Sorted() Issues {
+	out := append(Issues(nil), is...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Field != out[j].Field {
+			return out[i].Field < out[j].Field
+		}
+		return out[i].Code < out[j].Code
+	})
+	return out
+}
+
+// ValidationError is returned when an application fails validation; nothing
+// was written.
+type ValidationError struct{ Issues Issues }
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("application has %d validation issue(s)", len(e.Issues))
+}
+
+// ConflictError says the partner reused a reference for a different application.
+type ConflictError struct{ BundleID string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("reference already used by bundle %s with different content", e.BundleID)
+}
+
+// ErrNotFound is returned when a bundle, unit or mortgage does not exist (or is
+// not the caller's to see).
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,54 @@
+package mortgage
+
+// Document kinds (材料类型) an application may carry, with their Chinese names.
+var MaterialKinds = map[string]string{
+	"application_form":          "不动产登记申请书",
+	"loan_contract":             "主债权合同",
+	"mortgage_contract":         "抵押合同",
+	"maximum_mortgage_contract": "最高额抵押合同",
+	"authorisation":             "授权委托书",
+	"debt_extinguished_proof":   "主债权消灭证明",
+	"preregistration_consent":   "预告登记权利人同意书",
+	"coowner_notice":            "已通知其他按份共有人的书面证明",
+	"objection_undertaking":     "异议登记期间风险自担承诺书",
+	"identity_document":         "身份证明",
+	"business_licence":          "营业执照",
+	"other":                     "其他材料",
+}
+
+// requiredMaterials are the documents each type cannot do without. Identity
+// documents, business licences and the title certificate are not demanded:
+// the centre gets them by data sharing or holds them itself.
+var requiredMaterials = map[Type][]string{
+	FirstGeneral: {"application_form", "loan_contract", "mortgage_contract"},
+	FirstMaximum: {"application_form", "maximum_mortgage_contract"},
+	Cancellation: {"application_form", "debt_extinguished_proof"},
+}
+
+// MaterialMediaTypes are the accepted document formats.
+var MaterialMediaTypes = map[string]bool{
+	"application/pdf": true,
+	"application/ofd": true,
+	"image/jpeg":      true,
+	"image/png":       true,
+}
+
+// MaxMaterialBytes caps one document; larger scans must be split or compressed.
+const MaxMaterialBytes = 10 << 20
+
+// magicMatches checks the content starts as its declared media type does, so a
+// mislabelled file is caught at the door rather than by a reviewer.
+func magicMatches(mediaType string, b []byte) bool {
+	has := func(prefix string) bool { return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix }
+	switch mediaType {
+	case "application/pdf":
+		return has("%PDF-")
+	case "image/jpeg":
+		return has("\xff\xd8\xff")
+	case "image/png":
+		return has("\x89PNG\r\n\x1a\n")
+	case "application/ofd":
+		return has("PK\x03\x04") // OFD is a zip package
+	}
+	return false
+}

@@ -1,0 +1,339 @@
+package mortgage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Register check codes: the application is well formed but the register says no.
+const (
+	CodeUnitNotFound          Code = "unit_not_found"
+	CodeTitleMismatch         Code = "title_certificate_mismatch"
+	CodeUnitNotMortgageable   Code = "unit_not_mortgageable"
+	CodeUnitSeized            Code = "unit_seized"
+	CodeUnitObjection         Code = "unit_objection"
+	CodePreregistrationOther  Code = "preregistration_other_party"
+	CodeMortgagorNotOwner     Code = "mortgagor_not_owner"
+	CodeMortgagorNameMismatch Code = "mortgagor_name_mismatch"
+	CodeCoOwnerMissing        Code = "co_owner_missing"
+	CodeSharesInsufficient    Code = "shares_insufficient"
+	CodeCoOwnerNoticeMissing  Code = "co_owner_notice_missing"
+	CodeMortgageNotFound      Code = "mortgage_not_found"
+	CodeMortgageNotCurrent    Code = "mortgage_not_current"
+	CodeCancelUnitMismatch    Code = "cancellation_unit_mismatch"
+)
+
+type unitRow struct {
+	UnitNumber    string `db:"unit_number"`
+	Use           string `db:"use"`
+	TitleNumber   string `db:"title_certificate_number"`
+	OwnershipForm string `db:"ownership_form"`
+	Mortgageable  bool   `db:"mortgageable"`
+}
+
+type ownerRow struct {
+	UnitNumber string        `db:"unit_number"`
+	Name       string        `db:"name"`
+	IDNumber   string        `db:"id_number"`
+	ShareNum   sql.NullInt64 `db:"share_numerator"`
+	ShareDen   sql.NullInt64 `db:"share_denominator"`
+}
+
+// restrictionRow is one row of the combined restrictions query: a seizure,
+// an objection, a pre-registration (with its holder) or the unit's top rank.
+type restrictionRow struct {
+	UnitNumber string `db:"unit_number"`
+	Kind       string `db:"kind"`
+	Value      string `db:"value"`
+}
+
+const (
+	lockUnitsSQL = `SELECT unit_number, use, title_certificate_number, ownership_form, mortgageable
+		FROM units WHERE unit_number = ANY($1) ORDER BY unit_number FOR UPDATE`
+	ownersSQL = `SELECT unit_number, name, id_number, share_numerator, share_denominator
+		FROM owners WHERE unit_number = ANY($1) ORDER BY unit_number, seq`
+	restrictionsSQL = `
+		SELECT unit_number, 'seizure' AS kind, '' AS value FROM seizures
+			WHERE unit_number = ANY($1) AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= $2)
+		UNION ALL
+		SELECT unit_number, 'objection', '' FROM objections
+			WHERE unit_number = ANY($1) AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)
+		UNION ALL
+		SELECT unit_number, 'preregistration', holder_id_number FROM preregistrations
+			WHERE unit_number = ANY($1) AND ended_at IS NULL
+		UNION ALL
+		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
+			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`
+	insertMortgageSQL = `INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
+			debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
+			state, registered_at, recording_officer)
+		VALUES ($1 || lpad(next_certificate_serial($2)::text, 7, '0') || '号', $3, $4, $5, $6,
+			$7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16)
+		RETURNING id, certificate_number`
+	insertMortgageUnitsSQL = `INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
+		SELECT $1, u, r FROM unnest($2::text[], $3::int[]) AS t(u, r)`
+)
+
+// registerFirst checks a first registration against the locked register and,
+// when nothing stands in the way, writes the mortgage right. Reasons go into d.
+func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision) (int64, error) {
+	numbers := make([]string, len(app.Units))
+	for i, u := range app.Units {
+		numbers[i] = u.UnitNumber
+	}
+	// Locking in unit-number order means two bundles over the same units
+	// queue rather than deadlock; the rank read below is then race-free (S5).
+	var units []unitRow
+	if err := tx.SelectContext(ctx, &units, lockUnitsSQL, pq.Array(numbers)); err != nil {
+		return 0, fmt.Errorf("lock units: %w", err)
+	}
+	var owners []ownerRow
+	if err := tx.SelectContext(ctx, &owners, ownersSQL, pq.Array(numbers)); err != nil {
+		return 0, fmt.Errorf("read owners: %w", err)
+	}
+	var restrictions []restrictionRow
+	if err := tx.SelectContext(ctx, &restrictions, restrictionsSQL, pq.Array(numbers), s.Today().Time); err != nil {
+		return 0, fmt.Errorf("read restrictions: %w", err)
+	}
+
+	byNumber := map[string]unitRow{}
+	for _, u := range units {
+		byNumber[u.UnitNumber] = u
+	}
+	ownersOf := map[string][]ownerRow{}
+	for _, o := range owners {
+		ownersOf[o.UnitNumber] = append(ownersOf[o.UnitNumber], o)
+	}
+	topRank := map[string]int{}
+	restrictionsOf := map[string][]restrictionRow{}
+	for _, r := range restrictions {
+		if r.Kind == "rank" {
+			topRank[r.UnitNumber], _ = strconv.Atoi(r.Value)
+			continue
+		}
+		restrictionsOf[r.UnitNumber] = append(restrictionsOf[r.UnitNumber], r)
+	}
+
+	is := &d.Reasons
+	var uses []string
+	for i, ref := range app.Units {
+		p := fmt.Sprintf("units[%d]", i)
+		u, ok := byNumber[ref.UnitNumber]
+		if !ok {
+			is.Add(p+".unitNumber", CodeUnitNotFound, "登记簿中没有不动产单元 %s", ref.UnitNumber)
+			continue
+		}
+		uses = append(uses, u.Use)
+		if ref.TitleCertificateNumber != "" && normalCert(u.TitleNumber) != ref.TitleCertificateNumber {
+			is.Add(p+".titleCertificateNumber", CodeTitleMismatch, "不动产权证书号与登记簿记载不一致")
+		}
+		if !u.Mortgageable {
+			is.Add(p+".unitNumber", CodeUnitNotMortgageable, "该不动产依法不得抵押（如学校、医院、养老机构等公益设施）")
+		}
+		s.checkRestrictions(is, p, app, sub, restrictionsOf[u.UnitNumber])
+		checkOwners(is, p, app, u, ownersOf[u.UnitNumber])
+	}
+	if len(*is) > 0 {
+		return 0, nil
+	}
+
+	t := app.Mortgage
+	kind := "general"
+	if app.Type == FirstMaximum {
+		kind = "maximum"
+	}
+	now := d.DecidedAt
+	year := now.In(s.Config.Location).Year()
+	prefix := fmt.Sprintf("%s(%d)%s不动产证明第", s.Config.Province, year, s.Config.City)
+	mortgagors, _ := json.Marshal(app.Mortgagors)
+	debtors, _ := json.Marshal(app.Debtors)
+	var row struct {
+		ID                int64  `db:"id"`
+		CertificateNumber string `db:"certificate_number"`
+	}
+	if err := tx.GetContext(ctx, &row, insertMortgageSQL, prefix, year, kind, t.CollateralKind,
+		nullFen(t.PrincipalFen), nullFen(t.MaximumFen), t.DebtStart.Time, t.DebtEnd.Time, t.Scope, *t.TransferRestricted,
+		mortgagors, debtors, app.Mortgagee.Name, app.Mortgagee.IDNumber, now, s.Config.RecordingOfficer); err != nil {
+		return 0, fmt.Errorf("insert mortgage: %w", err)
+	}
+	ranks := make([]int64, len(numbers))
+	reg := &Registration{CertificateNumber: row.CertificateNumber, RegisteredAt: now, RecordingOfficer: s.Config.RecordingOfficer}
+	for i, n := range numbers {
+		ranks[i] = int64(topRank[n] + 1)
+		reg.Ranks = append(reg.Ranks, UnitRank{UnitNumber: n, Rank: int(ranks[i])})
+	}
+	if _, err := tx.ExecContext(ctx, insertMortgageUnitsSQL, row.ID, pq.Array(numbers), pq.Array(ranks)); err != nil {
+		return 0, fmt.Errorf("insert mortgage units: %w", err)
+	}
+	d.Registration = reg
+	fee := ComputeFee(app.Type, app.FeeExemption, uses, s.Config.FeePayer)
+	d.Fee = &fee
+	return row.ID, nil
+}
+
+func nullFen(fen int64) sql.NullInt64 { return sql.NullInt64{Int64: fen, Valid: fen != 0} }
+
+func normalCert(s string) string {
+	if c, err := ParseCertificateNumber(s); err == nil {
+		return c.String()
+	}
+	return s
+}
+
+func (s *Service) checkRestrictions(is *Issues, p string, app *Application, sub Submitter, rs []restrictionRow) {
+	ours := map[string]bool{sub.CreditCode: true, app.Mortgagee.IDNumber: true}
+	for _, m := range app.Mortgagors {
+		ours[m.IDNumber] = true
+	}
+	seized, objected, foreignPrereg := false, false, false
+	for _, r := range rs {
+		switch r.Kind {
+		case "seizure":
+			seized = true
+		case "objection":
+			objected = true
+		case "preregistration":
+			foreignPrereg = foreignPrereg || !ours[r.Value]
+		}
+	}
+	if seized {
+		is.Add(p+".unitNumber", CodeUnitSeized, "该不动产已被查封，不能办理抵押登记")
+	}
+	if objected {
+		switch s.Config.ObjectionPolicy {
+		case ObjectionAllow:
+		case ObjectionUndertaking:
+			if !app.HasMaterial("objection_undertaking") {
+				is.Add(p+".unitNumber", CodeUnitObjection, "该不动产存在异议登记，须提交异议登记期间风险自担承诺书（objection_undertaking）")
+			}
+		default:
+			is.Add(p+".unitNumber", CodeUnitObjection, "该不动产存在异议登记，异议期间不予办理抵押登记")
+		}
+	}
+	if foreignPrereg && !app.HasMaterial("preregistration_consent") {
+		is.Add(p+".unitNumber", CodePreregistrationOther, "该不动产存在他人的预告登记，须提交预告登记权利人同意书（preregistration_consent）")
+	}
+}
+
+// checkOwners compares the mortgagors with the unit's registered owners:
+// sole and joint ownership need every owner; ownership in shares needs every
+// owner, or holders of at least two thirds with proof the others were told.
+func checkOwners(is *Issues, p string, app *Application, u unitRow, owners []ownerRow) {
+	owner := map[string]ownerRow{}
+	for _, o := range owners {
+		owner[strings.ToUpper(o.IDNumber)] = o
+	}
+	applying := map[string]bool{}
+	for i, m := range app.Mortgagors {
+		id := strings.ToUpper(m.IDNumber)
+		applying[id] = true
+		o, ok := owner[id]
+		switch {
+		case !ok:
+			is.Add(fmt.Sprintf("mortgagors[%d].idNumber", i), CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", u.UnitNumber)
+		case o.Name != strings.TrimSpace(m.Name):
+			is.Add(fmt.Sprintf("mortgagors[%d].name", i), CodeMortgagorNameMismatch, "抵押人姓名与登记簿记载不一致（不动产单元 %s）", u.UnitNumber)
+		}
+	}
+	var missing int
+	held := new(big.Rat)
+	for _, o := range owners {
+		if applying[strings.ToUpper(o.IDNumber)] {
+			if o.ShareDen.Valid {
+				held.Add(held, big.NewRat(o.ShareNum.Int64, o.ShareDen.Int64))
+			}
+		} else {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return
+	}
+	if u.OwnershipForm != "shares" {
+		is.Add(p+".unitNumber", CodeCoOwnerMissing, "该不动产为%s，全体共有人须共同作为抵押人（缺少 %d 人）", formLabel(u.OwnershipForm), missing)
+		return
+	}
+	if held.Cmp(big.NewRat(2, 3)) < 0 {
+		is.Add(p+".unitNumber", CodeSharesInsufficient, "按份共有不动产须由占份额三分之二以上的共有人抵押（现为 %s）", held.RatString())
+	} else if !app.HasMaterial("coowner_notice") {
+		is.Add(p+".unitNumber", CodeCoOwnerNoticeMissing, "其他按份共有人未作为抵押人，须提交已书面通知其他共有人的证明（coowner_notice）")
+	}
+}
+
+func formLabel(form string) string {
+	switch form {
+	case "joint":
+		return "共同共有"
+	case "sole":
+		return "单独所有"
+	}
+	return "按份共有"
+}
+
+const (
+	lockMortgageSQL   = `SELECT id, state, mortgagee_id_number FROM mortgages WHERE certificate_number = $1 FOR UPDATE`
+	mortgageUnitsSQL  = `SELECT unit_number FROM mortgage_units WHERE mortgage_id = $1 ORDER BY unit_number`
+	cancelMortgageSQL = `WITH m AS (
+			UPDATE mortgages SET state = 2, cancelled_at = $2, cancel_reason = $3, cancelled_by = $4 WHERE id = $1 RETURNING id)
+		UPDATE mortgage_units SET current = false WHERE mortgage_id = (SELECT id FROM m)`
+)
+
+// cancel checks a cancellation and ends the mortgage, keeping its history.
+func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision) (int64, error) {
+	c := app.Cancellation
+	var m struct {
+		ID        int64  `db:"id"`
+		State     int    `db:"state"`
+		Mortgagee string `db:"mortgagee_id_number"`
+	}
+	err := tx.GetContext(ctx, &m, lockMortgageSQL, c.CertificateNumber)
+	is := &d.Reasons
+	// A mortgage held by someone else is reported as not found: a partner
+	// learns nothing about other banks' rights.
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && m.Mortgagee != sub.CreditCode) {
+		is.Add("cancellation.certificateNumber", CodeMortgageNotFound, "未找到贵机构作为抵押权人、证明号为 %s 的抵押权", c.CertificateNumber)
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lock mortgage: %w", err)
+	}
+	if m.State != 1 {
+		is.Add("cancellation.certificateNumber", CodeMortgageNotCurrent, "该抵押权已注销或不是现势状态")
+		return 0, nil
+	}
+	if len(app.Units) > 0 {
+		var units []string
+		if err := tx.SelectContext(ctx, &units, mortgageUnitsSQL, m.ID); err != nil {
+			return 0, fmt.Errorf("read mortgage units: %w", err)
+		}
+		given := make([]string, len(app.Units))
+		for i, u := range app.Units {
+			given[i] = u.UnitNumber
+		}
+		sort.Strings(given)
+		for i := range units {
+			units[i] = strings.TrimSpace(units[i])
+		}
+		if strings.Join(given, ",") != strings.Join(units, ",") {
+			is.Add("units", CodeCancelUnitMismatch, "所列不动产单元与该抵押权登记的单元不一致")
+			return 0, nil
+		}
+	}
+	if _, err := tx.ExecContext(ctx, cancelMortgageSQL, m.ID, d.DecidedAt, c.Reason, s.Config.RecordingOfficer); err != nil {
+		return 0, fmt.Errorf("cancel mortgage: %w", err)
+	}
+	d.Cancelled = &Cancelled{CertificateNumber: c.CertificateNumber, CancelledAt: d.DecidedAt, RecordingOfficer: s.Config.RecordingOfficer}
+	fee := ComputeFee(app.Type, "", nil, s.Config.FeePayer)
+	d.Fee = &fee
+	return m.ID, nil
+}

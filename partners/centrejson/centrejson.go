@@ -1,0 +1,294 @@
+// Package centrejson is the centre's own JSON format, version 1: the format
+// documented in docs/formats/centre-json-v1.md with its JSON Schema. Field
+// names are readable English; amounts are exact decimal yuan strings; dates
+// are YYYY-MM-DD; documents travel inline as base64 with a declared SHA-256.
+package centrejson
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"mortgaged/mortgage"
+)
+
+// MediaType is the media type partners send and receive.
+const MediaType = "application/json"
+
+// SyntaxError is a body that is not a JSON v1 document at all: malformed
+// JSON, a wrong type, an unknown field. It maps to 400.
+type SyntaxError struct {
+	Field   string // JSON path, "" when the fault is not in one field
+	Code    mortgage.Code
+	Message string // Chinese, for people
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Code) }
+
+// Syntax error codes.
+const (
+	CodeMalformed    mortgage.Code = "json_malformed"
+	CodeWrongType    mortgage.Code = "json_wrong_type"
+	CodeUnknownField mortgage.Code = "json_unknown_field"
+	CodeEmpty        mortgage.Code = "body_empty"
+	CodeTrailing     mortgage.Code = "json_trailing_data"
+	CodeBase64       mortgage.Code = "material_base64"
+)
+
+type party struct {
+	Name     string `json:"name"`
+	IDType   string `json:"idType"`
+	IDNumber string `json:"idNumber"`
+}
+
+type unit struct {
+	UnitNumber             string `json:"unitNumber"`
+	TitleCertificateNumber string `json:"titleCertificateNumber"`
+}
+
+type terms struct {
+	CollateralKind     string          `json:"collateralKind"`
+	PrincipalAmount    json.RawMessage `json:"principalAmount"`
+	MaximumAmount      json.RawMessage `json:"maximumAmount"`
+	DebtStart          string          `json:"debtStart"`
+	DebtEnd            string          `json:"debtEnd"`
+	Scope              string          `json:"scope"`
+	TransferRestricted *bool           `json:"transferRestricted"`
+}
+
+type cancellation struct {
+	CertificateNumber string `json:"certificateNumber"`
+	Reason            string `json:"reason"`
+}
+
+type material struct {
+	Kind      string `json:"kind"`
+	FileName  string `json:"fileName"`
+	MediaType string `json:"mediaType"`
+	SHA256    string `json:"sha256"`
+	Content   string `json:"content"`
+}
+
+// application is the wire form of mortgage.Application.
+type application struct {
+	Reference    string        `json:"reference"`
+	Type         string        `json:"type"`
+	Units        []unit        `json:"units"`
+	Mortgagors   []party       `json:"mortgagors"`
+	Mortgagee    party         `json:"mortgagee"`
+	Debtors      []party       `json:"debtors"`
+	Agent        *party        `json:"agent"`
+	Mortgage     *terms        `json:"mortgage"`
+	Cancellation *cancellation `json:"cancellation"`
+	FeeExemption string        `json:"feeExemption"`
+	Remarks      string        `json:"remarks"`
+	Materials    []material    `json:"materials"`
+}
+
+// Decode reads a JSON v1 application. A *SyntaxError means the body is not a
+// JSON v1 document; otherwise the returned issues are faults in individual
+// values (an amount that is not a number, a date that is not a date), to be
+// reported together with the validation issues.
+func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil, &SyntaxError{Code: CodeEmpty, Message: "请求体为空"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var w application
+	if err := dec.Decode(&w); err != nil {
+		return nil, nil, syntaxError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, nil, &SyntaxError{Code: CodeTrailing, Message: "JSON 文档之后还有多余内容"}
+	}
+	var is mortgage.Issues
+	a := &mortgage.Application{
+		Reference:    w.Reference,
+		Type:         mortgage.Type(w.Type),
+		Mortgagee:    w.Mortgagee.canonical(),
+		FeeExemption: w.FeeExemption,
+		Remarks:      w.Remarks,
+		Units:        []mortgage.UnitRef{},
+		Materials:    []mortgage.Material{},
+	}
+	for _, u := range w.Units {
+		a.Units = append(a.Units, mortgage.UnitRef{UnitNumber: strings.TrimSpace(u.UnitNumber), TitleCertificateNumber: strings.TrimSpace(u.TitleCertificateNumber)})
+	}
+	a.Mortgagors = parties(w.Mortgagors)
+	a.Debtors = parties(w.Debtors)
+	if w.Agent != nil {
+		p := w.Agent.canonical()
+		a.Agent = &p
+	}
+	if t := w.Mortgage; t != nil {
+		a.Mortgage = &mortgage.Terms{
+			CollateralKind:     t.CollateralKind,
+			PrincipalFen:       amount(&is, "mortgage.principalAmount", t.PrincipalAmount),
+			MaximumFen:         amount(&is, "mortgage.maximumAmount", t.MaximumAmount),
+			DebtStart:          date(&is, "mortgage.debtStart", t.DebtStart),
+			DebtEnd:            date(&is, "mortgage.debtEnd", t.DebtEnd),
+			Scope:              t.Scope,
+			TransferRestricted: t.TransferRestricted,
+		}
+	}
+	if c := w.Cancellation; c != nil {
+		a.Cancellation = &mortgage.CancellationTerms{CertificateNumber: strings.TrimSpace(c.CertificateNumber), Reason: c.Reason}
+	}
+	for i, m := range w.Materials {
+		content, err := base64.StdEncoding.DecodeString(m.Content)
+		if err != nil {
+			is.Add(fmt.Sprintf("materials[%d].content", i), CodeBase64, "材料内容不是有效的 base64 编码")
+		}
+		a.Materials = append(a.Materials, mortgage.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: content})
+	}
+	return a, is, nil
+}
+
+func (p party) canonical() mortgage.Party {
+	id := strings.TrimSpace(p.IDNumber)
+	if p.IDType == mortgage.IDResident || p.IDType == mortgage.IDCreditCode {
+		id = strings.ToUpper(id) // a lower-case x or letter is the same identifier
+	}
+	return mortgage.Party{Name: strings.TrimSpace(p.Name), IDType: p.IDType, IDNumber: id}
+}
+
+func parties(ps []party) []mortgage.Party {
+	var out []mortgage.Party
+	for _, p := range ps {
+		out = append(out, p.canonical())
+	}
+	return out
+}
+
+// amount accepts a decimal string ("500000.00") or a plain JSON number, read
+// exactly; absent or null is zero, left for validation to require.
+func amount(is *mortgage.Issues, field string, raw json.RawMessage) int64 {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return 0
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			is.Add(field, mortgage.CodeAmountFormat, "金额格式不正确")
+			return 0
+		}
+	}
+	fen, err := mortgage.ParseYuan(s)
+	if err != nil {
+		is.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"1500000.00\"", clip(s))
+		return 0
+	}
+	return fen
+}
+
+func date(is *mortgage.Issues, field, s string) mortgage.Date {
+	if s == "" {
+		return mortgage.Date{}
+	}
+	d, err := mortgage.ParseDate(s)
+	if err != nil {
+		is.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", clip(s))
+	}
+	return d
+}
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+func syntaxError(err error) *SyntaxError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return &SyntaxError{Code: CodeMalformed, Message: fmt.Sprintf("JSON 格式错误（第 %d 字节附近）：%s", se.Offset, se.Error())}
+	case errors.As(err, &te):
+		return &SyntaxError{Field: te.Field, Code: CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型应为 %s，收到的是 %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &SyntaxError{Code: CodeMalformed, Message: "JSON 文档不完整"}
+	}
+	// encoding/json reports unknown fields only as text: `json: unknown field "x"`.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return &SyntaxError{Field: name, Code: CodeUnknownField, Message: fmt.Sprintf("未知字段 %s（JSON v1 格式中没有此字段，请检查拼写）", name)}
+	}
+	return &SyntaxError{Code: CodeMalformed, Message: "JSON 格式错误：" + err.Error()}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "字符串"
+	case "slice":
+		return "数组"
+	case "struct", "map":
+		return "对象"
+	case "bool":
+		return "布尔值"
+	case "ptr":
+		return "对象"
+	}
+	return k
+}
+
+// decision is the wire form of mortgage.Decision.
+type decision struct {
+	BundleID     string          `json:"bundleId"`
+	Reference    string          `json:"reference"`
+	Type         mortgage.Type   `json:"type"`
+	Status       mortgage.Status `json:"status"`
+	ReceivedAt   string          `json:"receivedAt"`
+	DecidedAt    string          `json:"decidedAt"`
+	Registration *registration   `json:"registration,omitempty"`
+	Cancellation *cancelled      `json:"cancellation,omitempty"`
+	Fee          *fee            `json:"fee,omitempty"`
+	Reasons      mortgage.Issues `json:"reasons"`
+}
+
+type registration struct {
+	CertificateNumber string              `json:"certificateNumber"`
+	RegisteredAt      string              `json:"registeredAt"`
+	RecordingOfficer  string              `json:"recordingOfficer"`
+	Ranks             []mortgage.UnitRank `json:"ranks"`
+}
+
+type cancelled struct {
+	CertificateNumber string `json:"certificateNumber"`
+	CancelledAt       string `json:"cancelledAt"`
+	RecordingOfficer  string `json:"recordingOfficer"`
+}
+
+type fee struct {
+	Amount string `json:"amount"`
+	Payer  string `json:"payer"`
+	Basis  string `json:"basis"`
+}
+
+// EncodeDecision writes a decision as JSON v1, times in business time (loc).
+func EncodeDecision(d *mortgage.Decision, loc *time.Location) ([]byte, error) {
+	ts := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
+	w := decision{BundleID: d.BundleID, Reference: d.Reference, Type: d.Type, Status: d.Status,
+		ReceivedAt: ts(d.ReceivedAt), DecidedAt: ts(d.DecidedAt), Reasons: d.Reasons}
+	if w.Reasons == nil {
+		w.Reasons = mortgage.Issues{}
+	}
+	if r := d.Registration; r != nil {
+		w.Registration = &registration{r.CertificateNumber, ts(r.RegisteredAt), r.RecordingOfficer, r.Ranks}
+	}
+	if c := d.Cancelled; c != nil {
+		w.Cancellation = &cancelled{c.CertificateNumber, ts(c.CancelledAt), c.RecordingOfficer}
+	}
+	if f := d.Fee; f != nil {
+		w.Fee = &fee{mortgage.FormatYuan(f.AmountFen), f.Payer, f.Basis}
+	}
+	return json.Marshal(w)
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"mortgaged/internal/pii"
+	"mortgaged/mortgage"
+	"mortgaged/partners/centrejson"
+)
+
+func (s *Server) registerBundleRoutes(r *mux.Router) {
+	r.HandleFunc("/bundles", s.submitBundle).Methods(http.MethodPost)
+	r.HandleFunc("/bundles", s.findBundle).Methods(http.MethodGet).Queries("reference", "{reference}")
+	r.HandleFunc("/bundles/{id}", s.getBundle).Methods(http.MethodGet)
+}
+
+// submitBundle decides one bundle in the request: 201 with the decision
+// (registered or rejected with reasons), the first answer again for a retry,
+// 422 with every fault when the application is invalid.
+func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != centrejson.MediaType {
+		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
+			Detail: "Content-Type 必须是 application/json（中心 JSON 格式 v1）。"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	app, decodeIssues, err := centrejson.Decode(body)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p := partnerFrom(r.Context())
+	sub := mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode}
+	addLog(r.Context(), slog.String("reference", app.Reference), slog.String("type", string(app.Type)), maskedMortgagors(app))
+	if len(decodeIssues) > 0 {
+		// Report value faults together with every other fault (S4).
+		s.Error(w, r, &mortgage.ValidationError{Issues: merge(decodeIssues, s.Service.Validate(sub, app))})
+		return
+	}
+	out, err := s.Service.Submit(r.Context(), sub, app, func(d *mortgage.Decision) (mortgage.Answer, error) {
+		b, err := centrejson.EncodeDecision(d, s.Service.Config.Location)
+		return mortgage.Answer{Status: http.StatusCreated, Body: b}, err
+	})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if out.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		addLog(r.Context(), slog.Bool("replayed", true))
+	} else {
+		d := out.Decision
+		s.metrics.bundles.WithLabelValues(string(d.Type), string(d.Status)).Inc()
+		addLog(r.Context(), slog.String("bundle", d.BundleID), slog.String("decision", string(d.Status)))
+		w.Header().Set("Location", "/v1/bundles/"+d.BundleID)
+	}
+	w.Header().Set("Content-Type", centrejson.MediaType)
+	w.WriteHeader(out.Answer.Status)
+	_, _ = w.Write(out.Answer.Body)
+}
+
+func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Service.Bundle(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
+	s.writeDecision(w, r, d, err)
+}
+
+func (s *Server) findBundle(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Service.BundleByReference(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["reference"])
+	s.writeDecision(w, r, d, err)
+}
+
+func (s *Server) writeDecision(w http.ResponseWriter, r *http.Request, d *mortgage.Decision, err error) {
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	b, err := centrejson.EncodeDecision(d, s.Service.Config.Location)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", centrejson.MediaType)
+	_, _ = w.Write(b)
+}
+
+// merge joins decode and validation issues, dropping a validation issue on a
+// field that already has a decode fault (an unreadable amount is not also "zero").
+func merge(decoded, validated mortgage.Issues) mortgage.Issues {
+	bad := map[string]bool{}
+	for _, i := range decoded {
+		bad[i.Field] = true
+	}
+	out := append(mortgage.Issues(nil), decoded...)
+	for _, i := range validated {
+		if !bad[i.Field] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func maskedMortgagors(app *mortgage.Application) slog.Attr {
+	ids := make([]string, len(app.Mortgagors))
+	for i, m := range app.Mortgagors {
+		ids[i] = pii.MaskID(m.IDNumber)
+	}
+	return slog.String("mortgagors", strings.Join(ids, ","))
+}

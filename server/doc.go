@@ -1,0 +1,4 @@
+// Package server is the HTTP face of mortgaged: the partner API (v1) on its
+// own subrouter with partner authentication, problem+json errors, health and
+// readiness probes, and Prometheus metrics.
+package server

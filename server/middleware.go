@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mortgaged/partners"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	bundles  *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mortgaged_http_requests_total", Help: "HTTP requests by route and status."},
+			[]string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mortgaged_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}},
+			[]string{"route", "method"}),
+		bundles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mortgaged_bundles_decided_total", Help: "Bundles decided, by type and status."},
+			[]string{"type", "status"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.bundles)
+	return m
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+type ctxKey int
+
+const (
+	partnerKey ctxKey = iota
+	logAttrsKey
+)
+
+// logAttrs collects attributes handlers add to the one request log line.
+type logAttrs struct{ attrs []slog.Attr }
+
+func addLog(ctx context.Context, attrs ...slog.Attr) {
+	if la, ok := ctx.Value(logAttrsKey).(*logAttrs); ok {
+		la.attrs = append(la.attrs, attrs...)
+	}
+}
+
+// observe logs one JSON line per request and records metrics by route
+// template, never by raw path (ids would explode the label space).
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		la := &logAttrs{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logAttrsKey, la)))
+		route := "unmatched"
+		if cr := mux.CurrentRoute(r); cr != nil {
+			if t, err := cr.GetPathTemplate(); err == nil {
+				route = t
+			}
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+		s.metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		if route == "/metrics" || route == "/healthz" || route == "/readyz" {
+			return // probes would drown the log
+		}
+		attrs := append([]slog.Attr{
+			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+		}, la.attrs...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Error(w, r, errors.New("panic: "+strings.TrimSpace(slog.AnyValue(v).String())))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticatePartner accepts "Authorization: Bearer <key>" and puts the
+// partner in the context. The key is never logged.
+func (s *Server) authenticatePartner(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mortgaged"`)
+			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "缺少 Authorization: Bearer <API 密钥> 请求头。"})
+			return
+		}
+		p, err := s.Registry.Authenticate(r.Context(), strings.TrimSpace(key))
+		if errors.Is(err, partners.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mortgaged", error="invalid_token"`)
+			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "API 密钥无效、已停用或已吊销。"})
+			return
+		}
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		addLog(r.Context(), slog.String("partner", p.ID))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), partnerKey, p)))
+	})
+}
+
+func partnerFrom(ctx context.Context) partners.Partner {
+	p, _ := ctx.Value(partnerKey).(partners.Partner)
+	return p
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"mortgaged/mortgage"
+	"mortgaged/partners/centrejson"
+)
+
+// Problem is an RFC 9457 problem detail with every field fault listed.
+type Problem struct {
+	Type     string          `json:"type"`
+	Title    string          `json:"title"`
+	Status   int             `json:"status"`
+	Detail   string          `json:"detail,omitempty"`
+	Instance string          `json:"instance,omitempty"`
+	Code     mortgage.Code   `json:"code"`
+	Errors   mortgage.Issues `json:"errors,omitempty"`
+	BundleID string          `json:"bundleId,omitempty"`
+}
+
+// Problem codes that are not field faults.
+const (
+	CodeValidation       mortgage.Code = "validation_failed"
+	CodeUnauthenticated  mortgage.Code = "unauthenticated"
+	CodeNotFound         mortgage.Code = "not_found"
+	CodeConflict         mortgage.Code = "reference_conflict"
+	CodeTooLarge         mortgage.Code = "body_too_large"
+	CodeMediaType        mortgage.Code = "unsupported_media_type"
+	CodeNotAcceptable    mortgage.Code = "not_acceptable"
+	CodeInternal         mortgage.Code = "internal_error"
+	CodeUnavailable      mortgage.Code = "unavailable"
+	CodeBadRequest       mortgage.Code = "bad_request"
+	CodeMethodNotAllowed mortgage.Code = "method_not_allowed"
+)
+
+// problemTitles gives each status its Chinese title, for people.
+var problemTitles = map[int]string{
+	http.StatusBadRequest:            "请求无法解析",
+	http.StatusUnauthorized:          "身份验证失败",
+	http.StatusForbidden:             "无权访问",
+	http.StatusNotFound:              "未找到",
+	http.StatusMethodNotAllowed:      "不支持该请求方法",
+	http.StatusConflict:              "业务编号已被使用",
+	http.StatusRequestEntityTooLarge: "请求体过大",
+	http.StatusUnsupportedMediaType:  "不支持的内容类型",
+	http.StatusUnprocessableEntity:   "申请未通过校验",
+	http.StatusTooManyRequests:       "请求过于频繁",
+	http.StatusInternalServerError:   "服务器内部错误",
+	http.StatusServiceUnavailable:    "服务暂不可用",
+}
+
+// writeProblem renders p as application/problem+json.
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Title == "" {
+		p.Title = problemTitles[p.Status]
+	}
+	p.Type = "/docs/problems.md#" + string(p.Code)
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Error renders err for the partner: known domain errors map to their
+// status through one table here; anything else is a 500 that is logged and
+// never described to the caller.
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *mortgage.ValidationError
+	var ce *mortgage.ConflictError
+	var se *centrejson.SyntaxError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ve):
+		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Code: CodeValidation,
+			Detail: "申请有 " + strconv.Itoa(len(ve.Issues)) + " 处问题，见 errors；未作任何登记。", Errors: ve.Issues.Sorted()})
+	case errors.As(err, &ce):
+		writeProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeConflict, BundleID: ce.BundleID,
+			Detail: "该业务编号（reference）已用于内容不同的申请 " + ce.BundleID + "；重试请原样提交，新申请请使用新的业务编号。"})
+	case errors.As(err, &se):
+		p := Problem{Status: http.StatusBadRequest, Code: se.Code, Detail: se.Message}
+		if se.Field != "" {
+			p.Errors = mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}
+		}
+		writeProblem(w, r, p)
+	case errors.As(err, &mbe):
+		writeProblem(w, r, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			Detail: "请求体超过 " + strconv.Itoa(int(mbe.Limit>>20)) + " MB 上限；请压缩或拆分材料。"})
+	case errors.Is(err, mortgage.ErrNotFound):
+		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该业务件。"})
+	default:
+		s.log.ErrorContext(r.Context(), "internal error", slog.String("path", r.URL.Path), slog.Any("error", err))
+		writeProblem(w, r, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "服务器内部错误，请稍后重试；重试是安全的。"})
+	}
+}

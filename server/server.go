@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+)
+
+// DefaultMaxBodyBytes bounds a submission: ten 10 MB documents in base64
+// would not fit, and should not arrive in one request.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Server serves the partner API.
+type Server struct {
+	DB           *sqlx.DB
+	Service      *mortgage.Service
+	Registry     *partners.Registry
+	MaxBodyBytes int64
+
+	log     *slog.Logger
+	router  *mux.Router
+	metrics *metrics
+}
+
+// New builds the server and its routes.
+func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) *Server {
+	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, log: log, router: mux.NewRouter()}
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = newMetrics(promReg)
+
+	s.router.Use(s.recoverPanics, s.observe)
+	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+	s.router.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+
+	api := s.router.PathPrefix("/v1").Subrouter()
+	api.Use(s.authenticatePartner)
+	s.registerBundleRoutes(api)
+
+	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
+	}))
+	s.router.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
+	}))
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// HTTPServer wraps h with the timeouts every public listener needs.
+func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a 32 MB body over a slow bank link
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve runs hs on ln until ctx ends, then shuts down gracefully, letting
+// requests in flight finish (and so their transactions commit or roll back).
+func Serve(ctx context.Context, hs *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.PingContext(ctx); err != nil {
+		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "数据库不可用。"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+}
