@@ -15,9 +15,11 @@ import (
 )
 
 func (s *Server) registerBundleRoutes(r *mux.Router) {
-	r.HandleFunc("/bundles", s.submitBundle).Methods(http.MethodPost)
-	r.HandleFunc("/bundles", s.findBundle).Methods(http.MethodGet).Queries("reference", "{reference}")
+	// Longer paths first: gorilla/mux 1.8.1 answers 404 instead of 405 on a
+	// subrouter when a shorter sibling is registered before (mux issue #739).
 	r.HandleFunc("/bundles/{id}", s.getBundle).Methods(http.MethodGet)
+	r.HandleFunc("/bundles", s.submitBundle).Methods(http.MethodPost)
+	r.HandleFunc("/bundles", s.findBundle).Methods(http.MethodGet)
 }
 
 // submitBundle decides one bundle in the request: 201 with the decision
@@ -75,8 +77,17 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 	s.writeDecision(w, r, d, err)
 }
 
+// findBundle looks a bundle up by the partner's own reference, for a bank
+// that lost our answer and our bundle id.
 func (s *Server) findBundle(w http.ResponseWriter, r *http.Request) {
-	d, err := s.Service.BundleByReference(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["reference"])
+	ref := r.URL.Query().Get("reference")
+	if ref == "" {
+		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+			Errors: mortgage.Issues{{Field: "reference", Code: mortgage.CodeRequired, Message: "按业务编号查询须提供 reference 参数"}},
+			Detail: "请用 GET /v1/bundles?reference=<业务编号> 查询。"})
+		return
+	}
+	d, err := s.Service.BundleByReference(r.Context(), partnerFrom(r.Context()).ID, ref)
 	s.writeDecision(w, r, d, err)
 }
 

@@ -50,12 +50,15 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	api.Use(s.authenticatePartner)
 	s.registerBundleRoutes(api)
 
-	s.router.NotFoundHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	notFound := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
 	}))
-	s.router.MethodNotAllowedHandler = s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	notAllowed := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
 	}))
+	for _, r := range []*mux.Router{s.router, api} {
+		r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
+	}
 	return s
 }
 

@@ -1,0 +1,415 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"mortgaged/internal/pgtest"
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/partners/centrejson"
+	"mortgaged/server"
+)
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func creditCode(stem string) string {
+	c, ok := mortgage.CreditCodeCheckChar(stem)
+	if !ok {
+		panic(stem)
+	}
+	return stem + string(c)
+}
+
+func residentID(stem string) string { return stem + string(mortgage.ResidentIDCheckChar(stem)) }
+
+var (
+	bankA  = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}
+	bankB  = partners.Partner{ID: "hc-bank", Kind: partners.KindBank, Name: "鹤城农村商业银行股份有限公司", CreditCode: creditCode("91230200MA1BANK02")}
+	owner  = mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: residentID("23020219800101123")}
+	pdf    = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+	unitNo = 0
+)
+
+// api is one test's running server, database and partner keys.
+type api struct {
+	t    *testing.T
+	db   *sqlx.DB
+	url  string
+	keys map[string]string
+}
+
+func setup(t *testing.T) *api {
+	t.Helper()
+	d := pgtest.Open(t)
+	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
+	svc.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) }
+	reg := &partners.Registry{DB: d}
+	a := &api{t: t, db: d, keys: map[string]string{}}
+	for _, p := range []partners.Partner{bankA, bankB} {
+		if err := reg.Add(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		key, err := reg.IssueKey(t.Context(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.keys[p.ID] = key
+	}
+	srv := server.New(d, svc, reg, slog.New(slog.DiscardHandler))
+	srv.MaxBodyBytes = 1 << 20
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	a.url = ts.URL
+	return a
+}
+
+// unit adds a sole-owner unit and returns its number and title.
+func (a *api) unit() (string, string) {
+	a.t.Helper()
+	unitNo++
+	n := fmt.Sprintf("230202001001GB%05dF00010001", unitNo)
+	title := fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", unitNo)
+	if _, err := a.db.Exec(`INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
+		VALUES ($1, '龙沙区卜奎大街1号', 'residential', 80, $2, 'sole')`, n, title); err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := a.db.Exec(`INSERT INTO owners (unit_number, seq, name, id_type, id_number) VALUES ($1, 1, $2, '1', $3)`,
+		n, owner.Name, owner.IDNumber); err != nil {
+		a.t.Fatal(err)
+	}
+	return n, title
+}
+
+func material(kind string) mortgage.Material {
+	sum := sha256.Sum256(pdf)
+	return mortgage.Material{Kind: kind, FileName: kind + ".pdf", MediaType: "application/pdf", SHA256: hex.EncodeToString(sum[:]), Content: pdf}
+}
+
+// body is a clean JSON v1 general-mortgage request for a fresh unit.
+func (a *api) body(ref string) []byte {
+	a.t.Helper()
+	n, title := a.unit()
+	yes := false
+	app := &mortgage.Application{
+		Reference: ref, Type: mortgage.FirstGeneral,
+		Units:      []mortgage.UnitRef{{UnitNumber: n, TitleCertificateNumber: title}},
+		Mortgagors: []mortgage.Party{owner},
+		Mortgagee:  mortgage.Party{Name: bankA.Name, IDType: mortgage.IDCreditCode, IDNumber: bankA.CreditCode},
+		Mortgage: &mortgage.Terms{CollateralKind: "2", PrincipalFen: 800_000_00,
+			DebtStart: mortgage.NewDate(2026, 11, 26), DebtEnd: mortgage.NewDate(2056, 11, 25),
+			Scope: "主债权及利息、违约金、损害赔偿金和实现债权的费用", TransferRestricted: &yes},
+		Materials: []mortgage.Material{material("application_form"), material("loan_contract"), material("mortgage_contract")},
+	}
+	b, err := centrejson.EncodeApplication(app)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return b
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not JSON: %v: %s", err, r.body)
+	}
+	return m
+}
+
+func (a *api) do(method, path, partner, contentType string, body []byte) response {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.url+path, bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if partner != "" {
+		req.Header.Set("Authorization", "Bearer "+a.keys[partner])
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, b}
+}
+
+func (a *api) post(partner string, body []byte) response {
+	return a.do(http.MethodPost, "/v1/bundles", partner, "application/json", body)
+}
+
+func (a *api) count(table string) int {
+	a.t.Helper()
+	var n int
+	if err := a.db.Get(&n, `SELECT count(*) FROM `+table); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+func TestSubmitRegistersInTheSameRequest(t *testing.T) {
+	a := setup(t)
+	res := a.post("lj-bank", a.body("LJB-20261126-0001"))
+	if res.status != http.StatusCreated {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	if ct := res.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("content type %q", ct)
+	}
+	d := res.json(t)
+	reg, _ := d["registration"].(map[string]any)
+	if d["status"] != "registered" || reg["certificateNumber"] != "黑(2026)齐齐哈尔市不动产证明第0000001号" {
+		t.Fatalf("decision %s", res.body)
+	}
+	if fee, _ := d["fee"].(map[string]any); fee["amount"] != "80.00" {
+		t.Errorf("fee %v", d["fee"])
+	}
+	id := d["bundleId"].(string)
+	if loc := res.header.Get("Location"); loc != "/v1/bundles/"+id {
+		t.Errorf("Location %q", loc)
+	}
+	for _, path := range []string{"/v1/bundles/" + id, "/v1/bundles?reference=LJB-20261126-0001"} {
+		got := a.do(http.MethodGet, path, "lj-bank", "", nil)
+		if got.status != http.StatusOK || !bytes.Equal(got.body, res.body) {
+			t.Errorf("GET %s: %d %s, want the decision %s", path, got.status, got.body, res.body)
+		}
+		// A partner sees only its own bundles (A1).
+		if other := a.do(http.MethodGet, path, "hc-bank", "", nil); other.status != http.StatusNotFound {
+			t.Errorf("GET %s as another partner: %d, want 404", path, other.status)
+		}
+	}
+}
+
+func TestReplayAndConflict(t *testing.T) {
+	a := setup(t)
+	body := a.body("LJB-REPLAY-1")
+	first := a.post("lj-bank", body)
+	again := a.post("lj-bank", body)
+	if again.status != first.status || !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %d %s (replayed=%q), want %d %s", again.status, again.body, again.header.Get("Idempotent-Replayed"), first.status, first.body)
+	}
+	// Same content, different whitespace: still the same application.
+	var v any
+	_ = json.Unmarshal(body, &v)
+	compact, _ := json.Marshal(v)
+	if r := a.post("lj-bank", compact); !bytes.Equal(r.body, first.body) {
+		t.Errorf("compacted resubmission: %d %s", r.status, r.body)
+	}
+	changed := bytes.Replace(body, []byte(`"800000.00"`), []byte(`"800000.01"`), 1)
+	conflict := a.post("lj-bank", changed)
+	p := conflict.json(t)
+	if conflict.status != http.StatusConflict || p["code"] != "reference_conflict" || p["bundleId"] != first.json(t)["bundleId"] {
+		t.Errorf("changed body: %d %s, want 409 naming the first bundle", conflict.status, conflict.body)
+	}
+	if n := a.count("bundles"); n != 1 {
+		t.Errorf("%d bundles, want 1", n)
+	}
+}
+
+func TestConcurrentIdenticalSubmissionsOverHTTP(t *testing.T) {
+	a := setup(t)
+	body := a.body("LJB-RACE-1")
+	const n = 50
+	res := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { res[i] = a.post("lj-bank", body) })
+	}
+	wg.Wait()
+	fresh := 0
+	for _, r := range res {
+		if r.status != http.StatusCreated || !bytes.Equal(r.body, res[0].body) {
+			t.Fatalf("answer %d %s differs from %s", r.status, r.body, res[0].body)
+		}
+		if r.header.Get("Idempotent-Replayed") == "" {
+			fresh++
+		}
+	}
+	if fresh != 1 || a.count("bundles") != 1 || a.count("mortgages") != 1 {
+		t.Errorf("%d fresh answers, %d bundles, %d mortgages; want 1 each", fresh, a.count("bundles"), a.count("mortgages"))
+	}
+}
+
+func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
+	a := setup(t)
+	valid := a.body("LJB-BAD-0")
+	cases := []struct {
+		name        string
+		contentType string
+		body        []byte
+		status      int
+		code        string
+		field       string
+	}{
+		{"Malformed", "application/json", []byte(`{"reference": "x",`), 400, "json_malformed", ""},
+		{"NotJSON", "application/json", []byte(`<xml/>`), 400, "json_malformed", ""},
+		{"Empty", "application/json", nil, 400, "body_empty", ""},
+		{"WrongType", "application/json", []byte(`{"reference": 12}`), 400, "json_wrong_type", "reference"},
+		{"UnknownField", "application/json", []byte(`{"referense": "x"}`), 400, "json_unknown_field", "referense"},
+		{"TrailingData", "application/json", append(append([]byte{}, valid...), []byte(` {}`)...), 400, "json_trailing_data", ""},
+		{"UnknownType", "application/json", []byte(`{"reference": "LJB-1", "type": "mortgage_transfer"}`), 422, "validation_failed", "type"},
+		{"WrongMediaType", "text/plain", valid, 415, "unsupported_media_type", ""},
+		{"NoMediaType", "", valid, 415, "unsupported_media_type", ""},
+		{"TooLarge", "application/json", bytes.Repeat([]byte(" "), 2<<20), 413, "body_too_large", ""},
+		{"DeeplyNested", "application/json", []byte(`{"units":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`), 400, "", ""},
+		{"AmountNotANumber", "application/json", bytes.Replace(valid, []byte(`"800000.00"`), []byte(`"八十万"`), 1), 422, "validation_failed", "mortgage.principalAmount"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.do(http.MethodPost, "/v1/bundles", "lj-bank", c.contentType, c.body)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			p := r.json(t)
+			if c.code != "" && p["code"] != c.code {
+				t.Errorf("code %v, want %s", p["code"], c.code)
+			}
+			if p["title"] == "" || p["detail"] == "" || p["status"] != float64(c.status) {
+				t.Errorf("problem lacks title, detail or status: %s", r.body)
+			}
+			if c.field != "" {
+				errs, _ := p["errors"].([]any)
+				var fields []string
+				for _, e := range errs {
+					fields = append(fields, e.(map[string]any)["field"].(string))
+				}
+				if !slices.Contains(fields, c.field) {
+					t.Errorf("errors %v do not name field %s", fields, c.field)
+				}
+			}
+		})
+	}
+	if n := a.count("bundles") + a.count("mortgages") + a.count("audit_log"); n != 0 {
+		t.Errorf("%d rows written by bad input", n)
+	}
+	// The server keeps serving.
+	if r := a.post("lj-bank", valid); r.status != http.StatusCreated {
+		t.Errorf("valid bundle after bad input: %d %s", r.status, r.body)
+	}
+}
+
+func TestEveryFaultAtOnce(t *testing.T) {
+	a := setup(t)
+	var app map[string]any
+	if err := json.Unmarshal(a.body("LJB-FIVE-1"), &app); err != nil {
+		t.Fatal(err)
+	}
+	// Five independent faults.
+	app["units"].([]any)[0].(map[string]any)["unitNumber"] = "230202001001GB0000F00010001"
+	app["mortgagors"].([]any)[0].(map[string]any)["idNumber"] = owner.IDNumber[:17] + "0"
+	m := app["mortgage"].(map[string]any)
+	m["principalAmount"] = "0"
+	m["debtEnd"] = "2020-01-01"
+	app["materials"] = app["materials"].([]any)[:2] // drop the mortgage contract
+	if strings.HasSuffix(owner.IDNumber, "0") {
+		t.Skip("fixture ID already ends in 0")
+	}
+	body, _ := json.Marshal(app)
+	r := a.post("lj-bank", body)
+	p := r.json(t)
+	errs, _ := p["errors"].([]any)
+	var got []string
+	for _, e := range errs {
+		em := e.(map[string]any)
+		got = append(got, em["field"].(string)+":"+em["code"].(string))
+		if em["message"] == "" {
+			t.Errorf("no message for %v", em)
+		}
+	}
+	want := []string{
+		"materials:material_missing",
+		"mortgage.debtEnd:debt_period_ended",
+		"mortgage.debtEnd:debt_period_order",
+		"mortgage.principalAmount:amount_not_positive",
+		"mortgagors[0].idNumber:id_number_check_digit",
+		"units[0].unitNumber:unit_number_format",
+	}
+	if r.status != http.StatusUnprocessableEntity || !slices.Equal(got, want) {
+		t.Errorf("%d %v, want 422 %v", r.status, got, want)
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	a := setup(t)
+	body := a.body("LJB-AUTH-1")
+	for name, auth := range map[string]string{
+		"Missing":   "",
+		"NotBearer": "Basic dXNlcjpwYXNz",
+		"Garbage":   "Bearer nonsense",
+		"WrongKey":  "Bearer " + a.keys["lj-bank"][:len(a.keys["lj-bank"])-2] + "xx",
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, a.url+"/v1/bundles", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("status %d, want 401 with WWW-Authenticate", res.StatusCode)
+			}
+		})
+	}
+	if _, err := a.db.Exec(`UPDATE partners SET enabled = false WHERE id = 'lj-bank'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.post("lj-bank", body); r.status != http.StatusUnauthorized {
+		t.Errorf("disabled partner: %d, want 401", r.status)
+	}
+	if n := a.count("bundles"); n != 0 {
+		t.Errorf("%d bundles written without authentication", n)
+	}
+}
+
+func TestProbesAndMetrics(t *testing.T) {
+	a := setup(t)
+	a.post("lj-bank", a.body("LJB-METRICS-1"))
+	for path, want := range map[string]string{
+		"/healthz": `"ok"`,
+		"/readyz":  `"ready"`,
+		"/metrics": `mortgaged_bundles_decided_total{status="registered",type="mortgage_first_general"} 1`,
+	} {
+		r := a.do(http.MethodGet, path, "", "", nil)
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), want) {
+			t.Errorf("GET %s: %d, want %s in %.300s", path, r.status, want, r.body)
+		}
+	}
+	if r := a.do(http.MethodGet, "/nowhere", "", "", nil); r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown path: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if r := a.do(http.MethodDelete, "/v1/bundles", "lj-bank", "", nil); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE /v1/bundles: %d, want 405", r.status)
+	}
+}
