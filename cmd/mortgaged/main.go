@@ -1,0 +1,167 @@
+// Command mortgaged is the mortgage registration server of the real-estate
+// registration centre and its administration tool.
+//
+//	mortgaged serve [--demo]          run the server
+//	mortgaged migrate                 bring the database schema up to date
+//	mortgaged register import FILE    load a register from JSON Lines
+//	mortgaged register demo [-units N] [-seed S]   write a demo register to stdout
+//	mortgaged partner add|list|key    manage partners and their API keys
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/jmoiron/sqlx"
+
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgcluster"
+)
+
+const usage = `mortgaged: mortgage registration for the real-estate registration centre
+
+Commands:
+  serve [--demo]                        run the server (--demo loads a demo register and partners on first run)
+  migrate                               apply database migrations and exit
+  register import FILE                  load a register from a JSON Lines file (docs/register-import.md)
+  register demo [-units N] [-seed S]    write a demo Qiqihar register as JSON Lines to stdout
+  partner add -id ID -kind bank|fund_centre -name NAME -credit-code CODE
+  partner list
+  partner key ID                        issue a new API key (shown once)
+
+Configuration is read from the environment (see README.md); every command
+accepts -data DIR. Without DATABASE_URL the server runs its own PostgreSQL
+under DIR/pg.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mortgaged:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest)
+	case "migrate":
+		return migrate(ctx, rest)
+	case "register":
+		return registerCmd(ctx, rest)
+	case "partner":
+		return partnerCmd(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// database is an open, migrated database and how to let go of it.
+type database struct {
+	*sqlx.DB
+	cluster *pgcluster.Cluster // nil with DATABASE_URL
+	stop    bool               // we started the cluster, so we stop it
+}
+
+// openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded
+// cluster under the data folder; then migrates.
+func openDatabase(ctx context.Context, c config, log *slog.Logger) (*database, error) {
+	d := &database{}
+	url := c.DatabaseURL
+	if url == "" {
+		// The cluster runs as the postgres user when we are root: it must be
+		// able to pass through the data folder, though not to list it.
+		if err := os.MkdirAll(c.DataDir, 0o711); err != nil {
+			return nil, err
+		}
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(c.DataDir, "pg"), Fsync: true, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+		d.cluster, d.stop = cl, !cl.Reused()
+		if err := ensureDatabase(ctx, cl); err != nil {
+			d.Close()
+			return nil, err
+		}
+		url = cl.URL("mortgaged")
+	}
+	conn, err := db.Open(ctx, url)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.DB = conn
+	if _, err := db.Migrate(ctx, conn, log); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// ensureDatabase creates the application database in a fresh embedded cluster.
+func ensureDatabase(ctx context.Context, cl *pgcluster.Cluster) error {
+	admin, err := db.Open(ctx, cl.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'mortgaged')`); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := admin.ExecContext(ctx, `CREATE DATABASE mortgaged`); err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes the pool, then stops the embedded cluster if we started it.
+func (d *database) Close() {
+	if d.DB != nil {
+		d.DB.Close()
+	}
+	if d.cluster != nil && d.stop {
+		if err := d.cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "mortgaged: stop embedded PostgreSQL:", err)
+		}
+	}
+}
+
+func migrate(ctx context.Context, args []string) error {
+	c, err := loadConfig(flag.NewFlagSet("migrate", flag.ExitOnError), args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel)
+	d, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Println("database schema is up to date")
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgtest"
+)
+
+// binary is the real mortgaged, built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mortgaged-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "mortgaged")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build mortgaged: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	pgtest.Main(m, func(ctx context.Context, url string) error {
+		d, err := db.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		_, err = db.Migrate(ctx, d, nil)
+		return err
+	})
+}
+
+// process is a running mortgaged whose log lines the test can wait for.
+type process struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	addr  string
+	done  chan struct{}
+	log   *bytes.Buffer
+}
+
+// start runs the binary with args and extra environment, and waits until it
+// listens (or, with waitFor "", returns at once).
+func start(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{t: t, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{}), log: &stdout}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody is waiting; drop
+			}
+		}
+		close(p.lines)
+	}()
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	line := p.waitFor(`"msg":"listening"`)
+	var rec struct{ Addr string }
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Addr == "" {
+		t.Fatalf("listening line %q: %v", line, err)
+	}
+	p.addr = "http://" + rec.Addr
+	return p
+}
+
+// waitFor returns the first log line containing s.
+func (p *process) waitFor(s string) string {
+	p.t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				p.t.Fatalf("mortgaged exited before logging %s", s)
+			}
+			if strings.Contains(line, s) {
+				return line
+			}
+		case <-timeout:
+			p.t.Fatalf("mortgaged did not log %s within a minute", s)
+		}
+	}
+}
+
+func post(url, key string, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/bundles", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+func (p *process) terminate() {
+	p.t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.t.Fatal("mortgaged did not stop within a minute of SIGTERM")
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/server"
+)
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	demo := fs.Bool("demo", false, "on first run, load a demo register and demo partners and print a sample request")
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel)
+	d, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	d.stop = d.cluster != nil // the server owns the embedded cluster for its lifetime
+	defer d.Close()
+
+	svc := mortgage.NewService(d.DB, c.Registration)
+	if c.PauseBeforeCommit {
+		svc.BeforeCommit = func(ctx context.Context) {
+			log.Warn("test hook: paused before commit")
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Hour):
+			}
+		}
+	}
+	reg := &partners.Registry{DB: d.DB}
+	var next string
+	if *demo {
+		if next, err = loadDemo(ctx, c, d, svc, reg); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	srv := server.New(d.DB, svc, reg, log)
+	srv.MaxBodyBytes = c.MaxBodyBytes
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("embedded_db", d.cluster != nil))
+	if next != "" {
+		fmt.Println(nextSteps(ln.Addr().String(), next))
+	}
+	err = server.Serve(ctx, server.HTTPServer(srv, log), ln)
+	log.Info("shut down", slog.Any("error", err))
+	return err
+}
