@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,6 +92,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter,
 	for i, u := range app.Units {
 		numbers[i] = u.UnitNumber
 	}
+	slices.Sort(numbers) // ranks are reported in unit-number order, as they are read back
 	// Locking in unit-number order means two bundles over the same units
 	// queue rather than deadlock; the rank read below is then race-free (S5).
 	var units []unitRow

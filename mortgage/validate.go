@@ -16,7 +16,6 @@ const (
 	CodeNotAllowed        Code = "not_allowed"
 	CodeTypeUnknown       Code = "type_unknown"
 	CodeIDTypeUnknown     Code = "id_type_unknown"
-	CodeIDTypeMismatch    Code = "id_type_mismatch"
 	CodeTooLong           Code = "too_long"
 	CodeUnitDuplicate     Code = "unit_duplicate"
 	CodeTooMany           Code = "too_many"

@@ -31,7 +31,6 @@ const (
 	CodeConflict         mortgage.Code = "reference_conflict"
 	CodeTooLarge         mortgage.Code = "body_too_large"
 	CodeMediaType        mortgage.Code = "unsupported_media_type"
-	CodeNotAcceptable    mortgage.Code = "not_acceptable"
 	CodeInternal         mortgage.Code = "internal_error"
 	CodeUnavailable      mortgage.Code = "unavailable"
 	CodeBadRequest       mortgage.Code = "bad_request"

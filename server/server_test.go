@@ -71,12 +71,20 @@ func setup(t *testing.T) *api {
 		}
 		a.keys[p.ID] = key
 	}
-	srv := server.New(d, svc, reg, slog.New(slog.DiscardHandler))
+	srv := server.New(d, svc, reg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	srv.MaxBodyBytes = 1 << 20
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a
+}
+
+// testLog sends the server's warnings and errors to the test's log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // unit adds a sole-owner unit and returns its number and title.

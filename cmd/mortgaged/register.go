@@ -51,8 +51,13 @@ func registerCmd(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr)
 		var ie *registerdata.ImportError
 		if errors.As(err, &ie) {
-			fmt.Fprintln(os.Stderr, ie.Error())
-			return errors.New("nothing was imported")
+			for _, le := range ie.Errors {
+				fmt.Fprintln(os.Stderr, le.Error())
+			}
+			if ie.Total > len(ie.Errors) {
+				fmt.Fprintf(os.Stderr, "… and %d more\n", ie.Total-len(ie.Errors))
+			}
+			return fmt.Errorf("%d fault(s) in %s: nothing was imported", ie.Total, fs.Arg(0))
 		}
 		if err != nil {
 			return err

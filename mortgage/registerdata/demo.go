@@ -85,7 +85,7 @@ type Demo struct {
 }
 
 // Partner returns the demo partner with the id.
-func (d *Demo) Partner(id string) (Partner, bool) {
+func (d Demo) Partner(id string) (Partner, bool) {
 	for _, p := range d.Partners {
 		if p.ID == id {
 			return p, true
@@ -258,6 +258,7 @@ func (g *generator) unit(c demoCase) Unit {
 			u.Owners[i].Share = split[i]
 		}
 	case casePrereg:
+		u.OwnershipForm = "sole"
 		u.Owners = []Owner{g.developer(d)} // a new home not yet handed over
 	default:
 		u.OwnershipForm = "sole"
@@ -266,9 +267,6 @@ func (g *generator) unit(c demoCase) Unit {
 		} else {
 			u.Owners = []Owner{g.person(d)}
 		}
-	}
-	if u.OwnershipForm == "" {
-		u.OwnershipForm = "sole"
 	}
 	du := demoUnit(u)
 	switch c {

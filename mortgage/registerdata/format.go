@@ -251,6 +251,7 @@ type LineError struct {
 	Message string `json:"message"`
 }
 
+// Error renders the fault as "line 5: owners[1].idNumber: message".
 func (e LineError) Error() string {
 	switch {
 	case e.Line == 0 && e.Field == "":

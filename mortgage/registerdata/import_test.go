@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -405,4 +406,49 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(units*b.N)/b.Elapsed().Seconds(), "units/s")
+}
+
+// TestDocExampleLine keeps the example in docs/register-import.md valid and
+// checks what it loads.
+func TestDocExampleLine(t *testing.T) {
+	line := docExampleLine(t)
+	if u, errs := registerdata.ParseLine([]byte(line)); u == nil || len(errs) > 0 {
+		t.Fatalf("example line: %v", errs)
+	}
+	d := pgtest.Open(t)
+	sum, err := registerdata.Import(context.Background(), d, strings.NewReader(line), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := registerdata.Summary{Units: 1, Owners: 2, Mortgages: 1, Seizures: 1, Objections: 1, Preregistrations: 1}
+	if sum != want {
+		t.Errorf("Summary = %+v, want %+v", sum, want)
+	}
+	var mortgagors string
+	mustGet(t, d, &mortgagors, `SELECT mortgagors::text FROM mortgages`)
+	if want := `[{"name": "张三", "idType": "1", "idNumber": "230202198503120016"}, {"name": "赵敏", "idType": "1", "idNumber": "230202198706200024"}]`; mortgagors != want {
+		t.Errorf("mortgagors = %s, want %s", mortgagors, want)
+	}
+	// The imported serial is never handed out again.
+	var next int
+	mustGet(t, d, &next, `SELECT next_certificate_serial(2021)`)
+	if next != 43 {
+		t.Errorf("next 2021 certificate serial = %d, want 43", next)
+	}
+}
+
+// docExampleLine is the full example line of docs/register-import.md.
+func docExampleLine(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/register-import.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "<!-- example-line")
+	if !ok {
+		t.Fatal("no example-line marker in the doc")
+	}
+	_, after, _ = strings.Cut(after, "```json\n")
+	line, _, _ := strings.Cut(after, "\n")
+	return line
 }

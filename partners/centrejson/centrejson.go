@@ -95,8 +95,16 @@ type application struct {
 // values (an amount that is not a number, a date that is not a date), to be
 // reported together with the validation issues.
 func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // some core systems write a UTF-8 byte-order mark
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil, nil, &SyntaxError{Code: CodeEmpty, Message: "请求体为空"}
+	}
+	if trimmed[0] != '{' {
+		if json.Valid(trimmed) {
+			return nil, nil, &SyntaxError{Code: CodeWrongType, Message: "请求体应为一个 JSON 对象（以 { 开始）"}
+		}
+		return nil, nil, &SyntaxError{Code: CodeMalformed, Message: "请求体不是 JSON：应为一个 JSON 对象（以 { 开始）"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -143,7 +151,8 @@ func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
 	for i, m := range w.Materials {
 		content, err := base64.StdEncoding.DecodeString(m.Content)
 		if err != nil {
-			is.Add(fmt.Sprintf("materials[%d].content", i), CodeBase64, "材料内容不是有效的 base64 编码")
+			is.Add(fmt.Sprintf("materials[%d].content", i), CodeBase64, "材料内容不是有效的 base64 编码（标准字母表，带 = 填充）")
+			content = nil // half-decoded bytes would also fail the hash check: one fault is enough
 		}
 		a.Materials = append(a.Materials, mortgage.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: content})
 	}
@@ -212,7 +221,7 @@ func syntaxError(err error) *SyntaxError {
 	case errors.As(err, &se):
 		return &SyntaxError{Code: CodeMalformed, Message: fmt.Sprintf("JSON 格式错误（第 %d 字节附近）：%s", se.Offset, se.Error())}
 	case errors.As(err, &te):
-		return &SyntaxError{Field: te.Field, Code: CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型应为 %s，收到的是 %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
+		return &SyntaxError{Field: te.Field, Code: CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型应为%s，收到的是%s", te.Field, jsonKind(te.Type.Kind().String()), jsonValueKind(te.Value))}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &SyntaxError{Code: CodeMalformed, Message: "JSON 文档不完整"}
 	}
@@ -222,6 +231,23 @@ func syntaxError(err error) *SyntaxError {
 		return &SyntaxError{Field: name, Code: CodeUnknownField, Message: fmt.Sprintf("未知字段 %s（JSON v1 格式中没有此字段，请检查拼写）", name)}
 	}
 	return &SyntaxError{Code: CodeMalformed, Message: "JSON 格式错误：" + err.Error()}
+}
+
+// jsonValueKind names, in Chinese, the kind of JSON value encoding/json found.
+func jsonValueKind(v string) string {
+	switch {
+	case v == "string":
+		return "字符串"
+	case v == "bool":
+		return "布尔值"
+	case v == "array":
+		return "数组"
+	case v == "object":
+		return "对象"
+	case strings.HasPrefix(v, "number"):
+		return "数字"
+	}
+	return v
 }
 
 func jsonKind(k string) string {
@@ -236,6 +262,8 @@ func jsonKind(k string) string {
 		return "布尔值"
 	case "ptr":
 		return "对象"
+	case "int", "int64", "float64":
+		return "数字"
 	}
 	return k
 }
