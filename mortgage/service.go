@@ -109,6 +109,8 @@ type Service struct {
 	DB     *sqlx.DB
 	Config Config
 	Now    func() time.Time
+	// EncodeEvent renders outbox events in the partner's format.
+	EncodeEvent EventEncoder
 	// BeforeCommit, when set, runs inside the registration transaction just
 	// before commit: crash tests pause there (PROMISES S1).
 	BeforeCommit func(context.Context)
@@ -119,7 +121,7 @@ func NewService(db *sqlx.DB, cfg Config) *Service {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	return &Service{DB: db, Config: cfg, Now: time.Now}
+	return &Service{DB: db, Config: cfg, Now: time.Now, EncodeEvent: EncodeEventJSON}
 }
 
 // Today is the business date now.
@@ -193,6 +195,9 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 		return Outcome{}, fmt.Errorf("render decision: %w", err)
 	}
 	if err := s.writeBundle(ctx, tx, sub, app, hash, d, mortgageID, ans); err != nil {
+		return Outcome{}, err
+	}
+	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, nil, nil)...); err != nil {
 		return Outcome{}, err
 	}
 	if s.BeforeCommit != nil {

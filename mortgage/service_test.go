@@ -53,6 +53,9 @@ func TestRegisterFirstGeneral(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE subject = $1 AND action = 'bundle.registered'`, d.BundleID); n != 1 {
 		t.Errorf("%d audit records, want 1", n)
 	}
+	if n := e.count(`SELECT count(*) FROM events WHERE subject = $1 AND type = 'bundle.registered' AND partner_id = 'lj-bank' AND status = 'pending'`, d.BundleID); n != 1 {
+		t.Errorf("%d outbox events for the registration, want 1", n)
+	}
 	if n := e.count(`SELECT count(*) FROM materials WHERE bundle_id = $1`, d.BundleID); n != 3 {
 		t.Errorf("%d materials stored, want 3", n)
 	}
@@ -496,7 +499,7 @@ func TestValidationErrorWritesNothing(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("err %v, want a validation error", err)
 	}
-	for _, table := range []string{"bundles", "mortgages", "materials", "audit_log", "fees"} {
+	for _, table := range []string{"bundles", "mortgages", "materials", "audit_log", "fees", "events"} {
 		if n := e.count(`SELECT count(*) FROM ` + table); n != 0 {
 			t.Errorf("%d rows in %s after a validation error", n, table)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/centrejson"
 	"mortgaged/server"
 )
 
@@ -29,6 +30,7 @@ func serve(ctx context.Context, args []string) error {
 	defer d.Close()
 
 	svc := mortgage.NewService(d.DB, c.Registration)
+	svc.EncodeEvent = func(e mortgage.Event) ([]byte, error) { return centrejson.EncodeEvent(e, c.Registration.Location) }
 	if c.PauseBeforeCommit {
 		svc.BeforeCommit = func(ctx context.Context) {
 			log.Warn("test hook: paused before commit")

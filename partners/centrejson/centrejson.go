@@ -320,3 +320,41 @@ func EncodeDecision(d *mortgage.Decision, loc *time.Location) ([]byte, error) {
 	}
 	return json.Marshal(w)
 }
+
+// event is the wire form of a pushed or pulled event.
+type event struct {
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	OccurredAt  string          `json:"occurredAt"`
+	Bundle      json.RawMessage `json:"bundle,omitempty"`
+	Certificate *certificate    `json:"certificate,omitempty"`
+}
+
+// certificate carries the issued document's exact bytes in base64, so the
+// partner verifies the signature over what we signed, not a re-serialisation.
+type certificate struct {
+	Number           string `json:"number"`
+	Status           string `json:"status"`
+	VerificationCode string `json:"verificationCode"`
+	KeyID            string `json:"keyId"`
+	Document         string `json:"document"`  // base64 of the certificate JSON
+	Signature        string `json:"signature"` // base64 Ed25519 signature over those bytes
+}
+
+// EncodeEvent writes an event as JSON v1: the bundle in the same shape as the
+// API's decision, and the certificate when the event carries one.
+func EncodeEvent(e mortgage.Event, loc *time.Location) ([]byte, error) {
+	w := event{ID: e.ID, Type: string(e.Type), OccurredAt: e.OccurredAt.In(loc).Format(time.RFC3339)}
+	if e.Decision != nil {
+		b, err := EncodeDecision(e.Decision, loc)
+		if err != nil {
+			return nil, err
+		}
+		w.Bundle = b
+	}
+	if c := e.Certificate; c != nil {
+		w.Certificate = &certificate{Number: c.Number, Status: c.Status, VerificationCode: c.VerificationCode, KeyID: c.KeyID,
+			Document: base64.StdEncoding.EncodeToString(c.JSON), Signature: base64.StdEncoding.EncodeToString(c.JSONSignature)}
+	}
+	return json.Marshal(w)
+}

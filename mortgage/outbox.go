@@ -1,0 +1,112 @@
+package mortgage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// EventType names what happened, for a partner.
+type EventType string
+
+// Event types pushed to and pulled by partners.
+const (
+	EventRegistered           EventType = "bundle.registered"     // registered; first registrations carry the certificate
+	EventRejected             EventType = "bundle.rejected"       // refused, with every reason
+	EventCertificateCancelled EventType = "certificate.cancelled" // the mortgage behind a certificate was cancelled
+)
+
+// IssuedCertificate is an electronic certificate as issued: the exact bytes
+// in each rendering with their detached signatures.
+type IssuedCertificate struct {
+	Number           string    `json:"number"`
+	VerificationCode string    `json:"verificationCode"`
+	Status           string    `json:"status"` // valid or cancelled
+	KeyID            string    `json:"keyId"`
+	IssuedAt         time.Time `json:"issuedAt"`
+	JSON             []byte    `json:"-"`
+	JSONSignature    []byte    `json:"-"`
+	XML              []byte    `json:"-"`
+	XMLSignature     []byte    `json:"-"`
+}
+
+// Event is one thing a partner must hear about. Its payload is encoded once,
+// in the partner's format, when it is written, so every push and every pull
+// carries the same bytes.
+type Event struct {
+	ID          string
+	Type        EventType
+	PartnerID   string
+	Subject     string // bundle id, or certificate number
+	OccurredAt  time.Time
+	Decision    *Decision
+	Certificate *IssuedCertificate
+}
+
+// EventEncoder renders an event in the partner's format.
+type EventEncoder func(Event) ([]byte, error)
+
+// EncodeEventJSON is the plain JSON rendering of an event, used when no
+// partner format is configured (tests, tools).
+func EncodeEventJSON(e Event) ([]byte, error) {
+	return json.Marshal(struct {
+		ID          string             `json:"id"`
+		Type        EventType          `json:"type"`
+		OccurredAt  time.Time          `json:"occurredAt"`
+		Decision    *Decision          `json:"decision,omitempty"`
+		Certificate *IssuedCertificate `json:"certificate,omitempty"`
+	}{e.ID, e.Type, e.OccurredAt, e.Decision, e.Certificate})
+}
+
+// NewEventID makes a stable, unguessable event id; partners deduplicate on it.
+func NewEventID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return "evt_" + hex.EncodeToString(b[:])
+}
+
+const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $5)`
+
+// enqueue writes events in the caller's transaction: they commit with the
+// change that caused them or not at all (PROMISES D1).
+func (s *Service) enqueue(ctx context.Context, tx *sqlx.Tx, events ...Event) error {
+	for _, e := range events {
+		payload, err := s.encodeEvent(e)
+		if err != nil {
+			return fmt.Errorf("encode event %s: %w", e.Type, err)
+		}
+		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.PartnerID, e.Type, e.Subject, e.OccurredAt, payload); err != nil {
+			return fmt.Errorf("insert event %s: %w", e.Type, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) encodeEvent(e Event) ([]byte, error) {
+	if s.EncodeEvent == nil {
+		return nil, fmt.Errorf("no event encoder configured")
+	}
+	return s.EncodeEvent(e)
+}
+
+// decisionEvents are the events a fresh decision causes.
+func decisionEvents(sub Submitter, d *Decision, cert *IssuedCertificate, cancelled *IssuedCertificate) []Event {
+	typ := EventRegistered
+	if d.Status == StatusRejected {
+		typ = EventRejected
+	}
+	events := []Event{{ID: NewEventID(), Type: typ, PartnerID: sub.PartnerID, Subject: d.BundleID, OccurredAt: d.DecidedAt, Decision: d, Certificate: cert}}
+	if cancelled != nil {
+		events = append(events, Event{ID: NewEventID(), Type: EventCertificateCancelled, PartnerID: sub.PartnerID,
+			Subject: cancelled.Number, OccurredAt: d.DecidedAt, Decision: d, Certificate: cancelled})
+	}
+	return events
+}
