@@ -1,0 +1,69 @@
+// Package client is a small Go client for the mortgaged partner API that
+// signs every request (partners/signature). Banks may use it as is, or read
+// it as a reference implementation of the scheme.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"mortgaged/partners/signature"
+)
+
+// Client sends signed requests on behalf of one partner key.
+type Client struct {
+	BaseURL string // e.g. https://bdc.example.gov.cn
+	KeyID   string
+	Secret  []byte
+	HTTP    *http.Client     // nil: http.DefaultClient
+	Now     func() time.Time // nil: time.Now
+}
+
+// New makes a client from a key as issued by the centre ("mk_<id>_<secret>").
+func New(baseURL, key string) (*Client, error) {
+	id, secret, err := signature.ParseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{BaseURL: baseURL, KeyID: id, Secret: secret}, nil
+}
+
+// Do signs and sends a request. The body is sent exactly as signed.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) (*http.Response, error) {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	nonce := make([]byte, 18)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	sr := signature.Request{Method: method, Path: path, Query: query, Body: body,
+		Timestamp: now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set(signature.HeaderKeyID, c.KeyID)
+	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(signature.HeaderNonce, sr.Nonce)
+	req.Header.Set(signature.HeaderSignature, signature.Sign(c.Secret, sr))
+	h := c.HTTP
+	if h == nil {
+		h = http.DefaultClient
+	}
+	return h.Do(req)
+}
