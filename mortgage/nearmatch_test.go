@@ -7,8 +7,8 @@ func TestNamesNearlyMatch(t *testing.T) {
 		a, b string
 		want bool
 	}{
-		{"张伟", "張偉", true},         // traditional characters
-		{"欧阳娜娜", "欧阳 娜娜", true},    // a space
+		{"张伟", "張偉", true},          // traditional characters
+		{"欧阳娜娜", "欧阳 娜娜", true},     // a space
 		{"阿不都·热合曼", "阿不都热合曼", true}, // a middle dot
 		{"JOHN SMITH", "ＪＯＨＮ　ＳＭＩＴＨ", true},
 		{"John Smith", "JOHN SMITH", true},
