@@ -131,6 +131,12 @@ type Material struct {
 	Content   []byte `json:"-"`
 }
 
+// Promise is a document the applicant promises to supply later (容缺受理).
+type Promise struct {
+	Kind  string `json:"kind"`
+	DueOn Date   `json:"dueOn"`
+}
+
 // Application is the canonical mortgage registration application: every
 // partner format decodes into it, and validation and registration see only it.
 type Application struct {
@@ -146,6 +152,10 @@ type Application struct {
 	FeeExemption string             `json:"feeExemption,omitempty"`
 	Remarks      string             `json:"remarks,omitempty"`
 	Materials    []Material         `json:"materials"`
+	// Promises are documents promised for later; such a bundle goes to staff.
+	Promises []Promise `json:"promises,omitempty"`
+	// ReviewRequest, when set, asks for a person to decide, and says why.
+	ReviewRequest string `json:"reviewRequest,omitempty"`
 }
 
 // Canonical is the application's canonical JSON (materials by hash only).
@@ -162,6 +172,16 @@ func (a *Application) Canonical() []byte {
 func (a *Application) ContentHash() []byte {
 	h := sha256.Sum256(a.Canonical())
 	return h[:]
+}
+
+// Promised reports whether a document of the kind is promised for later.
+func (a *Application) Promised(kind string) bool {
+	for _, p := range a.Promises {
+		if p.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // HasMaterial reports whether a document of the kind was supplied.

@@ -11,6 +11,9 @@ import (
 )
 
 const bundleSQL = `SELECT b.id, b.reference, b.type, b.status, b.reasons, b.received_at, b.decided_at,
+		b.desk_reasons, b.deadline,
+		COALESCE((SELECT json_agg(json_build_object('kind', p.kind, 'dueOn', p.due_on, 'fulfilledAt', p.fulfilled_at) ORDER BY p.kind)
+			FROM promises p WHERE p.bundle_id = b.id), '[]') AS promises,
 		m.certificate_number, m.registered_at, m.recording_officer, m.cancelled_at, m.cancelled_by,
 		f.amount_fen, f.payer, f.basis,
 		COALESCE((SELECT json_agg(json_build_object('unitNumber', mu.unit_number, 'rank', mu.rank) ORDER BY mu.unit_number)
@@ -37,6 +40,9 @@ type bundleRow struct {
 	FeePayer         sql.NullString `db:"payer"`
 	FeeBasis         sql.NullString `db:"basis"`
 	Ranks            []byte         `db:"ranks"`
+	DeskReasons      []byte         `db:"desk_reasons"`
+	Deadline         sql.NullTime   `db:"deadline"`
+	Promises         []byte         `db:"promises"`
 }
 
 // Bundle returns a partner's bundle by id; another partner's bundle is ErrNotFound.
@@ -60,6 +66,30 @@ func (s *Service) bundle(ctx context.Context, query, partnerID, key string) (*De
 	d := &Decision{BundleID: r.ID, Reference: r.Reference, Type: r.Type, Status: r.Status, ReceivedAt: r.ReceivedAt, DecidedAt: r.DecidedAt.Time}
 	if err := json.Unmarshal(r.Reasons, &d.Reasons); err != nil {
 		return nil, fmt.Errorf("bundle %s reasons: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(r.DeskReasons, &d.DeskReasons); err != nil {
+		return nil, fmt.Errorf("bundle %s desk reasons: %w", r.ID, err)
+	}
+	if len(d.DeskReasons) == 0 {
+		d.DeskReasons = nil
+	}
+	if r.Deadline.Valid {
+		d.Deadline = &r.Deadline.Time
+	}
+	var promises []struct {
+		Kind        string     `json:"kind"`
+		DueOn       string     `json:"dueOn"`
+		FulfilledAt *time.Time `json:"fulfilledAt"`
+	}
+	if err := json.Unmarshal(r.Promises, &promises); err != nil {
+		return nil, fmt.Errorf("bundle %s promises: %w", r.ID, err)
+	}
+	for _, p := range promises {
+		due, err := ParseDate(p.DueOn)
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s promise due date %q: %w", r.ID, p.DueOn, err)
+		}
+		d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: due, FulfilledAt: p.FulfilledAt})
 	}
 	if d.Status == StatusRegistered && r.Certificate.Valid {
 		if r.Type.IsFirst() {

@@ -37,6 +37,21 @@ func (is Issues) Sorted() Issues {
 	return out
 }
 
+// unique drops repeated (field, code) pairs: a mortgagor of several units
+// is one near match, not one per unit.
+func (is Issues) unique() Issues {
+	seen := map[string]bool{}
+	var out Issues
+	for _, i := range is {
+		k := i.Field + "\x00" + string(i.Code)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // ValidationError is returned when an application fails validation; nothing
 // was written.
 type ValidationError struct{ Issues Issues }

@@ -1,6 +1,7 @@
 package mortgage_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/seal"
+	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 )
 
@@ -77,10 +80,31 @@ func setup(t *testing.T) *env {
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai,
 	})
 	e.svc.Now = func() time.Time { return e.now }
+	e.svc.Signer = keyring(t, d)
 	for _, id := range []struct{ id, code string }{{"lj-bank", bankCode}, {"hc-bank", otherBank}} {
 		e.exec(`INSERT INTO partners (id, kind, name, credit_code) VALUES ($1, 'bank', $1, $2)`, id.id, id.code)
 	}
 	return e
+}
+
+// testSealer seals with the tests' fixed master key.
+func testSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	s, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// keyring is the test database's signing keyring.
+func keyring(t *testing.T, d *sqlx.DB) *signing.Keyring {
+	t.Helper()
+	k, err := signing.Open(t.Context(), d, testSealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func (e *env) exec(q string, args ...any) {

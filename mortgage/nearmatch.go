@@ -76,3 +76,11 @@ func IsOldResidentID(id string) bool {
 	y, m, d := digits(full[6:10]), digits(full[10:12]), digits(full[12:14])
 	return isCalendarDate(y, m, d)
 }
+
+// Must returns v, panicking when ok is false; for fixed test data.
+func Must[T any](v T, ok bool) T {
+	if !ok {
+		panic("mortgage.Must: not ok")
+	}
+	return v
+}

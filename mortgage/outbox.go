@@ -19,20 +19,23 @@ const (
 	EventRegistered           EventType = "bundle.registered"     // registered; first registrations carry the certificate
 	EventRejected             EventType = "bundle.rejected"       // refused, with every reason
 	EventCertificateCancelled EventType = "certificate.cancelled" // the mortgage behind a certificate was cancelled
+	EventDesk                 EventType = "bundle.desk"           // sent to centre staff, with reasons and deadline
+	EventWithdrawn            EventType = "bundle.withdrawn"      // withdrawn by the partner before staff decided
 )
 
 // IssuedCertificate is an electronic certificate as issued: the exact bytes
 // in each rendering with their detached signatures.
 type IssuedCertificate struct {
-	Number           string    `json:"number"`
-	VerificationCode string    `json:"verificationCode"`
-	Status           string    `json:"status"` // valid or cancelled
-	KeyID            string    `json:"keyId"`
-	IssuedAt         time.Time `json:"issuedAt"`
-	JSON             []byte    `json:"-"`
-	JSONSignature    []byte    `json:"-"`
-	XML              []byte    `json:"-"`
-	XMLSignature     []byte    `json:"-"`
+	Number           string     `json:"number"`
+	VerificationCode string     `json:"verificationCode"`
+	Status           string     `json:"status"` // valid or cancelled
+	KeyID            string     `json:"keyId"`
+	IssuedAt         time.Time  `json:"issuedAt"`
+	CancelledAt      *time.Time `json:"cancelledAt,omitempty"`
+	JSON             []byte     `json:"-"`
+	JSONSignature    []byte     `json:"-"`
+	XML              []byte     `json:"-"`
+	XMLSignature     []byte     `json:"-"`
 }
 
 // Event is one thing a partner must hear about. Its payload is encoded once,
@@ -99,11 +102,16 @@ func (s *Service) encodeEvent(e Event) ([]byte, error) {
 
 // decisionEvents are the events a fresh decision causes.
 func decisionEvents(sub Submitter, d *Decision, cert *IssuedCertificate, cancelled *IssuedCertificate) []Event {
-	typ := EventRegistered
-	if d.Status == StatusRejected {
+	typ, at := EventRegistered, d.DecidedAt
+	switch d.Status {
+	case StatusRejected:
 		typ = EventRejected
+	case StatusDesk:
+		typ, at = EventDesk, d.ReceivedAt
+	case StatusWithdrawn:
+		typ = EventWithdrawn
 	}
-	events := []Event{{ID: NewEventID(), Type: typ, PartnerID: sub.PartnerID, Subject: d.BundleID, OccurredAt: d.DecidedAt, Decision: d, Certificate: cert}}
+	events := []Event{{ID: NewEventID(), Type: typ, PartnerID: sub.PartnerID, Subject: d.BundleID, OccurredAt: at, Decision: d, Certificate: cert}}
 	if cancelled != nil {
 		events = append(events, Event{ID: NewEventID(), Type: EventCertificateCancelled, PartnerID: sub.PartnerID,
 			Subject: cancelled.Number, OccurredAt: d.DecidedAt, Decision: d, Certificate: cancelled})

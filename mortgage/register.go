@@ -36,6 +36,7 @@ const (
 
 type unitRow struct {
 	UnitNumber    string `db:"unit_number"`
+	Location      string `db:"location"`
 	Use           string `db:"use"`
 	TitleNumber   string `db:"title_certificate_number"`
 	OwnershipForm string `db:"ownership_form"`
@@ -59,7 +60,7 @@ type restrictionRow struct {
 }
 
 const (
-	lockUnitsSQL = `SELECT unit_number, use, title_certificate_number, ownership_form, mortgageable
+	lockUnitsSQL = `SELECT unit_number, location, use, title_certificate_number, ownership_form, mortgageable
 		FROM units WHERE unit_number = ANY($1) ORDER BY unit_number FOR UPDATE`
 	ownersSQL = `SELECT unit_number, name, id_number, share_numerator, share_denominator
 		FROM owners WHERE unit_number = ANY($1) ORDER BY unit_number, seq`
@@ -85,9 +86,27 @@ const (
 		SELECT $1, u, r FROM unnest($2::text[], $3::int[]) AS t(u, r)`
 )
 
+// checks carries what the register checks need beyond the application.
+type checks struct {
+	rules     RoutingRules
+	desk      Issues // differences for a person to judge, found so far
+	approving bool   // a person is approving: near matches are accepted
+	officer   string // the recording officer (登簿人)
+}
+
+// route sends the bundle to the desk for a reason, unless a person is
+// already deciding it.
+func (c *checks) route(field string, code Code, format string, args ...any) {
+	if !c.approving {
+		c.desk.Add(field, code, format, args...)
+	}
+}
+
 // registerFirst checks a first registration against the locked register and,
 // when nothing stands in the way, writes the mortgage right. Reasons go into d.
-func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision) (int64, error) {
+// It returns the new mortgage's id and its certificate, signed but not yet
+// stored: the certificates row refers to the bundle, which Submit writes next.
+func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
 	numbers := make([]string, len(app.Units))
 	for i, u := range app.Units {
 		numbers[i] = u.UnitNumber
@@ -97,15 +116,15 @@ func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter,
 	// queue rather than deadlock; the rank read below is then race-free (S5).
 	var units []unitRow
 	if err := tx.SelectContext(ctx, &units, lockUnitsSQL, pq.Array(numbers)); err != nil {
-		return 0, fmt.Errorf("lock units: %w", err)
+		return 0, nil, fmt.Errorf("lock units: %w", err)
 	}
 	var owners []ownerRow
 	if err := tx.SelectContext(ctx, &owners, ownersSQL, pq.Array(numbers)); err != nil {
-		return 0, fmt.Errorf("read owners: %w", err)
+		return 0, nil, fmt.Errorf("read owners: %w", err)
 	}
 	var restrictions []restrictionRow
 	if err := tx.SelectContext(ctx, &restrictions, restrictionsSQL, pq.Array(numbers), s.Today().Time); err != nil {
-		return 0, fmt.Errorf("read restrictions: %w", err)
+		return 0, nil, fmt.Errorf("read restrictions: %w", err)
 	}
 
 	byNumber := map[string]unitRow{}
@@ -143,10 +162,11 @@ func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter,
 			is.Add(p+".unitNumber", CodeUnitNotMortgageable, "该不动产依法不得抵押（如学校、医院、养老机构等公益设施）")
 		}
 		s.checkRestrictions(is, p, app, sub, restrictionsOf[u.UnitNumber])
-		checkOwners(is, p, app, u, ownersOf[u.UnitNumber])
+		checkOwners(is, review, p, app, u, ownersOf[u.UnitNumber])
 	}
-	if len(*is) > 0 {
-		return 0, nil
+	review.desk = review.desk.unique()
+	if len(*is) > 0 || (len(review.desk) > 0 && !review.approving) {
+		return 0, nil, nil // refused, or waiting for a person: nothing is written into the register
 	}
 
 	t := app.Mortgage
@@ -165,22 +185,27 @@ func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter,
 	}
 	if err := tx.GetContext(ctx, &row, insertMortgageSQL, prefix, year, kind, t.CollateralKind,
 		nullFen(t.PrincipalFen), nullFen(t.MaximumFen), t.DebtStart.Time, t.DebtEnd.Time, t.Scope, *t.TransferRestricted,
-		mortgagors, debtors, app.Mortgagee.Name, app.Mortgagee.IDNumber, now, s.Config.RecordingOfficer); err != nil {
-		return 0, fmt.Errorf("insert mortgage: %w", err)
+		mortgagors, debtors, app.Mortgagee.Name, app.Mortgagee.IDNumber, now, review.officer); err != nil {
+		return 0, nil, fmt.Errorf("insert mortgage: %w", err)
 	}
 	ranks := make([]int64, len(numbers))
-	reg := &Registration{CertificateNumber: row.CertificateNumber, RegisteredAt: now, RecordingOfficer: s.Config.RecordingOfficer}
+	reg := &Registration{CertificateNumber: row.CertificateNumber, RegisteredAt: now, RecordingOfficer: review.officer}
 	for i, n := range numbers {
 		ranks[i] = int64(topRank[n] + 1)
 		reg.Ranks = append(reg.Ranks, UnitRank{UnitNumber: n, Rank: int(ranks[i])})
 	}
 	if _, err := tx.ExecContext(ctx, insertMortgageUnitsSQL, row.ID, pq.Array(numbers), pq.Array(ranks)); err != nil {
-		return 0, fmt.Errorf("insert mortgage units: %w", err)
+		return 0, nil, fmt.Errorf("insert mortgage units: %w", err)
 	}
+	cert, err := SignCertificate(s.newCertificate(app, reg, byNumber), s.Signer)
+	if err != nil {
+		return 0, nil, err
+	}
+	cert.IssuedAt = now
 	d.Registration = reg
 	fee := ComputeFee(app.Type, app.FeeExemption, uses, s.Config.FeePayer)
 	d.Fee = &fee
-	return row.ID, nil
+	return row.ID, cert, nil
 }
 
 func nullFen(fen int64) sql.NullInt64 { return sql.NullInt64{Int64: fen, Valid: fen != 0} }
@@ -230,7 +255,10 @@ func (s *Service) checkRestrictions(is *Issues, p string, app *Application, sub 
 // checkOwners compares the mortgagors with the unit's registered owners:
 // sole and joint ownership need every owner; ownership in shares needs every
 // owner, or holders of at least two thirds with proof the others were told.
-func checkOwners(is *Issues, p string, app *Application, u unitRow, owners []ownerRow) {
+//
+// Near matches — a name spelled differently, an old 15-digit ID — go to the
+// desk when the rules say so, and pass when a person is approving.
+func checkOwners(is *Issues, review *checks, p string, app *Application, u unitRow, owners []ownerRow) {
 	owner := map[string]ownerRow{}
 	for _, o := range owners {
 		owner[strings.ToUpper(o.IDNumber)] = o
@@ -238,13 +266,24 @@ func checkOwners(is *Issues, p string, app *Application, u unitRow, owners []own
 	applying := map[string]bool{}
 	for i, m := range app.Mortgagors {
 		id := strings.ToUpper(m.IDNumber)
-		applying[id] = true
+		idField, nameField := fmt.Sprintf("mortgagors[%d].idNumber", i), fmt.Sprintf("mortgagors[%d].name", i)
 		o, ok := owner[id]
+		if full, old := UpgradeResidentID(id); !ok && old && (review.rules.OldIDNumber || review.approving) {
+			if o, ok = owner[full]; ok {
+				id = full
+				review.route(idField, DeskOldIDNumber, "抵押人使用旧 15 位身份证号码，登记簿记载的是 18 位号码（不动产单元 %s），须人工核对", u.UnitNumber)
+			}
+		}
+		applying[id] = true
+		name := strings.TrimSpace(m.Name)
 		switch {
 		case !ok:
-			is.Add(fmt.Sprintf("mortgagors[%d].idNumber", i), CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", u.UnitNumber)
-		case o.Name != strings.TrimSpace(m.Name):
-			is.Add(fmt.Sprintf("mortgagors[%d].name", i), CodeMortgagorNameMismatch, "抵押人姓名与登记簿记载不一致（不动产单元 %s）", u.UnitNumber)
+			is.Add(idField, CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", u.UnitNumber)
+		case o.Name == name:
+		case NamesNearlyMatch(o.Name, name) && (review.rules.NameNearMatch || review.approving):
+			review.route(nameField, DeskNameNearMatch, "抵押人姓名与登记簿记载仅在全半角、空格或繁简字上不同（不动产单元 %s），须人工核对", u.UnitNumber)
+		default:
+			is.Add(nameField, CodeMortgagorNameMismatch, "抵押人姓名与登记簿记载不一致（不动产单元 %s）", u.UnitNumber)
 		}
 	}
 	var missing int
@@ -290,8 +329,10 @@ const (
 		UPDATE mortgage_units SET current = false WHERE mortgage_id = (SELECT id FROM m)`
 )
 
-// cancel checks a cancellation and ends the mortgage, keeping its history.
-func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision) (int64, error) {
+// cancel checks a cancellation and ends the mortgage, keeping its history;
+// the mortgage's electronic certificate, if it has one, becomes cancelled
+// and is returned.
+func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
 	c := app.Cancellation
 	var m struct {
 		ID        int64  `db:"id"`
@@ -304,19 +345,19 @@ func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *A
 	// learns nothing about other banks' rights.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && m.Mortgagee != sub.CreditCode) {
 		is.Add("cancellation.certificateNumber", CodeMortgageNotFound, "未找到贵机构作为抵押权人、证明号为 %s 的抵押权", c.CertificateNumber)
-		return 0, nil
+		return 0, nil, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("lock mortgage: %w", err)
+		return 0, nil, fmt.Errorf("lock mortgage: %w", err)
 	}
 	if m.State != 1 {
 		is.Add("cancellation.certificateNumber", CodeMortgageNotCurrent, "该抵押权已注销或不是现势状态")
-		return 0, nil
+		return 0, nil, nil
 	}
 	if len(app.Units) > 0 {
 		var units []string
 		if err := tx.SelectContext(ctx, &units, mortgageUnitsSQL, m.ID); err != nil {
-			return 0, fmt.Errorf("read mortgage units: %w", err)
+			return 0, nil, fmt.Errorf("read mortgage units: %w", err)
 		}
 		given := make([]string, len(app.Units))
 		for i, u := range app.Units {
@@ -328,14 +369,18 @@ func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *A
 		}
 		if strings.Join(given, ",") != strings.Join(units, ",") {
 			is.Add("units", CodeCancelUnitMismatch, "所列不动产单元与该抵押权登记的单元不一致")
-			return 0, nil
+			return 0, nil, nil
 		}
 	}
-	if _, err := tx.ExecContext(ctx, cancelMortgageSQL, m.ID, d.DecidedAt, c.Reason, s.Config.RecordingOfficer); err != nil {
-		return 0, fmt.Errorf("cancel mortgage: %w", err)
+	if _, err := tx.ExecContext(ctx, cancelMortgageSQL, m.ID, d.DecidedAt, c.Reason, review.officer); err != nil {
+		return 0, nil, fmt.Errorf("cancel mortgage: %w", err)
 	}
-	d.Cancelled = &Cancelled{CertificateNumber: c.CertificateNumber, CancelledAt: d.DecidedAt, RecordingOfficer: s.Config.RecordingOfficer}
+	cert, err := cancelCertificate(ctx, tx, m.ID, d.DecidedAt)
+	if err != nil {
+		return 0, nil, err
+	}
+	d.Cancelled = &Cancelled{CertificateNumber: c.CertificateNumber, CancelledAt: d.DecidedAt, RecordingOfficer: review.officer}
 	fee := ComputeFee(app.Type, "", nil, s.Config.FeePayer)
 	d.Fee = &fee
-	return m.ID, nil
+	return m.ID, cert, nil
 }

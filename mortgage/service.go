@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
 	"github.com/lib/pq"
+	"mortgaged/mortgage/calendar"
 )
 
 // ObjectionPolicy says what an open objection (异议登记) on a unit does to a
@@ -35,6 +37,7 @@ type Config struct {
 	ObjectionPolicy  ObjectionPolicy
 	FeePayer         string // "mortgagee" or "mortgagor"
 	Location         *time.Location
+	Calendar         calendar.Settings // service days, cut-off and close for desk deadlines
 }
 
 // Status is where a bundle stands.
@@ -44,6 +47,8 @@ type Status string
 const (
 	StatusRegistered Status = "registered"
 	StatusRejected   Status = "rejected"
+	StatusDesk       Status = "desk"      // waiting for centre staff
+	StatusWithdrawn  Status = "withdrawn" // withdrawn by the partner before staff decided
 )
 
 // UnitRank is a mortgage's rank (顺位) on one unit.
@@ -79,6 +84,17 @@ type Decision struct {
 	Registration *Registration `json:"registration,omitempty"`
 	Cancelled    *Cancelled    `json:"cancellation,omitempty"`
 	Fee          *Fee          `json:"fee,omitempty"`
+	// At the desk: why, by when staff decide, and what is still owed.
+	DeskReasons Issues         `json:"deskReasons,omitempty"`
+	Deadline    *time.Time     `json:"deadline,omitempty"`
+	Promises    []PromiseState `json:"promises,omitempty"`
+}
+
+// PromiseState is a promised document and whether it has arrived.
+type PromiseState struct {
+	Kind        string     `json:"kind"`
+	DueOn       Date       `json:"dueOn"`
+	FulfilledAt *time.Time `json:"fulfilledAt,omitempty"`
 }
 
 // Answer is a decision rendered in the submitter's format; it is stored with
@@ -111,9 +127,17 @@ type Service struct {
 	Now    func() time.Time
 	// EncodeEvent renders outbox events in the partner's format.
 	EncodeEvent EventEncoder
+	// Signer signs the electronic certificate each first registration
+	// issues; Submit refuses to run without one.
+	Signer Signer
+	// NewCode makes certificates' verification codes; nil means
+	// NewVerificationCode (random). Golden-file tests fix it.
+	NewCode func() string
 	// BeforeCommit, when set, runs inside the registration transaction just
 	// before commit: crash tests pause there (PROMISES S1).
 	BeforeCommit func(context.Context)
+
+	desk desk // routing rules and calendar, refreshed from the database
 }
 
 // NewService makes a service with the real clock.
@@ -121,7 +145,16 @@ func NewService(db *sqlx.DB, cfg Config) *Service {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
+	if cfg.Calendar.Location == nil {
+		cfg.Calendar = DefaultCalendar(cfg.Location)
+	}
 	return &Service{DB: db, Config: cfg, Now: time.Now, EncodeEvent: EncodeEventJSON}
+}
+
+// DefaultCalendar serves Saturdays (周六全天办), takes bundles for same-day
+// decision until 16:00, and closes at 17:30.
+func DefaultCalendar(loc *time.Location) calendar.Settings {
+	return calendar.Settings{Location: loc, SaturdayService: true, CutOff: 16 * time.Hour, Close: 17*time.Hour + 30*time.Minute}
 }
 
 // Today is the business date now.
@@ -136,7 +169,19 @@ const idempotencyLockSpace = 0x6d67
 // *ValidationError and writes nothing; a reused reference with other content
 // returns a *ConflictError.
 func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, render Renderer) (Outcome, error) {
+	if s.Signer == nil {
+		return Outcome{}, ErrNoSigner
+	}
 	if is := Validate(app, Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode}); len(is) > 0 {
+		return Outcome{}, &ValidationError{Issues: is}
+	}
+	rules, cal, err := s.routing(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if is, err := checkPromises(app, rules, cal, s.Today()); err != nil {
+		return Outcome{}, err
+	} else if len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
 	normalise(app)
@@ -175,19 +220,33 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
 	d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
 	var mortgageID int64
+	var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
+	review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
 	if app.Type.IsFirst() {
-		mortgageID, err = s.registerFirst(ctx, tx, sub, app, d)
+		mortgageID, issued, err = s.registerFirst(ctx, tx, sub, app, d, &review)
 	} else {
-		mortgageID, err = s.cancel(ctx, tx, sub, app, d)
+		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
 	}
 	if err != nil {
 		return Outcome{}, err
 	}
-	if len(d.Reasons) > 0 {
+	switch {
+	case len(d.Reasons) > 0: // a hard failure refuses at once, whatever else a person might look at
 		d.Status = StatusRejected
 		d.Reasons = d.Reasons.Sorted()
 		d.Registration, d.Cancelled, d.Fee = nil, nil, nil
-	} else {
+	case len(review.desk) > 0:
+		d.Status = StatusDesk
+		d.DeskReasons = review.desk.Sorted()
+		deadline, err := cal.Deadline(d.ReceivedAt)
+		if err != nil {
+			return Outcome{}, err
+		}
+		d.Deadline = &deadline
+		for _, p := range app.Promises {
+			d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: p.DueOn})
+		}
+	default:
 		d.Status = StatusRegistered
 	}
 	ans, err := render(d)
@@ -197,7 +256,12 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	if err := s.writeBundle(ctx, tx, sub, app, hash, d, mortgageID, ans); err != nil {
 		return Outcome{}, err
 	}
-	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, nil, nil)...); err != nil {
+	if issued != nil {
+		if err := insertCertificate(ctx, tx, issued, d.BundleID, mortgageID, sub.PartnerID); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
 		return Outcome{}, err
 	}
 	if s.BeforeCommit != nil {
@@ -244,13 +308,21 @@ func (s *Service) writeBundle(ctx context.Context, tx *sqlx.Tx, sub Submitter, a
 	if mortgageID != 0 {
 		mid = sql.NullInt64{Int64: mortgageID, Valid: true}
 	}
+	deskReasons, _ := json.Marshal(orEmpty(d.DeskReasons))
+	decidedAt := sql.NullTime{Time: d.DecidedAt, Valid: d.Status != StatusDesk}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO bundles
 		(id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
-		 received_at, decided_at, response_status, response_body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		 received_at, decided_at, response_status, response_body, desk_reasons, deadline)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, app.Canonical(), mid,
-		d.ReceivedAt, d.DecidedAt, ans.Status, ans.Body); err != nil {
+		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
+	}
+	for _, p := range app.Promises {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO promises (bundle_id, kind, due_on) VALUES ($1, $2, $3)`,
+			d.BundleID, p.Kind, p.DueOn.Time); err != nil {
+			return fmt.Errorf("insert promise: %w", err)
+		}
 	}
 	if n := len(app.Materials); n > 0 {
 		kinds, names, media, sums := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -277,15 +349,14 @@ func (s *Service) writeBundle(ctx context.Context, tx *sqlx.Tx, sub Submitter, a
 			detail["certificateNumber"] = d.Cancelled.CertificateNumber
 		}
 	} else {
-		codes := make([]Code, len(d.Reasons))
-		for i, r := range d.Reasons {
-			codes[i] = r.Code
+		detail["reasons"] = codesOf(d.Reasons)
+		if d.Status == StatusDesk {
+			detail["deskReasons"] = codesOf(d.DeskReasons)
 		}
-		detail["reasons"] = codes
 	}
 	detailJSON, _ := json.Marshal(detail)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		d.DecidedAt, actor, "bundle."+string(d.Status), d.BundleID, detailJSON); err != nil {
+		d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detailJSON); err != nil {
 		return fmt.Errorf("insert audit record: %w", err)
 	}
 	if d.Fee != nil {
@@ -300,4 +371,19 @@ func (s *Service) writeBundle(ctx context.Context, tx *sqlx.Tx, sub Submitter, a
 // Validate checks an application without the register, as Submit will.
 func (s *Service) Validate(sub Submitter, app *Application) Issues {
 	return Validate(app, Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode})
+}
+
+func codesOf(is Issues) []Code {
+	codes := make([]Code, len(is))
+	for i, r := range is {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+func orEmpty(is Issues) Issues {
+	if is == nil {
+		return Issues{}
+	}
+	return is
 }

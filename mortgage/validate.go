@@ -251,10 +251,30 @@ func validateMaterials(is *Issues, a *Application) {
 		required = append(required[:len(required):len(required)], "authorisation")
 	}
 	for _, kind := range required {
-		if !a.HasMaterial(kind) {
+		if !a.HasMaterial(kind) && !a.Promised(kind) {
 			is.Add("materials", CodeMaterialMissing, "缺少%s（%s）", MaterialKinds[kind], kind)
 		}
 	}
+	validatePromises(is, a)
+}
+
+// validatePromises checks promises on their own; whether the centre accepts
+// them is a routing rule, checked in the service.
+func validatePromises(is *Issues, a *Application) {
+	seen := map[string]bool{}
+	for i, p := range a.Promises {
+		f := fmt.Sprintf("promises[%d]", i)
+		if _, ok := MaterialKinds[p.Kind]; !ok {
+			is.Add(f+".kind", CodeMaterialKind, "未知的材料类型“%s”", clip(p.Kind))
+		} else if a.HasMaterial(p.Kind) || seen[p.Kind] {
+			is.Add(f+".kind", CodeNotAllowed, "%s已提交或已承诺，不能再承诺", MaterialKinds[p.Kind])
+		}
+		seen[p.Kind] = true
+		if p.DueOn.IsZero() {
+			is.Add(f+".dueOn", CodeRequired, "缺少承诺补交日期")
+		}
+	}
+	text(is, "reviewRequest", a.ReviewRequest, false, MaxTextRunes)
 }
 
 func (is *Issues) validateParties(field string, ps []Party, today Date) {
@@ -273,7 +293,9 @@ func (is *Issues) validateParty(field string, p Party, today Date) {
 	case "":
 		is.Add(field+".idType", CodeRequired, "缺少证件种类")
 	case IDResident:
-		if p.IDNumber != "" {
+		// An old 15-digit number passes here; the register check decides
+		// whether it is the owner's (a near match for staff).
+		if p.IDNumber != "" && !IsOldResidentID(p.IDNumber) {
 			switch CheckResidentID(p.IDNumber, today.Time) {
 			case CodeIDFormat:
 				is.Add(field+".idNumber", CodeIDFormat, "居民身份证号码应为 18 位（前 17 位数字，末位数字或 X）")

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"mortgaged/internal/seal"
 )
 
 // Partner kinds.
@@ -33,8 +35,12 @@ type Partner struct {
 // ErrUnauthenticated is returned for a missing, malformed, unknown or revoked key.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
-// Registry stores partners and their API keys.
-type Registry struct{ DB *sqlx.DB }
+// Registry stores partners, their API keys and their push settings.
+type Registry struct {
+	DB *sqlx.DB
+	// Sealer seals and opens webhook secrets; only the push settings need it.
+	Sealer *seal.Sealer
+}
 
 // Add records a new partner.
 func (r *Registry) Add(ctx context.Context, p Partner) error {

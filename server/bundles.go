@@ -17,6 +17,8 @@ import (
 func (s *Server) registerBundleRoutes(r *mux.Router) {
 	// Longer paths first: gorilla/mux 1.8.1 answers 404 instead of 405 on a
 	// subrouter when a shorter sibling is registered before (mux issue #739).
+	r.HandleFunc("/bundles/{id}/materials", s.supplyMaterial).Methods(http.MethodPost)
+	r.HandleFunc("/bundles/{id}/withdraw", s.withdrawBundle).Methods(http.MethodPost)
 	r.HandleFunc("/bundles/{id}", s.getBundle).Methods(http.MethodGet)
 	r.HandleFunc("/bundles", s.submitBundle).Methods(http.MethodPost)
 	r.HandleFunc("/bundles", s.findBundle).Methods(http.MethodGet)
@@ -70,6 +72,43 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", centrejson.MediaType)
 	w.WriteHeader(out.Answer.Status)
 	_, _ = w.Write(out.Answer.Body)
+}
+
+// supplyMaterial takes a document promised under 容缺受理 for a bundle at the desk.
+func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != centrejson.MediaType {
+		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
+			Detail: "Content-Type 必须是 application/json（一份材料，结构同申请中的 materials 的一项）。"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	m, issues, err := centrejson.DecodeMaterial(body)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(issues) > 0 {
+		s.Error(w, r, &mortgage.ValidationError{Issues: issues})
+		return
+	}
+	d, err := s.Service.SupplyMaterial(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"], m)
+	s.writeDecision(w, r, d, err)
+}
+
+// withdrawBundle lets a partner take back a bundle staff have not decided.
+func (s *Server) withdrawBundle(w http.ResponseWriter, r *http.Request) {
+	p := partnerFrom(r.Context())
+	if _, err := s.Service.Withdraw(r.Context(), p.ID, mux.Vars(r)["id"]); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	d, err := s.Service.Bundle(r.Context(), p.ID, mux.Vars(r)["id"])
+	s.writeDecision(w, r, d, err)
 }
 
 func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/calendar"
 	"mortgaged/partners/centrejson"
 )
 
@@ -25,16 +26,18 @@ type Problem struct {
 
 // Problem codes that are not field faults.
 const (
-	CodeValidation       mortgage.Code = "validation_failed"
-	CodeUnauthenticated  mortgage.Code = "unauthenticated"
-	CodeNotFound         mortgage.Code = "not_found"
-	CodeConflict         mortgage.Code = "reference_conflict"
-	CodeTooLarge         mortgage.Code = "body_too_large"
-	CodeMediaType        mortgage.Code = "unsupported_media_type"
-	CodeInternal         mortgage.Code = "internal_error"
-	CodeUnavailable      mortgage.Code = "unavailable"
-	CodeBadRequest       mortgage.Code = "bad_request"
-	CodeMethodNotAllowed mortgage.Code = "method_not_allowed"
+	CodeValidation        mortgage.Code = "validation_failed"
+	CodeUnauthenticated   mortgage.Code = "unauthenticated"
+	CodeNotFound          mortgage.Code = "not_found"
+	CodeConflict          mortgage.Code = "reference_conflict"
+	CodeTooLarge          mortgage.Code = "body_too_large"
+	CodeMediaType         mortgage.Code = "unsupported_media_type"
+	CodeInternal          mortgage.Code = "internal_error"
+	CodeUnavailable       mortgage.Code = "unavailable"
+	CodeBadRequest        mortgage.Code = "bad_request"
+	CodeMethodNotAllowed  mortgage.Code = "method_not_allowed"
+	CodeNotAtDesk         mortgage.Code = "not_at_desk"
+	CodeCalendarNotLoaded mortgage.Code = "calendar_not_loaded"
 )
 
 // problemTitles gives each status its Chinese title, for people.
@@ -89,6 +92,11 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &mbe):
 		writeProblem(w, r, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 			Detail: "请求体超过 " + strconv.Itoa(int(mbe.Limit>>20)) + " MB 上限；请压缩或拆分材料。"})
+	case errors.Is(err, mortgage.ErrNotAtDesk):
+		writeProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。"})
+	case errors.Is(err, calendar.ErrNotLoaded):
+		s.log.ErrorContext(r.Context(), "working calendar missing a year", slog.Any("error", err))
+		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeCalendarNotLoaded, Detail: "登记中心尚未载入计算审核期限所需年度的节假日安排，请稍后重试。"})
 	case errors.Is(err, mortgage.ErrNotFound):
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该业务件。"})
 	default:

@@ -28,6 +28,12 @@ type Server struct {
 	Service      *mortgage.Service
 	Registry     *partners.Registry
 	MaxBodyBytes int64
+	// Keys lists the published certificate-signing keys; nil reads them
+	// from DB.
+	Keys KeySource
+	// PublicURL is where people reach this server (the printed
+	// certificate's QR code); empty means DefaultPublicURL.
+	PublicURL string
 
 	log     *slog.Logger
 	router  *mux.Router
@@ -49,6 +55,8 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	api := s.router.PathPrefix("/v1").Subrouter()
 	api.Use(s.authenticatePartner)
 	s.registerBundleRoutes(api)
+	s.registerEventRoutes(api)
+	s.registerCertificateRoutes(s.router, api)
 
 	notFound := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
@@ -59,6 +67,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	for _, r := range []*mux.Router{s.router, api} {
 		r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
 	}
+	api.NotFoundHandler = methodAware(api, notFound, notAllowed)
 	return s
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/seal"
+	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -47,10 +49,12 @@ var (
 
 // api is one test's running server, database and partner keys.
 type api struct {
-	t    *testing.T
-	db   *sqlx.DB
-	url  string
-	keys map[string]string
+	t      *testing.T
+	db     *sqlx.DB
+	url    string
+	keys   map[string]string
+	signer *signing.Keyring // certificate signing
+	sealer *seal.Sealer
 }
 
 func setup(t *testing.T) *api {
@@ -59,8 +63,17 @@ func setup(t *testing.T) *api {
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
 	svc.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) }
+	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := signing.Open(t.Context(), d, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Signer = keys
 	reg := &partners.Registry{DB: d}
-	a := &api{t: t, db: d, keys: map[string]string{}}
+	a := &api{t: t, db: d, keys: map[string]string{}, signer: keys, sealer: sealer}
 	for _, p := range []partners.Partner{bankA, bankB} {
 		if err := reg.Add(t.Context(), p); err != nil {
 			t.Fatal(err)
@@ -73,6 +86,7 @@ func setup(t *testing.T) *api {
 	}
 	srv := server.New(d, svc, reg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	srv.MaxBodyBytes = 1 << 20
+	srv.Keys, srv.PublicURL = keys, publicURL
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -4,10 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 )
 
@@ -19,6 +23,11 @@ type config struct {
 	MaxBodyBytes int64
 	LogLevel     slog.Level
 	Registration mortgage.Config
+	// MasterKey is MORTGAGED_MASTER_KEY (base64); empty means DataDir/master.key.
+	// It seals signing keys and webhook secrets: every node must share it.
+	MasterKey string
+	// PublicURL is where people reach the server (QR codes, print views).
+	PublicURL string
 	// PauseBeforeCommit is a test hook: registrations pause inside their
 	// transaction so crash tests can kill the process there.
 	PauseBeforeCommit bool
@@ -44,6 +53,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 			FeePayer:         env("MORTGAGED_FEE_PAYER", "mortgagee"),
 		},
 		PauseBeforeCommit: os.Getenv("MORTGAGED_TEST_PAUSE_BEFORE_COMMIT") == "1",
+		MasterKey:         os.Getenv("MORTGAGED_MASTER_KEY"),
+		PublicURL:         strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 	}
 	fs.StringVar(&c.DataDir, "data", env("MORTGAGED_DATA", "data"), "data folder (embedded PostgreSQL, keys, demo files)")
 	fs.StringVar(&c.Addr, "addr", env("MORTGAGED_ADDR", "127.0.0.1:8080"), "listen address")
@@ -73,5 +84,18 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		return c, fmt.Errorf("MORTGAGED_TIMEZONE: %w", err)
 	}
 	c.Registration.Location = loc
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("MORTGAGED_PUBLIC_URL must be an http or https URL, e.g. https://bdc.example.gov.cn")
+	}
 	return c, nil
+}
+
+// sealer opens the master key (MORTGAGED_MASTER_KEY, else DataDir/master.key,
+// created on first use) that protects secrets at rest.
+func (c config) sealer() (*seal.Sealer, error) {
+	k, err := seal.LoadMasterKey(c.MasterKey, filepath.Join(c.DataDir, "master.key"))
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return seal.New(k)
 }

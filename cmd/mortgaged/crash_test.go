@@ -110,7 +110,7 @@ func TestKilledInsideRegistration(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, table := range []string{"bundles", "mortgages", "mortgage_units", "materials", "fees", "audit_log", "events"} {
+	for _, table := range []string{"bundles", "mortgages", "mortgage_units", "materials", "fees", "audit_log", "events", "certificates"} {
 		var n int
 		if err := d.Get(&n, `SELECT count(*) FROM `+table); err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestKilledInsideRegistration(t *testing.T) {
 	if again != status || string(replay) != string(answer) {
 		t.Errorf("second resubmission: %d %s, want the first answer", again, replay)
 	}
-	for table, want := range map[string]int{"bundles": 1, "mortgages": 1, "mortgage_units": 1, "audit_log": 1, "events": 1} {
+	for table, want := range map[string]int{"bundles": 1, "mortgages": 1, "mortgage_units": 1, "audit_log": 1, "events": 1, "certificates": 1} {
 		var n int
 		if err := d.Get(&n, `SELECT count(*) FROM `+table); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/registerdata"
 	"mortgaged/partners"
@@ -93,6 +94,11 @@ func nextSteps(addr, dir string) string {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
 	fmt.Fprintf(&b, "\nLook a bundle up by the bank's reference:\n\n  curl -sS '%s/v1/bundles?reference=REFERENCE' -H \"Authorization: Bearer $(cat %s)\"\n\n", base, key)
+	fmt.Fprintf(&b, "Fetch a registration's electronic certificate (number from the answer) and check it offline:\n\n"+
+		"  curl -sS '%s/v1/certificates/NUMBER?envelope=1' -H \"Authorization: Bearer $(cat %s)\" > certificate.json\n"+
+		"  mortgaged verify -keys %s%s certificate.json\n\n"+
+		"Anyone can check it at %s/verify/page (number and verificationCode from certificate.json).\n\n",
+		base, key, base, signing.KeySetPath, base)
 	fmt.Fprintf(&b, "The partner guide is docs/integration-guide.md. Stop with Ctrl-C.\n")
 	return b.String()
 }

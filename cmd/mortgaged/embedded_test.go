@@ -22,7 +22,7 @@ func TestEmbeddedDatabaseSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(root, "data")
-	env := []string{"DATABASE_URL="}
+	env := []string{"DATABASE_URL=", "MORTGAGED_MASTER_KEY="} // the master key from data/master.key
 
 	p := start(t, env, "serve", "--demo", "-data", data, "-addr", "127.0.0.1:0")
 	demo := filepath.Join(data, "demo")

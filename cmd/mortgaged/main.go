@@ -6,6 +6,10 @@
 //	mortgaged register import FILE    load a register from JSON Lines
 //	mortgaged register demo [-units N] [-seed S]   write a demo register to stdout
 //	mortgaged partner add|list|key    manage partners and their API keys
+//	mortgaged partner push|webhook-secret   where, when and how events are pushed
+//	mortgaged events dead|redeliver   dead letters of the push
+//	mortgaged keys list|rotate        certificate-signing keys
+//	mortgaged verify [-keys K] FILE   check a certificate's signature offline
 package main
 
 import (
@@ -35,6 +39,15 @@ Commands:
   partner add -id ID -kind bank|fund_centre -name NAME -credit-code CODE
   partner list
   partner key ID                        issue a new API key (shown once)
+  partner push ID [-callback URL -schedule '@every 1m'|'0 18 * * *' -mode each|batch] [-disable]
+                                        show or set the partner's event push (a new webhook secret is shown once)
+  partner webhook-secret ID             replace the partner's webhook secret (shown once)
+  events dead [-partner ID]             list events the push gave up on (dead letters)
+  events redeliver EVENT_ID...          push dead letters again at the partner's next run
+  keys list                             list the certificate-signing keys, active and retired
+  keys rotate                           retire the signing key and make a new one
+  verify [-keys FILE_OR_URL] FILE       check a certificate envelope's signature offline
+                                        against the published keys (exit status 1 if invalid)
 
 Configuration is read from the environment (see README.md); every command
 accepts -data DIR. Without DATABASE_URL the server runs its own PostgreSQL
@@ -66,6 +79,12 @@ func run(ctx context.Context, args []string) error {
 		return registerCmd(ctx, rest)
 	case "partner":
 		return partnerCmd(ctx, rest)
+	case "events":
+		return eventsCmd(ctx, rest)
+	case "keys":
+		return keysCmd(ctx, rest)
+	case "verify":
+		return verifyCmd(ctx, rest, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -23,6 +23,9 @@ import (
 // binary is the real mortgaged, built once for these tests.
 var binary string
 
+// testMasterKey is the master key (base64 of 32 bytes) the tests' processes share.
+const testMasterKey = "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWV4YWN0bHk="
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "mortgaged-bin-")
 	if err != nil {
@@ -61,7 +64,10 @@ type process struct {
 func start(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	// Every process of a test shares one master key, as the nodes of an
+	// installation must; env may override it ("MORTGAGED_MASTER_KEY=" uses
+	// the data folder's master.key).
+	cmd.Env = append(append(os.Environ(), "MORTGAGED_MASTER_KEY="+testMasterKey), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 func partnerCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("partner: want add, list or key")
+		return errors.New("partner: want add, list, key, push or webhook-secret")
 	}
 	fs := flag.NewFlagSet("partner "+args[0], flag.ExitOnError)
 	var p partners.Partner
@@ -24,7 +24,11 @@ func partnerCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&p.Name, "name", "", "legal name")
 		fs.StringVar(&p.CreditCode, "credit-code", "", "unified social credit code (18 characters)")
 	}
-	c, err := loadConfig(fs, args[1:])
+	var pf pushFlags
+	if args[0] == "push" {
+		pf.define(fs)
+	}
+	c, err := loadConfig(fs, idLast(args[1:]))
 	if err != nil {
 		return err
 	}
@@ -34,7 +38,20 @@ func partnerCmd(ctx context.Context, args []string) error {
 	}
 	defer d.Close()
 	reg := &partners.Registry{DB: d.DB}
+	if args[0] == "push" || args[0] == "webhook-secret" {
+		// Webhook secrets are sealed under the master key.
+		if reg.Sealer, err = c.sealer(); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("partner %s: want the partner id", args[0])
+		}
+	}
 	switch args[0] {
+	case "push":
+		return partnerPush(ctx, reg, fs.Arg(0), pf)
+	case "webhook-secret":
+		return partnerWebhookSecret(ctx, reg, fs.Arg(0))
 	case "add":
 		if p.ID == "" || p.Name == "" {
 			return errors.New("partner add: -id and -name are required")

@@ -8,11 +8,15 @@ import (
 	"net"
 	"time"
 
+	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/server"
 )
+
+// keyRefreshInterval is how soon a node signs with a key rotated elsewhere.
+const keyRefreshInterval = 30 * time.Second
 
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
@@ -29,7 +33,18 @@ func serve(ctx context.Context, args []string) error {
 	d.stop = d.cluster != nil // the server owns the embedded cluster for its lifetime
 	defer d.Close()
 
+	sealer, err := c.sealer()
+	if err != nil {
+		return err
+	}
+	keys, err := signing.Open(ctx, d.DB, sealer)
+	if err != nil {
+		return err
+	}
+	go keys.Watch(ctx, keyRefreshInterval, log) // a rotation elsewhere reaches this node
+
 	svc := mortgage.NewService(d.DB, c.Registration)
+	svc.Signer = keys
 	svc.EncodeEvent = func(e mortgage.Event) ([]byte, error) { return centrejson.EncodeEvent(e, c.Registration.Location) }
 	if c.PauseBeforeCommit {
 		svc.BeforeCommit = func(ctx context.Context) {
@@ -40,7 +55,7 @@ func serve(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	reg := &partners.Registry{DB: d.DB}
+	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {
 		if next, err = loadDemo(ctx, c, d, svc, reg); err != nil {
@@ -50,6 +65,7 @@ func serve(ctx context.Context, args []string) error {
 
 	srv := server.New(d.DB, svc, reg, log)
 	srv.MaxBodyBytes = c.MaxBodyBytes
+	srv.Keys, srv.PublicURL = keys, c.PublicURL
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -58,7 +74,20 @@ func serve(ctx context.Context, args []string) error {
 	if next != "" {
 		fmt.Println(nextSteps(ln.Addr().String(), next))
 	}
+	scheduler, err := startPush(ctx, c, d, reg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Shutdown order: HTTP (requests in flight commit or roll back), then
+	// the scheduler (POSTs in flight are answered and recorded), then the
+	// database (deferred).
 	err = server.Serve(ctx, server.HTTPServer(srv, log), ln)
+	if scheduler != nil {
+		if serr := scheduler.Shutdown(context.WithoutCancel(ctx)); serr != nil {
+			log.Warn("push scheduler shut down", slog.Any("error", serr))
+		}
+	}
 	log.Info("shut down", slog.Any("error", err))
 	return err
 }

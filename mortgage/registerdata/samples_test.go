@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/seal"
+	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/registerdata"
 	"mortgaged/partners/centrejson"
@@ -174,6 +176,13 @@ func TestSampleBundlesAgainstRegister(t *testing.T) {
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: loc})
 	svc.Now = func() time.Time { return time.Date(today.Year(), today.Month(), today.Day(), 10, 0, 0, 0, loc) }
+	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Signer, err = signing.Open(ctx, d, sealer); err != nil {
+		t.Fatal(err)
+	}
 	render := func(dec *mortgage.Decision) (mortgage.Answer, error) {
 		b, err := centrejson.EncodeDecision(dec, loc)
 		return mortgage.Answer{Status: 201, Body: b}, err

@@ -76,18 +76,26 @@ type material struct {
 
 // application is the wire form of mortgage.Application.
 type application struct {
-	Reference    string        `json:"reference"`
-	Type         string        `json:"type"`
-	Units        []unit        `json:"units"`
-	Mortgagors   []party       `json:"mortgagors"`
-	Mortgagee    party         `json:"mortgagee"`
-	Debtors      []party       `json:"debtors"`
-	Agent        *party        `json:"agent"`
-	Mortgage     *terms        `json:"mortgage"`
-	Cancellation *cancellation `json:"cancellation"`
-	FeeExemption string        `json:"feeExemption"`
-	Remarks      string        `json:"remarks"`
-	Materials    []material    `json:"materials"`
+	Reference     string        `json:"reference"`
+	Type          string        `json:"type"`
+	Units         []unit        `json:"units"`
+	Mortgagors    []party       `json:"mortgagors"`
+	Mortgagee     party         `json:"mortgagee"`
+	Debtors       []party       `json:"debtors"`
+	Agent         *party        `json:"agent"`
+	Mortgage      *terms        `json:"mortgage"`
+	Cancellation  *cancellation `json:"cancellation"`
+	FeeExemption  string        `json:"feeExemption"`
+	Remarks       string        `json:"remarks"`
+	Materials     []material    `json:"materials"`
+	Promises      []promise     `json:"promises"`
+	ReviewRequest string        `json:"reviewRequest"`
+}
+
+// promise is a document promised for later (容缺受理).
+type promise struct {
+	Kind  string `json:"kind"`
+	DueOn string `json:"dueOn"`
 }
 
 // Decode reads a JSON v1 application. A *SyntaxError means the body is not a
@@ -148,6 +156,10 @@ func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
 	if c := w.Cancellation; c != nil {
 		a.Cancellation = &mortgage.CancellationTerms{CertificateNumber: strings.TrimSpace(c.CertificateNumber), Reason: c.Reason}
 	}
+	for i, p := range w.Promises {
+		a.Promises = append(a.Promises, mortgage.Promise{Kind: p.Kind, DueOn: date(&is, fmt.Sprintf("promises[%d].dueOn", i), p.DueOn)})
+	}
+	a.ReviewRequest = w.ReviewRequest
 	for i, m := range w.Materials {
 		content, err := base64.StdEncoding.DecodeString(m.Content)
 		if err != nil {
@@ -275,11 +287,20 @@ type decision struct {
 	Type         mortgage.Type   `json:"type"`
 	Status       mortgage.Status `json:"status"`
 	ReceivedAt   string          `json:"receivedAt"`
-	DecidedAt    string          `json:"decidedAt"`
+	DecidedAt    string          `json:"decidedAt,omitempty"` // absent while at the desk
 	Registration *registration   `json:"registration,omitempty"`
 	Cancellation *cancelled      `json:"cancellation,omitempty"`
 	Fee          *fee            `json:"fee,omitempty"`
 	Reasons      mortgage.Issues `json:"reasons"`
+	DeskReasons  mortgage.Issues `json:"deskReasons,omitempty"`
+	Deadline     string          `json:"deadline,omitempty"`
+	Promises     []promiseState  `json:"promises,omitempty"`
+}
+
+type promiseState struct {
+	Kind        string `json:"kind"`
+	DueOn       string `json:"dueOn"`
+	FulfilledAt string `json:"fulfilledAt,omitempty"`
 }
 
 type registration struct {
@@ -305,9 +326,22 @@ type fee struct {
 func EncodeDecision(d *mortgage.Decision, loc *time.Location) ([]byte, error) {
 	ts := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
 	w := decision{BundleID: d.BundleID, Reference: d.Reference, Type: d.Type, Status: d.Status,
-		ReceivedAt: ts(d.ReceivedAt), DecidedAt: ts(d.DecidedAt), Reasons: d.Reasons}
+		ReceivedAt: ts(d.ReceivedAt), Reasons: d.Reasons, DeskReasons: d.DeskReasons}
 	if w.Reasons == nil {
 		w.Reasons = mortgage.Issues{}
+	}
+	if d.Status != mortgage.StatusDesk {
+		w.DecidedAt = ts(d.DecidedAt)
+	}
+	if d.Deadline != nil {
+		w.Deadline = ts(*d.Deadline)
+	}
+	for _, p := range d.Promises {
+		ps := promiseState{Kind: p.Kind, DueOn: p.DueOn.String()}
+		if p.FulfilledAt != nil {
+			ps.FulfilledAt = ts(*p.FulfilledAt)
+		}
+		w.Promises = append(w.Promises, ps)
 	}
 	if r := d.Registration; r != nil {
 		w.Registration = &registration{r.CertificateNumber, ts(r.RegisteredAt), r.RecordingOfficer, r.Ranks}
@@ -357,4 +391,31 @@ func EncodeEvent(e mortgage.Event, loc *time.Location) ([]byte, error) {
 			Document: base64.StdEncoding.EncodeToString(c.JSON), Signature: base64.StdEncoding.EncodeToString(c.JSONSignature)}
 	}
 	return json.Marshal(w)
+}
+
+// DecodeMaterial reads one document, as sent to supply a promised one: the
+// same object as an item of the application's materials.
+func DecodeMaterial(body []byte) (mortgage.Material, mortgage.Issues, error) {
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	if len(trimmed) == 0 {
+		return mortgage.Material{}, nil, &SyntaxError{Code: CodeEmpty, Message: "请求体为空"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	var m material
+	if err := dec.Decode(&m); err != nil {
+		return mortgage.Material{}, nil, syntaxError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return mortgage.Material{}, nil, &SyntaxError{Code: CodeTrailing, Message: "JSON 文档之后还有多余内容"}
+	}
+	var is mortgage.Issues
+	content, err := base64.StdEncoding.DecodeString(m.Content)
+	if err != nil {
+		is.Add("content", CodeBase64, "材料内容不是有效的 base64 编码（标准字母表，带 = 填充）")
+	}
+	if _, ok := mortgage.MaterialKinds[m.Kind]; !ok {
+		is.Add("kind", mortgage.CodeMaterialKind, "未知的材料类型“%s”", clip(m.Kind))
+	}
+	return mortgage.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: content}, is, nil
 }

@@ -43,6 +43,10 @@ func EncodeApplication(a *mortgage.Application) ([]byte, error) {
 	if c := a.Cancellation; c != nil {
 		w.Cancellation = &cancellation{CertificateNumber: c.CertificateNumber, Reason: c.Reason}
 	}
+	for _, p := range a.Promises {
+		w.Promises = append(w.Promises, promise{Kind: p.Kind, DueOn: dateString(p.DueOn)})
+	}
+	w.ReviewRequest = a.ReviewRequest
 	for _, m := range a.Materials {
 		w.Materials = append(w.Materials, material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType,
 			SHA256: m.SHA256, Content: base64.StdEncoding.EncodeToString(m.Content)})

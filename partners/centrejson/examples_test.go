@@ -443,7 +443,16 @@ func TestRequestSchemaAgreesWithServer(t *testing.T) {
 		{"id type 8", general, func(m map[string]any) { arr(m, "mortgagors", 0)["idType"] = "8" }, mortgage.CodeIDTypeUnknown},
 		{"id type as number", general, func(m map[string]any) { arr(m, "mortgagors", 0)["idType"] = 1 }, centrejson.CodeWrongType},
 		{"resident id with a letter", general, func(m map[string]any) { arr(m, "mortgagors", 0)["idNumber"] = "23020219850312033A" }, mortgage.CodeIDFormat},
-		{"resident id 15 digits", general, func(m map[string]any) { arr(m, "mortgagors", 0)["idNumber"] = "230202850312033" }, mortgage.CodeIDFormat},
+		{"resident id 16 digits", general, func(m map[string]any) { arr(m, "mortgagors", 0)["idNumber"] = "2302028503120331" }, mortgage.CodeIDFormat},
+		{"promise of an unknown kind", general, func(m map[string]any) {
+			m["promises"] = []any{map[string]any{"kind": "selfie", "dueOn": "2026-11-30"}}
+		}, mortgage.CodeMaterialKind},
+		{"promise without a date", general, func(m map[string]any) {
+			m["promises"] = []any{map[string]any{"kind": "business_licence"}}
+		}, mortgage.CodeRequired},
+		{"loan contract neither supplied nor promised", general, func(m map[string]any) {
+			m["materials"] = dropKind(m["materials"].([]any), "loan_contract")
+		}, mortgage.CodeMaterialMissing},
 		{"credit code with O", general, func(m map[string]any) { obj(m, "mortgagee")["idNumber"] = "91230200MA1BANKO1Q" }, mortgage.CodeCreditFormat},
 		{"party name missing", general, func(m map[string]any) { delete(obj(m, "agent"), "name") }, mortgage.CodeRequired},
 		{"mortgagee missing", general, func(m map[string]any) { delete(m, "mortgagee") }, mortgage.CodeRequired},
@@ -520,6 +529,14 @@ func TestRequestSchemaAgreesWithServer(t *testing.T) {
 			m["materials"] = append(m["materials"].([]any), x)
 		}},
 		{"cancellation without units", cancel, func(m map[string]any) { delete(m, "units") }},
+		{"old 15-digit resident id (checked against the register, then staff)", general, func(m map[string]any) {
+			arr(m, "mortgagors", 0)["idNumber"] = "230202850312033"
+		}},
+		{"loan contract promised instead of supplied (容缺受理)", general, func(m map[string]any) {
+			m["materials"] = dropKind(m["materials"].([]any), "loan_contract")
+			m["promises"] = []any{map[string]any{"kind": "loan_contract", "dueOn": "2026-11-30"}}
+		}},
+		{"review requested", general, func(m map[string]any) { m["reviewRequest"] = "借款人为外籍人士，请人工核对护照信息" }},
 		{"maximum without fee exemption", maximum, func(m map[string]any) { delete(m, "feeExemption") }},
 	}
 	for _, c := range accepted {
@@ -694,3 +711,13 @@ func TestDocsLinks(t *testing.T) {
 }
 
 var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+func dropKind(materials []any, kind string) []any {
+	var out []any
+	for _, m := range materials {
+		if m.(map[string]any)["kind"] != kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+-- The registration transaction of POST /v1/bundles, replayed by pgbench.
+--
+-- Written by cmd/loadbench (pgbench.go) on every run: edit it there. Phase 3
+-- of loadbench runs it against the same durable cluster the server used:
+--
+--   pgbench -n -f bench/registration.sql -c C -j 2 -T D -M prepared \
+--     -h <socket dir> -p 5432 -U postgres -D name=value ... loadbench
+--
+-- It sends the statements of mortgage.Service.Submit (mortgage/service.go)
+-- and registerFirst (mortgage/register.go), in the same order, to the same
+-- tables and indexes, with rows of the same size: loadbench passes, as -D
+-- variables, the application, answer, content hash, parties, audit detail
+-- and materials of a bundle phase 1 registered. Left out is everything
+-- that is not PostgreSQL: HTTP, JSON, validation, Go and lib/pq (which
+-- sends each statement as Parse/Describe, then Bind/Execute: two round
+-- trips; -M prepared sends one). Its tps is therefore the most this
+-- machine's PostgreSQL gives our transaction: the floor of its cost.
+--
+-- Variables, all set by loadbench:
+--   ulo, uhi, nclients  units to register and the number of clients (-c)
+--   k                   -1 (see below)
+--   run                 run id, so bundle ids and references never repeat
+--   partner             partner id (loadbench-pgbench)
+--   unitprefix          unit i is unitprefix || lpad(i, 8, '0')
+--   today, year         business date and year (Asia/Shanghai)
+--   certprefix          黑(<year>)齐齐哈尔市不动产证明第
+--   principal, debtstart, debtend, scope, mortgagee, mortgageeid, officer
+--   mortgagors, debtors, app, hash, body, detail   a registered bundle's values
+--   kinds, names, media, sums, contents            its materials, as arrays
+
+-- Client c registers units ulo+c, ulo+c+nclients, …: no two clients queue
+-- on one unit's lock, as with different banks' customers. Past uhi the walk
+-- wraps round and mortgages a unit again at the next rank, which the
+-- service would do too. k counts this client's transactions: each client
+-- keeps its own variables from one transaction to the next, and -D k=-1
+-- starts every client's count.
+\set k :k + 1
+\set u :ulo + (:k * :nclients + :client_id) % (:uhi - :ulo + 1)
+
+-- service.go Submit: BeginTxx.
+BEGIN;
+
+-- service.go Submit: pg_advisory_xact_lock(idempotencyLockSpace = 0x6d67,
+-- hashtext(partner/reference)), so retries of one submission queue.
+SELECT pg_advisory_xact_lock(28007,
+    hashtext(:partner::text || '/PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text));
+
+-- service.go Submit: look for a bundle with this reference (a retry would
+-- be answered from it; a new submission finds none).
+SELECT id, content_hash, response_status, response_body
+  FROM bundles
+ WHERE partner_id = :partner AND reference = 'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text;
+
+-- register.go lockUnitsSQL: lock the units, in unit-number order.
+SELECT unit_number, use, title_certificate_number, ownership_form, mortgageable
+  FROM units
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+ ORDER BY unit_number FOR UPDATE;
+
+-- register.go ownersSQL: the units' registered owners.
+SELECT unit_number, name, id_number, share_numerator, share_denominator
+  FROM owners
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+ ORDER BY unit_number, seq;
+
+-- register.go restrictionsSQL: seizures, objections, pre-registrations and
+-- the top current rank, in one round trip.
+SELECT unit_number, 'seizure' AS kind, '' AS value FROM seizures
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+   AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= :today)
+UNION ALL
+SELECT unit_number, 'objection', '' FROM objections
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+   AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= :today)
+UNION ALL
+SELECT unit_number, 'preregistration', holder_id_number FROM preregistrations
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+   AND ended_at IS NULL
+UNION ALL
+SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
+ WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
+   AND current GROUP BY unit_number;
+
+-- register.go insertMortgageSQL: the mortgage right, numbered by
+-- next_certificate_serial (a per-year sequence).
+INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
+        debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
+        state, registered_at, recording_officer)
+VALUES (:certprefix::text || lpad(next_certificate_serial(:year)::text, 7, '0') || '号', 'general', '2', :principal, NULL,
+        :debtstart, :debtend, :scope, true, :mortgagors, :debtors, :mortgagee, :mortgageeid,
+        1, now(), :officer)
+RETURNING id AS mortgage_id, certificate_number
+\gset
+
+-- register.go insertMortgageUnitsSQL: the mortgage's rank on each unit.
+-- The service takes the rank from the restrictions query above; pgbench
+-- cannot keep a result that may have no rows, so the subquery reads it
+-- again (one more probe of mortgage_units_rank, in shared buffers).
+INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
+SELECT :mortgage_id, t.u, t.r
+  FROM unnest(ARRAY[:unitprefix::text || lpad(:u::text, 8, '0')],
+              ARRAY[(SELECT coalesce(max(rank), 0) + 1 FROM mortgage_units
+                      WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28) AND current)])
+       AS t(u, r);
+
+-- service.go writeBundle: the bundle with its canonical application and
+-- the exact answer, kept so a retry gets the same bytes back.
+INSERT INTO bundles (id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
+        received_at, decided_at, response_status, response_body)
+VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :partner,
+        'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text,
+        :hash, 'mortgage_first_general', 'registered', '[]', :app, :mortgage_id,
+        now(), now(), 201, :body);
+
+-- service.go writeBundle: the materials, one statement for all of them.
+INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
+SELECT 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text,
+       m.ord, m.kind, m.name, m.media, decode(m.sum, 'hex'), m.content
+  FROM unnest(:kinds::text[], :names::text[], :media::text[], :sums::text[], :contents::bytea[]) WITH ORDINALITY
+       AS m(kind, name, media, sum, content, ord);
+
+-- service.go writeBundle: the audit record.
+INSERT INTO audit_log (at, actor, action, subject, detail)
+VALUES (now(), :officer, 'bundle.registered', 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :detail);
+
+-- service.go writeBundle: the fee (residential rate, paid by the mortgagee).
+INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
+VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
+
+-- service.go Submit: tx.Commit, which waits for the WAL flush.
+COMMIT;

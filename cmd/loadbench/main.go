@@ -1,0 +1,227 @@
+// Command loadbench measures how many mortgages the real partner API
+// registers per second on this machine, at what latency, and how that
+// compares with what PostgreSQL alone achieves running the same transaction
+// (the pgbench "floor").
+//
+//	go run ./cmd/loadbench [-units 20000] [-c 32] [-d 20s] [-rate 200] [-markdown] [-cpuprofile FILE] [-keep]
+//
+// Run it from the module root: it writes the pgbench script to
+// bench/registration.sql. One run:
+//
+//  1. starts a private durable PostgreSQL (fsync and synchronous_commit on)
+//     in a temp dir, creates a database and migrates it;
+//  2. loads a register of -units units, each with one sole owner;
+//  3. adds a partner, issues it an API key, and starts the real HTTP server
+//     (server.New + server.HTTPServer) in this process on 127.0.0.1:0;
+//  4. phase 1, throughput: -c closed-loop clients POST clean first
+//     registrations for -d (or until their share of units runs out);
+//  5. phase 2, fixed rate: -rate requests per second, open loop, latency
+//     measured from each request's scheduled send time;
+//  6. phase 3, pgbench floor: pgbench runs bench/registration.sql, the same
+//     SQL as the registration transaction, over units phases 1–2 left alone;
+//  7. checks that the register holds exactly one mortgage per 201
+//     "registered" answer, and prints a summary (and with -markdown a block
+//     for docs/BENCHMARKS.md).
+//
+// Client, server and PostgreSQL share the machine: that is the point (it is
+// how a small centre runs) and the main caveat (see docs/BENCHMARKS.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// config is the command line.
+type config struct {
+	units      int
+	clients    int
+	duration   time.Duration
+	rate       int
+	keep       bool
+	markdown   bool
+	cpuProfile string
+	script     string
+	pgbench    string
+	mode       string // pgbench -M
+	statements bool
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.units, "units", 20000, "units in the synthetic register; phase 2 takes rate×d of them, phases 1 and 3 share the rest")
+	flag.IntVar(&c.clients, "c", 32, "concurrent clients in phase 1, and pgbench clients in phase 3")
+	flag.DurationVar(&c.duration, "d", 20*time.Second, "duration of each phase")
+	flag.IntVar(&c.rate, "rate", 200, "requests per second in phase 2")
+	flag.BoolVar(&c.keep, "keep", false, "keep the PostgreSQL cluster directory (server stopped) and print how to start it")
+	flag.BoolVar(&c.markdown, "markdown", false, "also print a markdown block for docs/BENCHMARKS.md")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of phase 1 to `file` (server goroutines are labelled role=server, clients role=client)")
+	flag.StringVar(&c.script, "script", "bench/registration.sql", "where to write the pgbench script")
+	flag.StringVar(&c.pgbench, "pgbench", "/usr/bin/pgbench", "the pgbench binary")
+	flag.StringVar(&c.mode, "pgbench-mode", "prepared", "pgbench -M: prepared (parse and plan once per connection), or extended (unnamed statements, parsed and planned every time, as lib/pq does)")
+	flag.BoolVar(&c.statements, "statements", false, "load pg_stat_statements and print PostgreSQL's time per statement in phases 1 and 3")
+	flag.Parse()
+	if err := c.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, c)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+func (c config) check() error {
+	switch {
+	case c.clients < 1:
+		return errors.New("-c must be at least 1")
+	case c.duration < time.Second:
+		return errors.New("-d must be at least 1s (pgbench counts whole seconds)")
+	case c.rate < 1:
+		return errors.New("-rate must be at least 1")
+	case c.mode != "prepared" && c.mode != "extended":
+		return errors.New("-pgbench-mode must be prepared or extended (simple mode would paste the string variables unquoted)")
+	case c.units > maxUnits:
+		return fmt.Errorf("-units must be at most %d (title certificate serials have 7 digits)", maxUnits)
+	}
+	return nil
+}
+
+// run does one benchmark. Everything it starts it also stops, on error and
+// on Ctrl-C too; so it returns rather than exits.
+func run(ctx context.Context, c config) (err error) {
+	p, err := planUnits(c)
+	if err != nil {
+		return err
+	}
+	step("starting a durable PostgreSQL cluster (fsync on) in a temp dir")
+	env, err := startDatabase(ctx, c.keep, c.statements)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := env.close(); err == nil {
+			err = cerr
+		}
+	}()
+	facts := gatherFacts(ctx, env)
+	step("load average %s on %d CPUs", facts.loadAvg, facts.nproc)
+	pm := postmasterPID(env.cluster.DataDir())
+
+	step("loading a register of %d units", c.units)
+	t0 := time.Now()
+	if err := loadRegister(ctx, env.db, c.units); err != nil {
+		return err
+	}
+	step("register loaded in %v", time.Since(t0).Round(time.Millisecond))
+	key, err := addPartners(ctx, env.db)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(env.db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); err == nil {
+			err = serr
+		}
+	}()
+	cl := newClient(srv.url, key, c.clients)
+
+	today := newService(nil).Today()
+	step("building %d request bodies", p.p1.len()+p.p2.len()+1)
+	sample, err := buildBodies(span{p.sample, p.sample}, today)
+	if err != nil {
+		return err
+	}
+	bodies1, err := buildBodies(p.p1, today)
+	if err != nil {
+		return err
+	}
+	bodies2, err := buildBodies(p.p2, today)
+	if err != nil {
+		return err
+	}
+
+	var res results
+	if res.sample, err = checkSample(ctx, cl, sample[0]); err != nil {
+		return err
+	}
+
+	if err := beforePhase(ctx, c, env.db); err != nil {
+		return err
+	}
+	step("phase 1: throughput, %d clients for %v", c.clients, c.duration)
+	if res.p1, err = profiled(c.cpuProfile, func() phaseResult {
+		return measured(pm, func() phaseResult { return throughput(ctx, cl, bodies1, c.clients, c.duration) })
+	}); err != nil {
+		return err
+	}
+	res.p1.print()
+	if err := afterPhase(ctx, c, env.db, "phase 1", res.p1.tally.registered); err != nil {
+		return err
+	}
+
+	if err := checkpoint(ctx, env.db); err != nil {
+		return err
+	}
+	step("phase 2: fixed rate, %d req/s for %v", c.rate, c.duration)
+	res.p2 = measured(pm, func() phaseResult { return fixedRate(ctx, cl, bodies2, c.rate, c.duration) })
+	res.p2.print()
+
+	if err := beforePhase(ctx, c, env.db); err != nil {
+		return err
+	}
+	step("phase 3: pgbench floor, %d clients for %v over units %d–%d", c.clients, c.duration, p.p3.lo, p.p3.hi)
+	if res.p3, err = pgbenchFloor(ctx, c, env, pm, p.p3, today); err != nil {
+		return err
+	}
+	res.p3.print()
+	if err := afterPhase(ctx, c, env.db, "phase 3 (pgbench -M "+c.mode+")", res.p3.processed); err != nil {
+		return err
+	}
+
+	checkErr := verify(ctx, env.db, &res)
+	report(os.Stdout, c, facts, res)
+	if c.markdown {
+		markdown(os.Stdout, c, facts, res)
+	}
+	return checkErr
+}
+
+// beforePhase checkpoints and, with -statements, forgets earlier statements.
+func beforePhase(ctx context.Context, c config, d *sqlx.DB) error {
+	if err := checkpoint(ctx, d); err != nil {
+		return err
+	}
+	if c.statements {
+		return resetStatements(ctx, d)
+	}
+	return nil
+}
+
+// afterPhase prints, with -statements, PostgreSQL's time per statement.
+func afterPhase(ctx context.Context, c config, d *sqlx.DB, title string, transactions int) error {
+	if !c.statements {
+		return nil
+	}
+	return printStatements(ctx, os.Stdout, d, title, transactions)
+}
+
+// step prints progress to stderr, keeping stdout for the results.
+func step(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "loadbench: "+format+"\n", args...)
+}

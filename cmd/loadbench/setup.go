@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai even on a host without a zoneinfo database
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgcluster"
+	"mortgaged/internal/seal"
+	"mortgaged/internal/signing"
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/server"
+)
+
+const dbName = "loadbench"
+
+// database is the private cluster and the migrated benchmark database in it.
+type database struct {
+	cluster *pgcluster.Cluster
+	db      *sqlx.DB
+	keep    bool
+}
+
+// startDatabase starts a fresh durable cluster in a new temp dir: fsync,
+// synchronous_commit and full_page_writes on, as in production, so every
+// commit waits for its WAL to reach the disk.
+// With statements, it also loads pg_stat_statements.
+func startDatabase(ctx context.Context, keep, statements bool) (*database, error) {
+	// The temp dir itself is the cluster directory: pgcluster hands it to the
+	// postgres OS user when we are root, which a root-only parent would block.
+	dir, err := os.MkdirTemp("", "loadbench-")
+	if err != nil {
+		return nil, err
+	}
+	o := pgcluster.Options{Dir: dir, Fsync: true}
+	if statements {
+		o.ExtraConf = statementsConf
+	}
+	cl, err := pgcluster.Start(ctx, o)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	env := &database{cluster: cl, keep: keep}
+	if err := createDatabase(ctx, cl); err != nil {
+		env.close()
+		return nil, err
+	}
+	if env.db, err = db.Open(ctx, cl.URL(dbName)); err != nil {
+		env.close()
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx, env.db, nil); err != nil {
+		env.close()
+		return nil, err
+	}
+	if statements {
+		if err := enableStatements(ctx, env.db); err != nil {
+			env.close()
+			return nil, err
+		}
+	}
+	return env, nil
+}
+
+func createDatabase(ctx context.Context, cl *pgcluster.Cluster) error {
+	admin, err := db.Open(ctx, cl.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.ExecContext(ctx, `CREATE DATABASE `+dbName)
+	return err
+}
+
+// close stops the cluster and removes it, or with -keep says how to get it back.
+func (e *database) close() error {
+	if e.db != nil {
+		e.db.Close()
+	}
+	err := e.cluster.Stop()
+	if e.keep {
+		step("kept the cluster in %s; start it with\n  %s\nthen connect to %s", e.cluster.Dir(), e.cluster.StartCommand(), e.cluster.URL(dbName))
+		return err
+	}
+	if rerr := os.RemoveAll(e.cluster.Dir()); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// checkpoint flushes dirty pages before a phase, so that each phase starts
+// from the same state and none pays for its predecessor's writes (and the
+// full-page images after a checkpoint hit every phase alike).
+func checkpoint(ctx context.Context, d *sqlx.DB) error {
+	_, err := d.ExecContext(ctx, `CHECKPOINT`)
+	return err
+}
+
+// loadRegister fills units and owners with one INSERT … SELECT each. Unit
+// numbers and titles are computed in SQL from the same prefixes unitNumber
+// and titleNumber use; the owners' resident IDs come from Go, because their
+// check character is mortgage.ResidentIDCheckChar's business.
+func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
+	names, ids := make([]string, n), make([]string, n)
+	for i := range n {
+		o := ownerOf(i + 1)
+		names[i], ids[i] = o.Name, o.IDNumber
+	}
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO units
+			(unit_number, location, use, area_m2, title_certificate_number, ownership_form)
+		SELECT $2 || lpad(i::text, 8, '0'), '龙沙区卜奎大街' || i || '号', 'residential',
+			60 + i % 90, $3 || lpad(i::text, 7, '0') || '号', 'sole'
+		FROM generate_series(1, $1) AS i`, n, unitPrefix, titlePrefix); err != nil {
+		return fmt.Errorf("load units: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
+		SELECT $3 || lpad(o.i::text, 8, '0'), 1, o.name, $4, o.id
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(name, id, i)`,
+		pq.StringArray(names), pq.StringArray(ids), unitPrefix, mortgage.IDResident); err != nil {
+		return fmt.Errorf("load owners: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Fresh tables have no statistics; the planner should see the real sizes.
+	_, err = d.ExecContext(ctx, `ANALYZE units, owners`)
+	return err
+}
+
+// addPartners adds the bank whose key the clients use, and the partner
+// pgbench's bundles belong to (so the end check can tell them apart).
+func addPartners(ctx context.Context, d *sqlx.DB) (key string, err error) {
+	reg := &partners.Registry{DB: d}
+	for _, p := range []partners.Partner{
+		{ID: benchPartner, Kind: partners.KindBank, Name: bank.Name, CreditCode: bank.IDNumber},
+		{ID: pgbenchPartner, Kind: partners.KindBank, Name: "pgbench", CreditCode: creditCode("91230200MA1PGBENC")},
+	} {
+		if err := reg.Add(ctx, p); err != nil {
+			return "", err
+		}
+	}
+	return reg.IssueKey(ctx, benchPartner)
+}
+
+// newService is the registration service with the centre's configuration
+// as cmd/mortgaged defaults it; d may be nil where only its clock is needed.
+func newService(d *sqlx.DB) *mortgage.Service {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err) // time/tzdata is linked in
+	}
+	return mortgage.NewService(d, mortgage.Config{
+		Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionUndertaking,
+		FeePayer: "mortgagee", Location: loc,
+	})
+}
+
+// runningServer is the real HTTP server, in this process.
+type runningServer struct {
+	url  string
+	stop func() error
+}
+
+// startServer serves the partner API on a loopback port. Request logs are
+// formatted as in production (one JSON line per request costs CPU we want
+// measured) but discarded rather than scrolled past.
+func startServer(d *sqlx.DB) (*runningServer, error) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	svc := newService(d)
+	// Every registration signs its certificate: that cost belongs in the
+	// measurement. The benchmark's database is throwaway, so is its key.
+	sealer, err := seal.New(make([]byte, seal.KeySize))
+	if err != nil {
+		return nil, err
+	}
+	if svc.Signer, err = signing.Open(context.Background(), d, sealer); err != nil {
+		return nil, err
+	}
+	srv := server.New(d, svc, &partners.Registry{DB: d}, log)
+	hs := server.HTTPServer(labelled("server", srv), log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	// Not the run's context: the server must outlive a Ctrl-C until the
+	// requests in flight have finished and been counted.
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- server.Serve(ctx, hs, ln) }()
+	stop := func() error {
+		cancel()
+		return <-errc
+	}
+	return &runningServer{url: "http://" + ln.Addr().String() + "/v1/bundles", stop: stop}, nil
+}
+
+// labelled tags the handler's goroutine so that a CPU profile of the whole
+// process can be narrowed to the server with -tagfocus=role=server.
+func labelled(role string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pprof.Do(r.Context(), pprof.Labels("role", role), func(ctx context.Context) {
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+	})
+}
+
+// profiled runs f, under the CPU profiler when file is set.
+func profiled(file string, f func() phaseResult) (phaseResult, error) {
+	if file == "" {
+		return f(), nil
+	}
+	out, err := os.Create(file)
+	if err != nil {
+		return phaseResult{}, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return phaseResult{}, err
+	}
+	r := f()
+	pprof.StopCPUProfile()
+	step("CPU profile of phase 1 written to %s (go tool pprof -tagfocus=role=server %s)", file, file)
+	return r, out.Close()
+}

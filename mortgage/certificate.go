@@ -1,0 +1,369 @@
+package mortgage
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// CertificateFormat names the version of the certificate document; it is the
+// first field of the JSON and an attribute of the XML root.
+const CertificateFormat = "mortgaged-certificate/v1"
+
+// Certificate statuses.
+const (
+	CertificateValid     = "valid"
+	CertificateCancelled = "cancelled"
+)
+
+// Signer signs issued certificates with the installation's active key
+// (internal/signing.Keyring in production). Sign returns the detached
+// signature and the id of the key that made it.
+type Signer interface {
+	Sign(msg []byte) (keyID string, signature []byte)
+}
+
+// ErrNoSigner is returned by Submit when the service has no Signer: no
+// registration may commit without its certificate.
+var ErrNoSigner = errors.New("mortgage: Service.Signer is not set; certificates cannot be issued")
+
+// Certificate is the content of an electronic registration certificate
+// (不动产登记证明) for a mortgage right, as the register states it at
+// registration. Its JSON encoding (CanonicalJSON) is the signed document;
+// field order is the struct's, so the bytes are deterministic.
+type Certificate struct {
+	Format           string              `json:"format"`           // CertificateFormat
+	Title            string              `json:"title"`            // 不动产登记证明
+	Number           string              `json:"number"`           // BDCDJZMH
+	Matter           string              `json:"matter"`           // 证明权利或事项: 抵押权
+	RegistrationType Type                `json:"registrationType"` // what was registered
+	RightHolder      CertificateParty    `json:"rightHolder"`      // 权利人: the mortgagee
+	Obligors         []CertificateParty  `json:"obligors"`         // 义务人: the mortgagors
+	Units            []CertificateUnit   `json:"units"`            // 不动产单元号, 坐落, 顺位
+	Mortgage         CertificateMortgage `json:"mortgage"`         // 其他: the mortgage particulars
+	Remarks          string              `json:"remarks"`          // 附记
+	RegisteredAt     string              `json:"registeredAt"`     // 登簿时间, RFC 3339 in business time
+	RecordingOfficer string              `json:"recordingOfficer"` // 登簿人
+	Authority        string              `json:"authority"`        // 登记机构
+	VerificationCode string              `json:"verificationCode"` // 核验码, for the online check
+}
+
+// CertificateParty is a party named on a certificate.
+type CertificateParty struct {
+	Name     string `json:"name"`
+	IDType   string `json:"idType"` // ZJZL code
+	IDNumber string `json:"idNumber"`
+}
+
+// CertificateUnit is one mortgaged unit with its location and rank.
+type CertificateUnit struct {
+	UnitNumber             string `json:"unitNumber"`             // BDCDYH
+	Location               string `json:"location"`               // 坐落 (ZL)
+	TitleCertificateNumber string `json:"titleCertificateNumber"` // the owner's 不动产权证书号
+	Rank                   int    `json:"rank"`                   // 顺位 (DYSW)
+}
+
+// CertificateMortgage is the particulars of the mortgage right.
+type CertificateMortgage struct {
+	Kind                string             `json:"kind"`                      // general | maximum (DYFS 1 / 2)
+	KindLabel           string             `json:"kindLabel"`                 // 一般抵押 | 最高额抵押
+	CollateralKind      string             `json:"collateralKind"`            // DYBDCLX code
+	CollateralKindLabel string             `json:"collateralKindLabel"`       // e.g. 土地和房屋
+	PrincipalAmount     string             `json:"principalAmount,omitempty"` // BDBZZQSE, yuan with two decimals
+	MaximumAmount       string             `json:"maximumAmount,omitempty"`   // ZGZQSE, yuan with two decimals
+	DebtStart           string             `json:"debtStart"`                 // ZWLXQSSJ, YYYY-MM-DD
+	DebtEnd             string             `json:"debtEnd"`                   // ZWLXJSSJ, YYYY-MM-DD
+	Scope               string             `json:"scope"`                     // DBFW 担保范围
+	TransferRestricted  bool               `json:"transferRestricted"`        // 是否存在禁止或限制转让抵押不动产的约定
+	Debtors             []CertificateParty `json:"debtors"`                   // ZWR 债务人
+}
+
+// CanonicalJSON is the certificate's signed JSON document: compact, fields
+// in struct order, no HTML escaping, no trailing newline.
+func (c *Certificate) CanonicalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ParseCertificate reads a certificate JSON document, for display. It
+// checks nothing: verify the signature over the bytes first.
+func ParseCertificate(doc []byte) (*Certificate, error) {
+	var c Certificate
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return nil, fmt.Errorf("certificate document: %w", err)
+	}
+	if c.Format != CertificateFormat {
+		return nil, fmt.Errorf("certificate document: format %q, want %q", c.Format, CertificateFormat)
+	}
+	return &c, nil
+}
+
+// IDTypeLabel names an ID document kind (ZJZL) in Chinese, for people.
+func IDTypeLabel(code string) string {
+	switch code {
+	case IDResident:
+		return "居民身份证"
+	case IDHKMOTW:
+		return "港澳台身份证"
+	case IDPassport:
+		return "护照"
+	case IDHousehold:
+		return "户口簿"
+	case IDMilitary:
+		return "军官证"
+	case IDOrgCode:
+		return "组织机构代码"
+	case IDCreditCode:
+		return "统一社会信用代码"
+	}
+	return "其他证件"
+}
+
+// verificationAlphabet has no 0/O or 1/I, so a code read aloud or typed
+// from paper is not mistaken. 32 symbols: each is exactly 5 random bits.
+const verificationAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// VerificationCodeLength is the length of a verification code (50 bits).
+const VerificationCodeLength = 10
+
+// NewVerificationCode makes a random verification code.
+func NewVerificationCode() string {
+	var b [VerificationCodeLength]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	for i := range b {
+		b[i] = verificationAlphabet[b[i]&31] // 256 is a multiple of 32: no bias
+	}
+	return string(b[:])
+}
+
+// NormaliseVerificationCode puts a code as people type it (lower case,
+// spaces, hyphens) into its issued form.
+func NormaliseVerificationCode(s string) string {
+	s = strings.ToUpper(s)
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\u3000' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func (s *Service) newCode() string {
+	if s.NewCode != nil {
+		return s.NewCode()
+	}
+	return NewVerificationCode()
+}
+
+// certificateParties copies application parties onto a certificate.
+func certificateParties(ps []Party) []CertificateParty {
+	out := make([]CertificateParty, len(ps))
+	for i, p := range ps {
+		out[i] = CertificateParty{Name: strings.TrimSpace(p.Name), IDType: p.IDType, IDNumber: p.IDNumber}
+	}
+	return out
+}
+
+// newCertificate is the content of the certificate for a first
+// registration just written into the register.
+func (s *Service) newCertificate(app *Application, reg *Registration, units map[string]unitRow) *Certificate {
+	t := app.Mortgage
+	m := CertificateMortgage{
+		Kind: "general", KindLabel: "一般抵押",
+		CollateralKind: t.CollateralKind, CollateralKindLabel: CollateralKinds[t.CollateralKind],
+		DebtStart: t.DebtStart.String(), DebtEnd: t.DebtEnd.String(), Scope: t.Scope,
+		TransferRestricted: t.TransferRestricted != nil && *t.TransferRestricted,
+		Debtors:            certificateParties(app.Debtors),
+	}
+	if app.Type == FirstMaximum {
+		m.Kind, m.KindLabel = "maximum", "最高额抵押"
+		m.MaximumAmount = FormatYuan(t.MaximumFen)
+	} else {
+		m.PrincipalAmount = FormatYuan(t.PrincipalFen)
+	}
+	c := &Certificate{
+		Format: CertificateFormat, Title: "不动产登记证明", Number: reg.CertificateNumber, Matter: "抵押权",
+		RegistrationType: app.Type,
+		RightHolder:      certificateParties([]Party{app.Mortgagee})[0],
+		Obligors:         certificateParties(app.Mortgagors),
+		Mortgage:         m,
+		Remarks:          strings.TrimSpace(app.Remarks),
+		RegisteredAt:     reg.RegisteredAt.In(s.Config.Location).Format(time.RFC3339),
+		RecordingOfficer: reg.RecordingOfficer,
+		Authority:        s.Config.Authority,
+		VerificationCode: s.newCode(),
+	}
+	for _, r := range reg.Ranks { // unit-number order
+		u := units[r.UnitNumber]
+		c.Units = append(c.Units, CertificateUnit{UnitNumber: r.UnitNumber, Location: strings.TrimSpace(u.Location),
+			TitleCertificateNumber: normalCert(u.TitleNumber), Rank: r.Rank})
+	}
+	return c
+}
+
+// SignCertificate renders c as JSON and XML and signs both with one key.
+func SignCertificate(c *Certificate, signer Signer) (*IssuedCertificate, error) {
+	doc, err := c.CanonicalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("certificate JSON: %w", err)
+	}
+	xdoc, err := c.XML()
+	if err != nil {
+		return nil, fmt.Errorf("certificate XML: %w", err)
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		// A key rotation picked up between the two signatures would leave
+		// the renderings under different keys; sign both again.
+		id, sig := signer.Sign(doc)
+		xid, xsig := signer.Sign(xdoc)
+		if id == xid {
+			return &IssuedCertificate{Number: c.Number, VerificationCode: c.VerificationCode, Status: CertificateValid,
+				KeyID: id, JSON: doc, JSONSignature: sig, XML: xdoc, XMLSignature: xsig}, nil
+		}
+	}
+	return nil, errors.New("signing key changed during every attempt to sign a certificate")
+}
+
+const (
+	insertCertificateSQL = `INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+		VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7, $8, $9, $10, $11)`
+	cancelCertificateSQL = `UPDATE certificates SET status = 'cancelled', cancelled_at = $2
+		WHERE mortgage_id = $1 AND status = 'valid'
+		RETURNING number, verification_code, status, issued_at, cancelled_at, key_id,
+			json_document, json_signature, xml_document, xml_signature`
+	certificateColumns = `number, partner_id, verification_code, status, issued_at, cancelled_at, key_id,
+			json_document, json_signature, xml_document, xml_signature`
+)
+
+// insertCertificate stores an issued certificate in the registration's
+// transaction, after its bundle row exists.
+func insertCertificate(ctx context.Context, tx *sqlx.Tx, c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) error {
+	if _, err := tx.ExecContext(ctx, insertCertificateSQL, c.Number, bundleID, mortgageID, partnerID, c.VerificationCode,
+		c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
+		return fmt.Errorf("insert certificate: %w", err)
+	}
+	return nil
+}
+
+// certificateRow is a certificates row as read back.
+type certificateRow struct {
+	Number           string       `db:"number"`
+	PartnerID        string       `db:"partner_id"`
+	VerificationCode string       `db:"verification_code"`
+	Status           string       `db:"status"`
+	IssuedAt         time.Time    `db:"issued_at"`
+	CancelledAt      sql.NullTime `db:"cancelled_at"`
+	KeyID            string       `db:"key_id"`
+	JSON             []byte       `db:"json_document"`
+	JSONSignature    []byte       `db:"json_signature"`
+	XML              []byte       `db:"xml_document"`
+	XMLSignature     []byte       `db:"xml_signature"`
+}
+
+func (r certificateRow) issued() *IssuedCertificate {
+	c := &IssuedCertificate{Number: r.Number, VerificationCode: r.VerificationCode, Status: r.Status, KeyID: r.KeyID,
+		IssuedAt: r.IssuedAt, JSON: r.JSON, JSONSignature: r.JSONSignature, XML: r.XML, XMLSignature: r.XMLSignature}
+	if r.CancelledAt.Valid {
+		t := r.CancelledAt.Time
+		c.CancelledAt = &t
+	}
+	return c
+}
+
+// cancelCertificate marks the certificate of a cancelled mortgage cancelled
+// and returns it; a mortgage imported without an electronic certificate
+// has none, and gets nil.
+func cancelCertificate(ctx context.Context, tx *sqlx.Tx, mortgageID int64, at time.Time) (*IssuedCertificate, error) {
+	var r certificateRow
+	err := tx.GetContext(ctx, &r, cancelCertificateSQL, mortgageID, at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cancel certificate: %w", err)
+	}
+	return r.issued(), nil
+}
+
+// Certificate returns a partner's certificate as issued; another partner's
+// certificate, or none, is ErrNotFound.
+func (s *Service) Certificate(ctx context.Context, partnerID, number string) (*IssuedCertificate, error) {
+	var r certificateRow
+	err := s.DB.GetContext(ctx, &r, `SELECT `+certificateColumns+` FROM certificates WHERE number = $1 AND partner_id = $2`,
+		normalCert(strings.TrimSpace(number)), partnerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	return r.issued(), nil
+}
+
+// CertificateByCode returns a certificate to whoever holds its number and
+// verification code (the print view). A wrong code is ErrNotFound, exactly
+// like an unknown number.
+func (s *Service) CertificateByCode(ctx context.Context, number, code string) (*IssuedCertificate, error) {
+	number, code = normalCert(strings.TrimSpace(number)), NormaliseVerificationCode(code)
+	if number == "" || len(code) != VerificationCodeLength {
+		return nil, ErrNotFound
+	}
+	var r certificateRow
+	// One query for both: a wrong code and an unknown number take the same path.
+	err := s.DB.GetContext(ctx, &r, `SELECT `+certificateColumns+` FROM certificates WHERE number = $1 AND verification_code = $2`,
+		number, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	return r.issued(), nil
+}
+
+// CertificateCheck is the answer of the online check: nothing personal.
+type CertificateCheck struct {
+	Status      string     // valid, cancelled or unknown
+	Number      string     // as issued; empty when unknown
+	IssuedAt    time.Time  // zero when unknown
+	CancelledAt *time.Time // set when cancelled
+	Authority   string     // the issuing authority
+}
+
+// CheckUnknown is the status of a number and code that match no certificate.
+const CheckUnknown = "unknown"
+
+// CheckCertificate answers the online check (证照核对) for a certificate
+// number and verification code: valid, cancelled, or unknown — for an
+// unknown number and a wrong code alike, so the check never reveals that a
+// number exists.
+func (s *Service) CheckCertificate(ctx context.Context, number, code string) (CertificateCheck, error) {
+	c, err := s.CertificateByCode(ctx, number, code)
+	if errors.Is(err, ErrNotFound) {
+		return CertificateCheck{Status: CheckUnknown, Authority: s.Config.Authority}, nil
+	}
+	if err != nil {
+		return CertificateCheck{}, err
+	}
+	authority := s.Config.Authority
+	if doc, err := ParseCertificate(c.JSON); err == nil && doc.Authority != "" {
+		authority = doc.Authority // as issued, should the configuration change later
+	}
+	return CertificateCheck{Status: c.Status, Number: c.Number, IssuedAt: c.IssuedAt, CancelledAt: c.CancelledAt, Authority: authority}, nil
+}

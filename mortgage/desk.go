@@ -1,0 +1,320 @@
+package mortgage
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Officer is a member of the centre's staff acting at the desk.
+type Officer struct {
+	Username    string // who, for the audit trail
+	DisplayName string // recorded as 登簿人 on what they approve
+	Role        string // reviewer, supervisor or auditor
+}
+
+// Desk errors.
+var (
+	// ErrNotAtDesk: the bundle was already decided or withdrawn — for
+	// example by another reviewer a moment earlier.
+	ErrNotAtDesk = errors.New("bundle is no longer at the desk")
+	// ErrForbidden: the officer's role does not allow the action.
+	ErrForbidden = errors.New("role does not allow this action")
+)
+
+// ApprovalBlockedError says the register no longer allows the bundle (a
+// seizure since it arrived, say); staff must refuse it instead.
+type ApprovalBlockedError struct{ Reasons Issues }
+
+func (e *ApprovalBlockedError) Error() string {
+	return fmt.Sprintf("the register does not allow this bundle: %d reason(s)", len(e.Reasons))
+}
+
+// RefusalReasons are the codes staff choose from when refusing, with the
+// Chinese text the partner reads.
+var RefusalReasons = map[Code]string{
+	"documents_not_supplied": "承诺的材料未按期补交",
+	"documents_invalid":      "提交的材料不符合要求",
+	"identity_not_confirmed": "未能核实抵押人身份",
+	"not_registered_owner":   "抵押人与登记簿记载的权利人不一致",
+	"amount_not_confirmed":   "担保金额或期限未能核实",
+	"register_restriction":   "不动产存在限制登记的情形",
+	"applicant_request":      "申请人要求撤回",
+	"other":                  "其他原因（见说明）",
+}
+
+// deskBundle is the stored bundle as the desk needs it.
+type deskBundle struct {
+	ID          string    `db:"id"`
+	PartnerID   string    `db:"partner_id"`
+	CreditCode  string    `db:"credit_code"`
+	Status      Status    `db:"status"`
+	Application []byte    `db:"application"`
+	ReceivedAt  time.Time `db:"received_at"`
+}
+
+// lockDeskBundle locks a bundle that must still be at the desk. Two
+// reviewers clicking at once queue here; the second finds it decided.
+func lockDeskBundle(ctx context.Context, tx *sqlx.Tx, id string) (deskBundle, error) {
+	var b deskBundle
+	err := tx.GetContext(ctx, &b, `SELECT b.id, b.partner_id, p.credit_code, b.status, b.application, b.received_at
+		FROM bundles b JOIN partners p ON p.id = b.partner_id WHERE b.id = $1 FOR UPDATE OF b`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, ErrNotFound
+	}
+	if err != nil {
+		return b, fmt.Errorf("lock bundle: %w", err)
+	}
+	if b.Status != StatusDesk {
+		return b, ErrNotAtDesk
+	}
+	return b, nil
+}
+
+// Approve registers a bundle at the desk through the same checks and
+// registration as automatic registration, recorded under the officer's
+// name. It registers exactly once however many reviewers click.
+func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*Decision, error) {
+	if by.Role != "reviewer" && by.Role != "supervisor" {
+		return nil, ErrForbidden
+	}
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	b, err := lockDeskBundle(ctx, tx, bundleID)
+	if err != nil {
+		return nil, err
+	}
+	var app Application
+	if err := json.Unmarshal(b.Application, &app); err != nil {
+		return nil, fmt.Errorf("bundle %s application: %w", b.ID, err)
+	}
+	// Supplied documents count; the stored application lists only the first ones.
+	var kinds []string
+	if err := tx.SelectContext(ctx, &kinds, `SELECT kind FROM materials WHERE bundle_id = $1`, b.ID); err != nil {
+		return nil, err
+	}
+	app.Materials = nil
+	for _, k := range kinds {
+		app.Materials = append(app.Materials, Material{Kind: k})
+	}
+	now := s.Now().Truncate(time.Microsecond)
+	sub := Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode}
+	d := &Decision{BundleID: b.ID, Reference: app.Reference, Type: app.Type, ReceivedAt: b.ReceivedAt, DecidedAt: now, Reasons: Issues{}}
+	review := checks{approving: true, officer: by.DisplayName}
+	var mortgageID int64
+	var issued, cancelled *IssuedCertificate
+	if app.Type.IsFirst() {
+		mortgageID, issued, err = s.registerFirst(ctx, tx, sub, &app, d, &review)
+	} else {
+		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, &app, d, &review)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Reasons) > 0 {
+		return nil, &ApprovalBlockedError{Reasons: d.Reasons.Sorted()}
+	}
+	d.Status = StatusRegistered
+	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET status = 'registered', mortgage_id = $2, decided_at = $3, decided_by = $4
+		WHERE id = $1`, b.ID, mortgageID, now, by.Username); err != nil {
+		return nil, fmt.Errorf("record approval: %w", err)
+	}
+	if d.Fee != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
+			b.ID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, now); err != nil {
+			return nil, fmt.Errorf("insert fee: %w", err)
+		}
+	}
+	if issued != nil {
+		if err := insertCertificate(ctx, tx, issued, b.ID, mortgageID, sub.PartnerID); err != nil {
+			return nil, err
+		}
+	}
+	if err := audit(ctx, tx, now, "staff:"+by.Username, "desk.approved", b.ID, map[string]any{"officer": by.DisplayName}); err != nil {
+		return nil, err
+	}
+	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit approval: %w", err)
+	}
+	return d, nil
+}
+
+// Refuse refuses a bundle at the desk with reason codes from RefusalReasons
+// and a note for the partner.
+func (s *Service) Refuse(ctx context.Context, bundleID string, by Officer, codes []Code, note string) (*Decision, error) {
+	if by.Role != "reviewer" && by.Role != "supervisor" {
+		return nil, ErrForbidden
+	}
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("%w: at least one refusal reason", ErrInvalidInput)
+	}
+	note = strings.TrimSpace(note)
+	var reasons Issues
+	for _, c := range codes {
+		text, ok := RefusalReasons[c]
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown refusal reason %q", ErrInvalidInput, c)
+		}
+		if note != "" {
+			text += "：" + note
+		}
+		reasons = append(reasons, Issue{Field: "desk", Code: c, Message: text})
+	}
+	return s.closeDesk(ctx, bundleID, StatusRejected, "staff:"+by.Username, by.Username, reasons, note)
+}
+
+// ErrInvalidInput marks a request the caller must correct.
+var ErrInvalidInput = errors.New("invalid input")
+
+// Withdraw lets the partner take back its own bundle before staff decide.
+func (s *Service) Withdraw(ctx context.Context, partnerID, bundleID string) (*Decision, error) {
+	var owner string
+	err := s.DB.GetContext(ctx, &owner, `SELECT partner_id FROM bundles WHERE id = $1`, bundleID)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != partnerID) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.closeDesk(ctx, bundleID, StatusWithdrawn, "partner:"+partnerID, "", Issues{}, "")
+}
+
+// closeDesk ends a desk bundle without registering it.
+func (s *Service) closeDesk(ctx context.Context, bundleID string, status Status, actor, decidedBy string, reasons Issues, note string) (*Decision, error) {
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	b, err := lockDeskBundle(ctx, tx, bundleID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().Truncate(time.Microsecond)
+	reasonsJSON, _ := json.Marshal(reasons)
+	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET status = $2, reasons = $3, decided_at = $4, decided_by = NULLIF($5, ''), decision_note = NULLIF($6, '')
+		WHERE id = $1`, b.ID, status, reasonsJSON, now, decidedBy, note); err != nil {
+		return nil, fmt.Errorf("close desk bundle: %w", err)
+	}
+	if err := audit(ctx, tx, now, actor, "desk."+string(status), b.ID, map[string]any{"reasons": codesOf(reasons)}); err != nil {
+		return nil, err
+	}
+	var app Application
+	if err := json.Unmarshal(b.Application, &app); err != nil {
+		return nil, err
+	}
+	d := &Decision{BundleID: b.ID, Reference: app.Reference, Type: app.Type, Status: status, Reasons: reasons, ReceivedAt: b.ReceivedAt, DecidedAt: now}
+	if err := s.enqueue(ctx, tx, decisionEvents(Submitter{PartnerID: b.PartnerID}, d, nil, nil)...); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Reassign gives a desk bundle to another reviewer (supervisors only).
+func (s *Service) Reassign(ctx context.Context, bundleID, to string, by Officer) error {
+	if by.Role != "supervisor" {
+		return ErrForbidden
+	}
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := lockDeskBundle(ctx, tx, bundleID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE bundles SET assigned_to = $2 WHERE id = $1
+		AND EXISTS (SELECT 1 FROM staff WHERE username = $2 AND NOT disabled AND role IN ('reviewer', 'supervisor'))`, bundleID, to)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: no active reviewer %q", ErrInvalidInput, to)
+	}
+	if err := audit(ctx, tx, s.Now(), "staff:"+by.Username, "desk.reassigned", bundleID, map[string]any{"to": to}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SupplyMaterial adds a promised document to a bundle at the desk and marks
+// the promise kept. A document nobody promised is refused.
+func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string, m Material) (*Decision, error) {
+	sum := sha256.Sum256(m.Content)
+	var is Issues
+	switch {
+	case len(m.Content) == 0:
+		is.Add("content", CodeMaterialEmpty, "材料内容为空")
+	case len(m.Content) > MaxMaterialBytes:
+		is.Add("content", CodeMaterialTooLarge, "单份材料不能超过 %d MB", MaxMaterialBytes>>20)
+	case !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256):
+		is.Add("sha256", CodeMaterialHash, "材料内容的 SHA-256 与声明值不一致")
+	case !MaterialMediaTypes[m.MediaType]:
+		is.Add("mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
+	case !magicMatches(m.MediaType, m.Content):
+		is.Add("content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
+	}
+	text(&is, "fileName", m.FileName, true, 200)
+	if len(is) > 0 {
+		return nil, &ValidationError{Issues: is}
+	}
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	b, err := lockDeskBundle(ctx, tx, bundleID)
+	if errors.Is(err, ErrNotFound) || (err == nil && b.PartnerID != partnerID) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().Truncate(time.Microsecond)
+	res, err := tx.ExecContext(ctx, `WITH m AS (
+			INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
+			SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4, decode($5, 'hex'), $6 FROM materials WHERE bundle_id = $1
+			RETURNING seq)
+		UPDATE promises SET fulfilled_at = $7, material_seq = (SELECT seq FROM m)
+		WHERE bundle_id = $1 AND kind = $2 AND fulfilled_at IS NULL`,
+		b.ID, m.Kind, m.FileName, m.MediaType, strings.ToLower(m.SHA256), m.Content, now)
+	if err != nil {
+		return nil, fmt.Errorf("store material: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, &ValidationError{Issues: Issues{{Field: "kind", Code: CodeNotAllowed, Message: "该业务件没有待补交的" + materialLabel(m.Kind)}}}
+	}
+	if err := audit(ctx, tx, now, "partner:"+partnerID, "desk.material_supplied", b.ID, map[string]any{"kind": m.Kind}); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return s.Bundle(ctx, partnerID, bundleID)
+}
+
+func audit(ctx context.Context, tx *sqlx.Tx, at time.Time, actor, action, subject string, detail map[string]any) error {
+	b, _ := json.Marshal(detail)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
+		at, actor, action, subject, b); err != nil {
+		return fmt.Errorf("insert audit record: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package mortgage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"mortgaged/mortgage/calendar"
+)
+
+// Desk reason codes: why a bundle waits for a person instead of being
+// decided by rule. Hard failures are never routed: they are refused at once.
+const (
+	DeskPromisedDocument Code = "promised_document" // 容缺受理: a document promised for later
+	DeskNameNearMatch    Code = "name_near_match"   // a name differing only in width, spacing or a traditional character
+	DeskOldIDNumber      Code = "old_id_number"     // an old 15-digit ID for an owner registered with the 18-digit one
+	DeskAmountReview     Code = "amount_review"     // an amount above the review threshold
+	DeskPartnerRequested Code = "partner_requested" // the bank asked for a person to look
+)
+
+// Validation codes for promises.
+const (
+	CodePromiseNotAllowed Code = "promise_not_allowed"
+	CodePromiseDue        Code = "promise_due_date"
+)
+
+// RoutingRules are the desk rules as the centre configured them (table
+// routing_rules); each can be switched off.
+type RoutingRules struct {
+	PromisedDocument struct {
+		Enabled        bool     `json:"-"`
+		Allowed        []string `json:"allowed"`
+		MaxWorkingDays int      `json:"maxWorkingDays"`
+	}
+	NameNearMatch    bool
+	OldIDNumber      bool
+	PartnerRequested bool
+	AmountReview     struct {
+		Enabled  bool  `json:"-"`
+		AboveFen int64 `json:"aboveFen"`
+	}
+}
+
+// LoadRoutingRules reads the rules table.
+func LoadRoutingRules(ctx context.Context, db sqlx.QueryerContext) (RoutingRules, error) {
+	var rows []struct {
+		Kind    string `db:"kind"`
+		Enabled bool   `db:"enabled"`
+		Params  []byte `db:"params"`
+	}
+	var r RoutingRules
+	if err := sqlx.SelectContext(ctx, db, &rows, `SELECT kind, enabled, params FROM routing_rules`); err != nil {
+		return r, fmt.Errorf("read routing rules: %w", err)
+	}
+	for _, row := range rows {
+		var err error
+		switch Code(row.Kind) {
+		case DeskPromisedDocument:
+			err = json.Unmarshal(row.Params, &r.PromisedDocument)
+			r.PromisedDocument.Enabled = row.Enabled
+		case DeskAmountReview:
+			err = json.Unmarshal(row.Params, &r.AmountReview)
+			r.AmountReview.Enabled = row.Enabled
+		case DeskNameNearMatch:
+			r.NameNearMatch = row.Enabled
+		case DeskOldIDNumber:
+			r.OldIDNumber = row.Enabled
+		case DeskPartnerRequested:
+			r.PartnerRequested = row.Enabled
+		}
+		if err != nil {
+			return r, fmt.Errorf("routing rule %s: %w", row.Kind, err)
+		}
+	}
+	return r, nil
+}
+
+// desk holds what the service needs for routing, refreshed now and then:
+// rules and calendar years are edited by supervisors while nodes run.
+type desk struct {
+	mu       sync.Mutex
+	loadedAt time.Time
+	rules    RoutingRules
+	cal      *calendar.Calendar
+}
+
+// deskRefresh is how stale a node's copy of the rules and calendar may be.
+const deskRefresh = 10 * time.Second
+
+// routing returns the current rules and calendar.
+func (s *Service) routing(ctx context.Context) (RoutingRules, *calendar.Calendar, error) {
+	s.desk.mu.Lock()
+	defer s.desk.mu.Unlock()
+	if s.desk.cal != nil && s.Now().Sub(s.desk.loadedAt) < deskRefresh {
+		return s.desk.rules, s.desk.cal, nil
+	}
+	rules, err := LoadRoutingRules(ctx, s.DB)
+	if err != nil {
+		return rules, nil, err
+	}
+	cal, err := calendar.New(s.Config.Calendar)
+	if err != nil {
+		return rules, nil, err
+	}
+	var years [][]byte
+	if err := s.DB.SelectContext(ctx, &years, `SELECT notice FROM calendar_years ORDER BY year`); err != nil {
+		return rules, nil, fmt.Errorf("read calendar years: %w", err)
+	}
+	for _, y := range years {
+		if err := cal.LoadJSON(y); err != nil {
+			return rules, nil, err
+		}
+	}
+	s.desk.rules, s.desk.cal, s.desk.loadedAt = rules, cal, s.Now()
+	return rules, cal, nil
+}
+
+// InvalidateRouting makes the next submission re-read rules and calendar
+// (the console calls it after a supervisor's change on this node).
+func (s *Service) InvalidateRouting() {
+	s.desk.mu.Lock()
+	s.desk.cal = nil
+	s.desk.mu.Unlock()
+}
+
+// checkPromises validates promised documents against the rules: a promise is
+// a validation fault (nothing written) when the rules do not allow it.
+func checkPromises(app *Application, rules RoutingRules, cal *calendar.Calendar, today Date) (Issues, error) {
+	var is Issues
+	if len(app.Promises) == 0 {
+		return nil, nil
+	}
+	latest, err := cal.AddServiceDays(today.Time, rules.PromisedDocument.MaxWorkingDays)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range app.Promises {
+		f := fmt.Sprintf("promises[%d]", i)
+		switch {
+		case !rules.PromisedDocument.Enabled:
+			is.Add(f+".kind", CodePromiseNotAllowed, "本中心目前不接受容缺受理，请补齐材料后提交")
+		case !slices.Contains(rules.PromisedDocument.Allowed, p.Kind):
+			is.Add(f+".kind", CodePromiseNotAllowed, "%s不在可容缺受理的材料之列", materialLabel(p.Kind))
+		}
+		if p.DueOn.After(latest) {
+			is.Add(f+".dueOn", CodePromiseDue, "承诺补交日期不能晚于 %s（%d 个工作日内）", latest.Format(time.DateOnly), rules.PromisedDocument.MaxWorkingDays)
+		}
+	}
+	return is, nil
+}
+
+func materialLabel(kind string) string {
+	if l, ok := MaterialKinds[kind]; ok {
+		return l
+	}
+	return kind
+}
+
+// deskReasons are the reasons, beyond near matches found in the register
+// checks, that send a valid bundle to staff.
+func deskReasons(app *Application, rules RoutingRules) Issues {
+	var is Issues
+	for i, p := range app.Promises {
+		is.Add(fmt.Sprintf("promises[%d]", i), DeskPromisedDocument, "容缺受理：申请人承诺于 %s 前补交%s", p.DueOn, materialLabel(p.Kind))
+	}
+	if rules.AmountReview.Enabled && app.Mortgage != nil {
+		for field, fen := range map[string]int64{"mortgage.principalAmount": app.Mortgage.PrincipalFen, "mortgage.maximumAmount": app.Mortgage.MaximumFen} {
+			if fen > rules.AmountReview.AboveFen {
+				is.Add(field, DeskAmountReview, "金额 %s 元超过人工复核线 %s 元", FormatYuan(fen), FormatYuan(rules.AmountReview.AboveFen))
+			}
+		}
+	}
+	if rules.PartnerRequested && app.ReviewRequest != "" {
+		is.Add("reviewRequest", DeskPartnerRequested, "申请机构请求人工审核：%s", clip(app.ReviewRequest))
+	}
+	return is
+}

@@ -1,0 +1,51 @@
+package xmlsafe
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+// declEncoding finds the encoding in an XML declaration at the very start.
+var declEncoding = regexp.MustCompile(`^<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']`)
+
+// utf8Source returns r as UTF-8: a byte-order mark is dropped and a document
+// declared as GBK, GB2312 or GB18030 is decoded (GB18030 is a superset of
+// both). UTF-8 and US-ASCII pass as they are; anything else is refused.
+func utf8Source(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 512)
+	head, err := br.Peek(256)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+		head = head[3:]
+	}
+	m := declEncoding.FindSubmatch(head)
+	if m == nil {
+		return br, nil
+	}
+	switch enc := strings.ToUpper(string(m[1])); enc {
+	case "UTF-8", "UTF8", "US-ASCII", "ASCII":
+		return br, nil
+	case "GBK", "GB2312", "GB18030", "CP936", "EUC-CN":
+		return simplifiedchinese.GB18030.NewDecoder().Reader(br), nil
+	default:
+		return nil, &Error{Code: CodeEncoding, Line: 1,
+			Message: fmt.Sprintf("不支持的字符编码 %s：请使用 UTF-8（也接受 GBK、GB2312、GB18030）", clip(string(m[1])))}
+	}
+}
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
