@@ -272,3 +272,42 @@ func TestSupplyPromisedMaterial(t *testing.T) {
 		t.Errorf("approving once the document arrived: %v", err)
 	}
 }
+
+func TestQueryEncumbrances(t *testing.T) {
+	e := setup(t)
+	u := e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}})
+	e.decide(general(u))
+	e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '齐齐哈尔市龙沙区人民法院', '(2026)黑0202执77号', '2026-11-01')`, u.number)
+	e.exec(`INSERT INTO objections (unit_number, applicant, matter, registered_on) VALUES ($1, '赵某', '主张共有', '2026-11-20')`, u.number)
+	e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', '王芳', '1', $2, '2026-10-01')`, u.number, wang.IDNumber)
+
+	var ve *mortgage.ValidationError
+	if _, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", u.number, ""); !errors.As(err, &ve) {
+		t.Fatalf("query without consent: %v", err)
+	}
+	got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", u.number, "CONSENT-2026-0042")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OwnershipForm != "joint" || len(got.Owners) != 2 || len(got.Mortgages) != 1 || got.Mortgages[0].Rank != 1 ||
+		got.Mortgages[0].Amount != "500000.00" || len(got.Seizures) != 1 || len(got.Objections) != 1 || len(got.Preregistrations) != 1 {
+		t.Fatalf("encumbrances %+v", got)
+	}
+	if got.Owners[0].IDNumber == zhang.IDNumber || got.Preregistrations[0].Holder != "王*" {
+		t.Errorf("personal data not masked: %+v %+v", got.Owners[0], got.Preregistrations[0])
+	}
+	e.now = testNow.Add(time.Minute)
+	if _, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", "230202001001GB99999F00019999", "CONSENT-2026-0043"); !errors.Is(err, mortgage.ErrNotFound) {
+		t.Errorf("unknown unit: %v", err)
+	}
+	mine, err := e.svc.EncumbranceQueries(t.Context(), "lj-bank", 10)
+	if err != nil || len(mine) != 2 || mine[0].Found || !mine[1].Found || mine[1].ConsentReference != "CONSENT-2026-0042" {
+		t.Errorf("own queries %+v %v", mine, err)
+	}
+	if theirs, _ := e.svc.EncumbranceQueries(t.Context(), "hc-bank", 10); len(theirs) != 0 {
+		t.Errorf("another partner sees %d queries", len(theirs))
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'register.encumbrance_query'`); n != 2 {
+		t.Errorf("%d audited queries, want 2", n)
+	}
+}

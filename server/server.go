@@ -55,6 +55,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	api := s.router.PathPrefix("/v1").Subrouter()
 	api.Use(s.authenticatePartner)
 	s.registerBundleRoutes(api)
+	s.registerUnitRoutes(api)
 	s.registerEventRoutes(api)
 	s.registerCertificateRoutes(s.router, api)
 
