@@ -181,12 +181,13 @@ func (d *decoder) text(m map[string]node, name string) string {
 
 var (
 	applicationFields = []string{"reference", "type", "units", "mortgagors", "mortgagee", "debtors", "agent",
-		"mortgage", "cancellation", "feeExemption", "remarks", "materials"}
+		"mortgage", "cancellation", "feeExemption", "remarks", "materials", "promises", "reviewRequest"}
 	partyFields        = []string{"name", "idType", "idNumber"}
 	unitFields         = []string{"unitNumber", "titleCertificateNumber"}
 	termsFields        = []string{"collateralKind", "principalAmount", "maximumAmount", "debtStart", "debtEnd", "scope", "transferRestricted"}
 	cancellationFields = []string{"certificateNumber", "reason"}
 	materialFields     = []string{"kind", "fileName", "mediaType", "sha256", "content"}
+	promiseFields      = []string{"kind", "dueOn"}
 )
 
 func (d *decoder) application(n node) *mortgage.Application {
@@ -233,13 +234,45 @@ func (d *decoder) application(n node) *mortgage.Application {
 		a.Cancellation = &mortgage.CancellationTerms{CertificateNumber: d.text(f, "certificateNumber"), Reason: d.text(f, "reason")}
 	}
 	for i, mn := range d.items(m["materials"], "material") {
-		f := d.children(mn, materialFields...)
-		a.Materials = append(a.Materials, mortgage.Material{
-			Kind: d.text(f, "kind"), FileName: d.text(f, "fileName"), MediaType: d.text(f, "mediaType"), SHA256: d.text(f, "sha256"),
-			Content: d.base64(fmt.Sprintf("materials[%d].content", i), d.text(f, "content")),
-		})
+		a.Materials = append(a.Materials, d.material(mn, fmt.Sprintf("materials[%d].", i)))
 	}
+	for i, pn := range d.items(m["promises"], "promise") {
+		f := d.children(pn, promiseFields...)
+		a.Promises = append(a.Promises, mortgage.Promise{Kind: d.text(f, "kind"), DueOn: d.date(fmt.Sprintf("promises[%d].dueOn", i), d.text(f, "dueOn"))})
+	}
+	a.ReviewRequest = d.text(m, "reviewRequest")
 	return a
+}
+
+// material reads one document; prefix is its canonical path ("materials[0].").
+func (d *decoder) material(n node, prefix string) mortgage.Material {
+	f := d.children(n, materialFields...)
+	return mortgage.Material{
+		Kind: d.text(f, "kind"), FileName: d.text(f, "fileName"), MediaType: d.text(f, "mediaType"), SHA256: d.text(f, "sha256"),
+		Content: d.base64(prefix+"content", d.text(f, "content")),
+	}
+}
+
+// DecodeMaterial reads one document sent on its own, as for a promised
+// document supplied later (POST /v1/bundles/{id}/materials): a <material>
+// element with the children of /application/materials/material. Value
+// issues name the fields kind, fileName, mediaType, sha256, content.
+func DecodeMaterial(body []byte) (*mortgage.Material, mortgage.Issues, error) {
+	doc, err := xmlsafe.Parse(body, Limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	root := doc.Root()
+	if root.Tag != "material" || root.NamespaceURI() != Namespace {
+		return nil, nil, &xmlsafe.Error{Code: xmlsafe.CodeWrongRoot, Field: "/" + root.Tag,
+			Message: fmt.Sprintf("根元素应为命名空间 %s 中的 <material>，收到的是 %s 中的 <%s>", Namespace, orNone(root.NamespaceURI()), root.Tag)}
+	}
+	d := &decoder{}
+	m := d.material(node{root, "/material"}, "")
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	return &m, d.issues, nil
 }
 
 func (d *decoder) party(n node) mortgage.Party {

@@ -9,8 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"mortgaged/mortgage"
+	"mortgaged/partners/centrejson"
 	"mortgaged/partners/centrexml"
 	"mortgaged/partners/internal/xsdcheck"
 	"mortgaged/partners/problemxml"
@@ -184,6 +186,17 @@ func TestAnswersValidate(t *testing.T) {
 		b, err := centrexml.EncodeDecision(d, shanghai)
 		add(name, b, err)
 	}
+	deadline, fulfilled := at(17, 30, 0), at(15, 2, 0)
+	desk := &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
+		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
+		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
+		Promises: []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled},
+			{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, time.December, 1)}}}
+	b, err := centrexml.EncodeDecision(desk, shanghai)
+	add("desk", b, err)
+	if bytes.Contains(b, []byte("<decidedAt>")) || !bytes.Contains(b, []byte("<field>/application/promises/promise[1]</field>")) {
+		t.Errorf("desk decision:\n%s", b)
+	}
 	cert := &mortgage.IssuedCertificate{Number: "黑(2026)齐齐哈尔市不动产证明第0000001号", VerificationCode: "7KQ2-M9XD", Status: "valid",
 		KeyID: "k2026", XML: []byte(`<certificate/>`), XMLSignature: []byte{1, 2, 3}}
 	for _, e := range []mortgage.Event{
@@ -208,7 +221,7 @@ func TestAnswersValidate(t *testing.T) {
 	xsdcheck.Docs(t, answersXSD, docs...)
 
 	// The event carries the certificate's exact bytes.
-	b, _ := centrexml.EncodeEvent(mortgage.Event{ID: "e", Type: mortgage.EventRegistered, OccurredAt: at(9, 0, 0), Certificate: cert}, shanghai)
+	b, _ = centrexml.EncodeEvent(mortgage.Event{ID: "e", Type: mortgage.EventRegistered, OccurredAt: at(9, 0, 0), Certificate: cert}, shanghai)
 	if !bytes.Contains(b, []byte("<document>PGNlcnRpZmljYXRlLz4=</document>")) || !bytes.Contains(b, []byte("<documentMediaType>application/xml</documentMediaType>")) {
 		t.Errorf("certificate document not carried as issued:\n%s", b)
 	}
@@ -320,6 +333,7 @@ func FuzzDecode(f *testing.F) {
 		app(`<mortgage><principalAmount>1e5</principalAmount><transferRestricted>2</transferRestricted><debtStart>x</debtStart></mortgage>`),
 		app(`<materials><material><content>@@</content></material></materials>`),
 		app(`<reference>a</reference><reference>b</reference>`), app(`<x/>`), `<a/>`, billion,
+		app(`<promises><promise><kind>loan_contract</kind><dueOn>2026-13-01</dueOn></promise><promise/></promises><reviewRequest>请人工审核</reviewRequest>`),
 		app("<remarks>\r\n\t x\r</remarks><reference> \u3000r </reference>"),
 	} {
 		f.Add([]byte(s))
@@ -349,3 +363,55 @@ func FuzzDecode(f *testing.F) {
 }
 
 const billion = `<!DOCTYPE a [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><application ` + ns + `><reference>&b;</reference></application>`
+
+// TestPromises: 容缺受理 and a review request travel in XML v1 as in JSON v1.
+func TestPromises(t *testing.T) {
+	js := strings.Replace(string(readFile(t, filepath.Join(jsonExamples, "first-general.request.json"))), `"materials": [`,
+		`"promises": [{"kind": "mortgage_contract", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
+	want, is, err := centrejson.Decode([]byte(js))
+	if err != nil || len(is) > 0 || len(want.Promises) != 1 {
+		t.Fatalf("JSON: %v %+v %+v", err, is, want.Promises)
+	}
+	b, err := centrexml.EncodeApplication(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, is, err := centrexml.Decode(b)
+	if err != nil || len(is) > 0 {
+		t.Fatalf("XML: %v %+v", err, is)
+	}
+	if !bytes.Equal(got.Canonical(), want.Canonical()) {
+		t.Errorf("canonical forms differ:\nXML:  %s\nJSON: %s", got.Canonical(), want.Canonical())
+	}
+	xsdcheck.Docs(t, requestXSD, xsdcheck.Doc{Name: "promises", Body: b})
+
+	bad := bytes.Replace(b, []byte("<dueOn>2026-11-30</dueOn>"), []byte("<dueOn>2026/11/30</dueOn>"), 1)
+	if _, is, err := centrexml.Decode(bad); err != nil || len(is) != 1 || is[0].Field != "promises[0].dueOn" || is[0].Code != mortgage.CodeDateFormat {
+		t.Errorf("bad dueOn: %v %+v", err, is)
+	}
+}
+
+// TestDecodeMaterial: a promised document supplied later, on its own.
+func TestDecodeMaterial(t *testing.T) {
+	app, _, err := centrexml.Decode(readFile(t, filepath.Join(xmlExamples, "first-general.request.xml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := centrexml.EncodeMaterial(app.Materials[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	xsdcheck.Docs(t, requestXSD, xsdcheck.Doc{Name: "material", Body: b})
+	m, is, err := centrexml.DecodeMaterial(b)
+	if err != nil || len(is) > 0 || m.Kind != "mortgage_contract" || !bytes.Equal(m.Content, app.Materials[2].Content) {
+		t.Fatalf("got %+v %+v %v", m, is, err)
+	}
+	_, is, err = centrexml.DecodeMaterial(bytes.Replace(b, []byte("<content>"), []byte("<content>!"), 1))
+	if err != nil || len(is) != 1 || is[0].Field != "content" || is[0].Code != centrexml.CodeBase64 {
+		t.Errorf("bad content: %v %+v", err, is)
+	}
+	var e *xmlsafe.Error
+	if _, _, err := centrexml.DecodeMaterial(readFile(t, filepath.Join(xmlExamples, "first-general.request.xml"))); !errors.As(err, &e) || e.Code != xmlsafe.CodeWrongRoot {
+		t.Errorf("an application is not a material: %v", err)
+	}
+}

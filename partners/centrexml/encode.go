@@ -17,7 +17,7 @@ import (
 // the singular.
 var listItems = map[string]string{
 	"units": "unit", "mortgagors": "mortgagor", "debtors": "debtor", "materials": "material",
-	"ranks": "unitRank", "reasons": "reason",
+	"ranks": "unitRank", "reasons": "reason", "promises": "promise",
 }
 
 // PartnerPath turns a canonical field path (mortgagors[0].idNumber, as in
@@ -105,13 +105,32 @@ func EncodeApplication(a *mortgage.Application) ([]byte, error) {
 	text(root, "remarks", a.Remarks)
 	ms := root.CreateElement("materials")
 	for _, m := range a.Materials {
-		e := ms.CreateElement("material")
-		text(e, "kind", m.Kind)
-		text(e, "fileName", m.FileName)
-		text(e, "mediaType", m.MediaType)
-		text(e, "sha256", m.SHA256)
-		e.CreateElement("content").SetText(base64.StdEncoding.EncodeToString(m.Content))
+		material(ms.CreateElement("material"), m)
 	}
+	if len(a.Promises) > 0 {
+		ps := root.CreateElement("promises")
+		for _, p := range a.Promises {
+			e := ps.CreateElement("promise")
+			text(e, "kind", p.Kind)
+			text(e, "dueOn", dateString(p.DueOn))
+		}
+	}
+	text(root, "reviewRequest", a.ReviewRequest)
+	return problemxml.Bytes(doc)
+}
+
+func material(e *etree.Element, m mortgage.Material) {
+	text(e, "kind", m.Kind)
+	text(e, "fileName", m.FileName)
+	text(e, "mediaType", m.MediaType)
+	text(e, "sha256", m.SHA256)
+	e.CreateElement("content").SetText(base64.StdEncoding.EncodeToString(m.Content))
+}
+
+// EncodeMaterial writes one document as DecodeMaterial reads it.
+func EncodeMaterial(m mortgage.Material) ([]byte, error) {
+	doc, root := newRoot("material")
+	material(root, m)
 	return problemxml.Bytes(doc)
 }
 
@@ -155,7 +174,9 @@ func decision(root *etree.Element, d *mortgage.Decision, loc *time.Location) {
 	text(root, "type", string(d.Type))
 	text(root, "status", string(d.Status))
 	text(root, "receivedAt", ts(d.ReceivedAt))
-	text(root, "decidedAt", ts(d.DecidedAt))
+	if d.Status != mortgage.StatusDesk { // at the desk nothing is decided yet
+		text(root, "decidedAt", ts(d.DecidedAt))
+	}
 	if r := d.Registration; r != nil {
 		e := root.CreateElement("registration")
 		text(e, "certificateNumber", r.CertificateNumber)
@@ -180,14 +201,36 @@ func decision(root *etree.Element, d *mortgage.Decision, loc *time.Location) {
 		text(e, "payer", f.Payer)
 		text(e, "basis", f.Basis)
 	}
-	reasons := root.CreateElement("reasons")
-	for _, is := range d.Reasons {
-		partner, canonical := problemxml.PartnerField(is.Field, PartnerPath)
-		e := reasons.CreateElement("reason")
+	reasons(root.CreateElement("reasons"), d.Reasons)
+	if len(d.DeskReasons) > 0 {
+		reasons(root.CreateElement("deskReasons"), d.DeskReasons)
+	}
+	if d.Deadline != nil {
+		text(root, "deadline", ts(*d.Deadline))
+	}
+	if len(d.Promises) > 0 {
+		ps := root.CreateElement("promises")
+		for _, p := range d.Promises {
+			e := ps.CreateElement("promise")
+			text(e, "kind", p.Kind)
+			text(e, "dueOn", dateString(p.DueOn))
+			if p.FulfilledAt != nil {
+				text(e, "fulfilledAt", ts(*p.FulfilledAt))
+			}
+		}
+	}
+}
+
+// reasons writes issues as <reason> items, each field in XML v1 terms with
+// the canonical path beside it.
+func reasons(list *etree.Element, is mortgage.Issues) {
+	for _, i := range is {
+		partner, canonical := problemxml.PartnerField(i.Field, PartnerPath)
+		e := list.CreateElement("reason")
 		text(e, "field", partner)
 		text(e, "canonicalField", canonical)
-		text(e, "code", string(is.Code))
-		text(e, "message", is.Message)
+		text(e, "code", string(i.Code))
+		text(e, "message", i.Message)
 	}
 }
 

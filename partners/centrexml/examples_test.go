@@ -217,6 +217,17 @@ func TestExampleAnswers(t *testing.T) {
 		})
 		docs = append(docs, filepath.Join(xmlExamples, name+".response.xml"))
 	}
+	deadline, fulfilled := at(17, 30, 0), at(15, 2, 0)
+	desk := &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
+		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
+		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
+		Promises:    []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
+	b, err := centrexml.EncodeDecision(desk, shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join(xmlExamples, "desk.response.xml"), b)
+	docs = append(docs, filepath.Join(xmlExamples, "desk.response.xml"))
 	xsdcheck.Files(t, answersXSD, docs...)
 }
 

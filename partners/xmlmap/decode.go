@@ -242,9 +242,11 @@ func (r *reader) application(root *etree.Element) *mortgage.Application {
 		case "mortgage.maximumAmount":
 			terms.MaximumFen = r.amount(f, v, s)
 		case "mortgage.debtStart":
-			terms.DebtStart = r.date(f, v, s)
+			terms.DebtStart = r.date(f.target, f, v, s)
 		case "mortgage.debtEnd":
-			terms.DebtEnd = r.date(f, v, s)
+			terms.DebtEnd = r.date(f.target, f, v, s)
+		case "reviewRequest":
+			a.ReviewRequest = s
 		case "mortgage.scope":
 			terms.Scope = s
 		case "mortgage.transferRestricted":
@@ -338,6 +340,14 @@ func (r *reader) groupItem(a *mortgage.Application, g *group, i int, it item) {
 			m.Content = r.base64(fmt.Sprintf("materials[%d].content", i), it["content"])
 		}
 		a.Materials = append(a.Materials, m)
+	case "promises":
+		p := mortgage.Promise{Kind: get("kind")}
+		if f := g.field("dueOn"); f != nil {
+			if s := get("dueOn"); s != "" {
+				p.DueOn = r.date(fmt.Sprintf("promises[%d].dueOn", i), f, it["dueOn"], s)
+			}
+		}
+		a.Promises = append(a.Promises, p)
 	}
 }
 
@@ -361,10 +371,10 @@ func (r *reader) amount(f *field, v value, s string) int64 {
 	return fen
 }
 
-func (r *reader) date(f *field, v value, s string) mortgage.Date {
+func (r *reader) date(target string, f *field, v value, s string) mortgage.Date {
 	d, ok := parseDate(s, f.dates)
 	if !ok {
-		r.issues.Add(f.target, mortgage.CodeDateFormat, "%s 的日期“%s”格式不正确，应为 %s", v.where(), clip(s), strings.Join(f.spec.Date, " 或 "))
+		r.issues.Add(target, mortgage.CodeDateFormat, "%s 的日期“%s”格式不正确，应为 %s", v.where(), clip(s), strings.Join(f.spec.Date, " 或 "))
 	}
 	return d
 }

@@ -28,6 +28,7 @@ type out struct {
 	embed  bool   // events: the decision document goes here
 	konst  string
 	codes  map[string]string
+	table  *codeTable
 	time   string // Go layout; "" is RFC 3339
 	amount amountUnit
 	outs   []*out
@@ -42,7 +43,10 @@ var (
 		"registration.ranks[]":           {"unitNumber", "rank"},
 		"cancellation.certificateNumber": nil, "cancellation.cancelledAt": nil, "cancellation.recordingOfficer": nil,
 		"fee.amount": nil, "fee.payer": nil, "fee.basis": nil,
-		"reasons[]": {"field", "canonicalField", "code", "message"},
+		"reasons[]":     {"field", "canonicalField", "code", "message"},
+		"deadline":      nil,
+		"deskReasons[]": {"field", "canonicalField", "code", "message"},
+		"promises[]":    {"kind", "dueOn", "fulfilledAt"},
 	}
 	problemSources = map[string][]string{
 		"type": nil, "title": nil, "status": nil, "detail": nil, "instance": nil, "code": nil, "bundleId": nil,
@@ -54,10 +58,10 @@ var (
 		"certificate.documentMediaType": nil, "certificate.document": nil, "certificate.signature": nil,
 	}
 	timeSources = map[string]bool{"receivedAt": true, "decidedAt": true, "registration.registeredAt": true,
-		"cancellation.cancelledAt": true, "occurredAt": true}
+		"cancellation.cancelledAt": true, "occurredAt": true, "deadline": true, "fulfilledAt": true, "dueOn": true}
 )
 
-func compileTemplate(kind string, spec *TemplateSpec, sources map[string][]string) (*template, error) {
+func (d *Dialect) compileTemplate(kind string, spec *TemplateSpec, sources map[string][]string) (*template, error) {
 	if spec == nil {
 		return nil, nil // Load insists on all three for bank dialects
 	}
@@ -65,7 +69,7 @@ func compileTemplate(kind string, spec *TemplateSpec, sources map[string][]strin
 		return nil, fmt.Errorf("answers.%s.root %q is not an element name", kind, spec.Root)
 	}
 	t := &template{root: spec.Root, namespace: spec.Namespace}
-	outs, err := compileOuts(kind, spec.Fields, sources, nil)
+	outs, err := d.compileOuts(kind, spec.Fields, sources, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +77,7 @@ func compileTemplate(kind string, spec *TemplateSpec, sources map[string][]strin
 	return t, nil
 }
 
-func compileOuts(kind string, specs []OutSpec, sources map[string][]string, members []string) ([]*out, error) {
+func (d *Dialect) compileOuts(kind string, specs []OutSpec, sources map[string][]string, members []string) ([]*out, error) {
 	var outs []*out
 	for _, s := range specs {
 		o := &out{from: s.From, konst: s.Const, codes: s.Codes}
@@ -111,7 +115,7 @@ func compileOuts(kind string, specs []OutSpec, sources map[string][]string, memb
 				return nil, fmt.Errorf("%s: a group's path names its item element", where)
 			}
 			o.group = strings.TrimSuffix(s.From, "[]")
-			if o.outs, err = compileOuts(kind, s.Fields, sources, ms); err != nil {
+			if o.outs, err = d.compileOuts(kind, s.Fields, sources, ms); err != nil {
 				return nil, err
 			}
 		case s.From == "decision" && kind == "event":
@@ -129,6 +133,14 @@ func compileOuts(kind string, specs []OutSpec, sources map[string][]string, memb
 		}
 		if s.Time != "" && !timeSources[s.From] {
 			return nil, fmt.Errorf("%s: time applies to times only", where)
+		}
+		if s.Table != "" {
+			if s.Codes != nil {
+				return nil, fmt.Errorf("%s: codes and table exclude each other", where)
+			}
+			if o.table = d.codes[s.Table]; o.table == nil || o.table.parts != 1 {
+				return nil, fmt.Errorf("%s: no single-part code table %q", where, s.Table)
+			}
 		}
 		outs = append(outs, o)
 	}
@@ -148,12 +160,14 @@ func contains(list []string, s string) bool {
 type values struct {
 	text   map[string]string
 	times  map[string]time.Time
+	dates  map[string]mortgage.Date
 	fen    map[string]int64
 	groups map[string][]values
 }
 
 func newValues() values {
-	return values{text: map[string]string{}, times: map[string]time.Time{}, fen: map[string]int64{}, groups: map[string][]values{}}
+	return values{text: map[string]string{}, times: map[string]time.Time{}, dates: map[string]mortgage.Date{},
+		fen: map[string]int64{}, groups: map[string][]values{}}
 }
 
 // render writes the template's fields under el.
@@ -187,6 +201,12 @@ func (o *out) value(v values, loc *time.Location) (string, bool) {
 		} else {
 			s = t.In(loc).Format(o.time)
 		}
+	} else if d, ok := v.dates[o.from]; ok {
+		if o.time == "" {
+			s = d.String()
+		} else {
+			s = d.Format(o.time)
+		}
 	} else if fen, ok := v.fen[o.from]; ok {
 		s = formatAmount(fen, o.amount)
 	} else {
@@ -201,6 +221,13 @@ func (o *out) value(v values, loc *time.Location) (string, bool) {
 			return "", false
 		}
 		s = c
+	}
+	if o.table != nil {
+		parts, ok := o.table.reverse(s)
+		if !ok {
+			return "", false
+		}
+		s = parts[0]
 	}
 	return s, true
 }
@@ -218,7 +245,22 @@ func (d *Dialect) decisionValues(dec *mortgage.Decision) values {
 	v := newValues()
 	v.text["bundleId"], v.text["reference"] = dec.BundleID, dec.Reference
 	v.text["type"], v.text["status"] = string(dec.Type), string(dec.Status)
-	v.times["receivedAt"], v.times["decidedAt"] = dec.ReceivedAt, dec.DecidedAt
+	v.times["receivedAt"] = dec.ReceivedAt
+	if dec.Status != mortgage.StatusDesk { // at the desk nothing is decided yet
+		v.times["decidedAt"] = dec.DecidedAt
+	}
+	if dec.Deadline != nil {
+		v.times["deadline"] = *dec.Deadline
+	}
+	for _, p := range dec.Promises {
+		item := newValues()
+		item.text["kind"], item.dates["dueOn"] = p.Kind, p.DueOn
+		if p.FulfilledAt != nil {
+			item.times["fulfilledAt"] = *p.FulfilledAt
+		}
+		v.groups["promises"] = append(v.groups["promises"], item)
+	}
+	v.groups["deskReasons"] = d.issueValues(dec.DeskReasons)
 	if r := dec.Registration; r != nil {
 		v.text["registration.certificateNumber"] = r.CertificateNumber
 		v.times["registration.registeredAt"] = r.RegisteredAt
@@ -470,6 +512,7 @@ func scalarValues(a *mortgage.Application) map[string]canonicalValue {
 	v := map[string]canonicalValue{
 		"reference": txt(a.Reference), "type": txt(string(a.Type)), "feeExemption": txt(a.FeeExemption), "remarks": txt(a.Remarks),
 		"mortgagee.name": txt(a.Mortgagee.Name), "mortgagee.idType": txt(a.Mortgagee.IDType), "mortgagee.idNumber": txt(a.Mortgagee.IDNumber),
+		"reviewRequest": txt(a.ReviewRequest),
 	}
 	if p := a.Agent; p != nil {
 		v["agent.name"], v["agent.idType"], v["agent.idNumber"] = txt(p.Name), txt(p.IDType), txt(p.IDNumber)
@@ -505,6 +548,9 @@ func groupValues(a *mortgage.Application) map[string][]map[string]canonicalValue
 	for _, m := range a.Materials {
 		g["materials"] = append(g["materials"], map[string]canonicalValue{"kind": txt(m.Kind), "fileName": txt(m.FileName),
 			"mediaType": txt(m.MediaType), "sha256": txt(m.SHA256), "content": {bytes: m.Content, set: true}})
+	}
+	for _, p := range a.Promises {
+		g["promises"] = append(g["promises"], map[string]canonicalValue{"kind": txt(p.Kind), "dueOn": {date: p.DueOn, set: !p.DueOn.IsZero()}})
 	}
 	return g
 }

@@ -267,3 +267,46 @@ func TestSampleAnswers(t *testing.T) {
 		})
 	}
 }
+
+// deskDecision is a bundle sent to staff: a promised document (容缺受理),
+// one already supplied.
+func deskDecision() *mortgage.Decision {
+	deadline, fulfilled := at(17, 30, 0), at(15, 2, 0)
+	return &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
+		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
+		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
+		Promises:    []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
+}
+
+// TestPromisesAndDesk: 容缺受理 and review requests travel in every dialect
+// as in JSON v1, and a bundle sent to staff is answered in the dialect.
+func TestPromisesAndDesk(t *testing.T) {
+	js := strings.Replace(string(readFile(t, filepath.Join(jsonExamples, "first-general.request.json"))), `"materials": [`,
+		`"promises": [{"kind": "mortgage_contract", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
+	want, is, err := centrejson.Decode([]byte(js))
+	if err != nil || len(is) > 0 {
+		t.Fatalf("JSON: %v %+v", err, is)
+	}
+	for _, dn := range shipped(t).Names() {
+		t.Run(dn, func(t *testing.T) {
+			d := dialect(t, dn)
+			b, err := d.EncodeApplication(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, is, err := d.Decode(b)
+			if err != nil || len(is) > 0 {
+				t.Fatalf("%v %+v", err, is)
+			}
+			if !bytes.Equal(got.Canonical(), want.Canonical()) {
+				t.Errorf("canonical forms differ:\n%s: %s\nJSON: %s", dn, got.Canonical(), want.Canonical())
+			}
+			desk, err := d.EncodeDecision(deskDecision(), shanghai)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, samplePath(dn, "desk.response.xml"), desk)
+			xsdcheck.Docs(t, xsd(dn), xsdcheck.Doc{Name: "promises.request", Body: b}, xsdcheck.Doc{Name: "desk.response", Body: desk})
+		})
+	}
+}

@@ -97,6 +97,7 @@ type OutSpec struct {
 	Const  string            `json:"const"`  // a fixed value instead
 	Fields []OutSpec         `json:"fields"` // group members
 	Codes  map[string]string `json:"codes"`  // canonical value → partner value; a value not listed is left out
+	Table  string            `json:"table"`  // or: a request code table, read backwards (canonical → partner)
 	Time   string            `json:"time"`   // times: layout of YYYY MM DD hh mm ss, or "" for RFC 3339
 	Amount string            `json:"amount"` // amounts: yuan, wan or fen (default yuan)
 }
@@ -120,6 +121,7 @@ var scalarTargets = map[string]valueKind{
 	"mortgage.collateralKind": kindText, "mortgage.principalAmount": kindAmount, "mortgage.maximumAmount": kindAmount,
 	"mortgage.debtStart": kindDate, "mortgage.debtEnd": kindDate, "mortgage.scope": kindText, "mortgage.transferRestricted": kindBool,
 	"cancellation.certificateNumber": kindText, "cancellation.reason": kindText,
+	"reviewRequest": kindText,
 }
 
 // groupTargets are the canonical repeated groups and their members.
@@ -128,6 +130,7 @@ var groupTargets = map[string]map[string]valueKind{
 	"mortgagors": partyMembers,
 	"debtors":    partyMembers,
 	"materials":  {"kind": kindText, "fileName": kindText, "mediaType": kindText, "sha256": kindText, "content": kindBase64},
+	"promises":   {"kind": kindText, "dueOn": kindDate},
 }
 
 func init() {
@@ -299,13 +302,13 @@ func Parse(b []byte) (*Dialect, error) {
 		return nil, errors.New("request must map reference and type")
 	}
 	var err error
-	if d.decision, err = compileTemplate("decision", f.Answers.Decision, decisionSources); err != nil {
+	if d.decision, err = d.compileTemplate("decision", f.Answers.Decision, decisionSources); err != nil {
 		return nil, err
 	}
-	if d.problem, err = compileTemplate("problem", f.Answers.Problem, problemSources); err != nil {
+	if d.problem, err = d.compileTemplate("problem", f.Answers.Problem, problemSources); err != nil {
 		return nil, err
 	}
-	if d.event, err = compileTemplate("event", f.Answers.Event, eventSources); err != nil {
+	if d.event, err = d.compileTemplate("event", f.Answers.Event, eventSources); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -319,7 +322,7 @@ func (d *Dialect) HasAnswers() bool { return d.decision != nil && d.problem != n
 func (d *Dialect) compileGroup(target string, spec FieldSpec) (*group, error) {
 	members, ok := groupTargets[target]
 	if !ok {
-		return nil, fmt.Errorf("request field %q: not a canonical group (units, mortgagors, debtors, materials)", spec.To)
+		return nil, fmt.Errorf("request field %q: not a canonical group (units, mortgagors, debtors, materials, promises)", spec.To)
 	}
 	if len(spec.From) > 0 || spec.Const != "" || spec.Codes != "" || spec.Amount != "" || len(spec.Date) > 0 {
 		return nil, fmt.Errorf("%s: a group has only each and fields", spec.To)

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -357,9 +359,9 @@ func TestStreamingUnlimitedBytes(t *testing.T) {
 	}
 }
 
-// FuzzParse: no input panics either reader, and both agree on whether a
+// FuzzDecode: no input panics either reader, and both agree on whether a
 // document is acceptable.
-func FuzzParse(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, h := range hostile() {
 		if len(h.body) < 4096 {
 			f.Add(h.body)
@@ -392,4 +394,23 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSourceErrorsPassThrough: a failing source (the server's body limit)
+// is returned as it is, so the server answers 413 from its own error.
+func TestSourceErrorsPassThrough(t *testing.T) {
+	body := "<a>" + strings.Repeat("<b>x</b>", 10_000) + "</a>"
+	limited := http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader(body)), 1000)
+	_, err := xmlsafe.ParseReader(limited, xmlsafe.Limits{})
+	var mbe *http.MaxBytesError
+	if !errors.As(err, &mbe) {
+		t.Errorf("got %v (%T), want *http.MaxBytesError", err, err)
+	}
+	d, err := xmlsafe.NewDecoder(http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader(body)), 1000), xmlsafe.Limits{})
+	for err == nil {
+		_, err = d.Token()
+	}
+	if !errors.As(err, &mbe) {
+		t.Errorf("streaming: got %v (%T), want *http.MaxBytesError", err, err)
+	}
 }
