@@ -21,6 +21,7 @@ const (
 	EventCertificateCancelled EventType = "certificate.cancelled" // the mortgage behind a certificate was cancelled
 	EventDesk                 EventType = "bundle.desk"           // sent to centre staff, with reasons and deadline
 	EventWithdrawn            EventType = "bundle.withdrawn"      // withdrawn by the partner before staff decided
+	EventBatchFinished        EventType = "batch.finished"        // every record of an uploaded batch is decided; carries the batch and its counts
 )
 
 // IssuedCertificate is an electronic certificate as issued: the exact bytes
@@ -49,6 +50,7 @@ type Event struct {
 	OccurredAt  time.Time
 	Decision    *Decision
 	Certificate *IssuedCertificate
+	Batch       *Batch // batch.finished
 }
 
 // EventEncoder renders an event in the partner's format.
@@ -63,7 +65,8 @@ func EncodeEventJSON(e Event) ([]byte, error) {
 		OccurredAt  time.Time          `json:"occurredAt"`
 		Decision    *Decision          `json:"decision,omitempty"`
 		Certificate *IssuedCertificate `json:"certificate,omitempty"`
-	}{e.ID, e.Type, e.OccurredAt, e.Decision, e.Certificate})
+		Batch       *Batch             `json:"batch,omitempty"`
+	}{e.ID, e.Type, e.OccurredAt, e.Decision, e.Certificate, e.Batch})
 }
 
 // NewEventID makes a stable, unguessable event id; partners deduplicate on it.

@@ -4,17 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"mortgaged/internal/seal"
+	"mortgaged/partners/signature"
 )
 
 // Partner kinds.
@@ -25,11 +27,17 @@ const (
 
 // Partner is a bank or the provident fund centre that submits bundles.
 type Partner struct {
-	ID         string `db:"id" json:"id"`
-	Kind       string `db:"kind" json:"kind"`
-	Name       string `db:"name" json:"name"`
-	CreditCode string `db:"credit_code" json:"creditCode"`
-	Enabled    bool   `db:"enabled" json:"enabled"`
+	ID            string `db:"id" json:"id"`
+	Kind          string `db:"kind" json:"kind"`
+	Name          string `db:"name" json:"name"`
+	CreditCode    string `db:"credit_code" json:"creditCode"`
+	Enabled       bool   `db:"enabled" json:"enabled"`
+	Format        string `db:"format" json:"format"`                 // the wire format it speaks
+	RatePerMinute int    `db:"rate_per_minute" json:"ratePerMinute"` // requests a minute, per node
+	MaxConcurrent int    `db:"max_concurrent" json:"maxConcurrent"`  // requests in flight, per node
+	// ClientCerts are SHA-256 fingerprints (hex) of the client certificates
+	// the partner may use; when any are set, requests must present one.
+	ClientCerts pq.StringArray `db:"client_cert_sha256" json:"clientCertificates,omitempty"`
 }
 
 // ErrUnauthenticated is returned for a missing, malformed, unknown or revoked key.
@@ -42,70 +50,185 @@ type Registry struct {
 	Sealer *seal.Sealer
 }
 
-// Add records a new partner.
+// partnerColumns are read wherever a Partner is.
+const partnerColumns = `p.id, p.kind, p.name, p.credit_code, p.enabled, p.format, p.rate_per_minute, p.max_concurrent, p.client_cert_sha256`
+
+// Add records a new partner, with the default format for its kind when none is given.
 func (r *Registry) Add(ctx context.Context, p Partner) error {
-	_, err := r.DB.ExecContext(ctx, `INSERT INTO partners (id, kind, name, credit_code, enabled) VALUES ($1, $2, $3, $4, true)`,
-		p.ID, p.Kind, p.Name, p.CreditCode)
+	if p.Format == "" {
+		p.Format = FormatCentreJSON
+		if p.Kind == KindFundCentre {
+			p.Format = FormatFundBatch
+		}
+	}
+	_, err := r.DB.ExecContext(ctx, `INSERT INTO partners (id, kind, name, credit_code, enabled, format) VALUES ($1, $2, $3, $4, true, $5)`,
+		p.ID, p.Kind, p.Name, p.CreditCode, p.Format)
 	if err != nil {
 		return fmt.Errorf("add partner %s: %w", p.ID, err)
 	}
 	return nil
 }
 
+// Formats a partner may speak; bank dialects are named by their mapping file.
+const (
+	FormatCentreJSON = "centre-json-v1"
+	FormatCentreXML  = "centre-xml-v1"
+	FormatFundBatch  = "fund-batch-v1"
+)
+
 // List returns every partner in id order.
 func (r *Registry) List(ctx context.Context) ([]Partner, error) {
 	var ps []Partner
-	err := r.DB.SelectContext(ctx, &ps, `SELECT id, kind, name, credit_code, enabled FROM partners ORDER BY id`)
+	err := r.DB.SelectContext(ctx, &ps, `SELECT `+partnerColumns+` FROM partners p ORDER BY id`)
 	return ps, err
 }
 
-// keyPrefix marks our keys so a leaked one is recognisable in a code scan.
-const keyPrefix = "mk_"
+// Get returns one partner.
+func (r *Registry) Get(ctx context.Context, id string) (Partner, error) {
+	var p Partner
+	err := r.DB.GetContext(ctx, &p, `SELECT `+partnerColumns+` FROM partners p WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("no partner %q", id)
+	}
+	return p, err
+}
 
-// IssueKey makes a new API key for a partner. The key is returned once and
-// only its hash is stored.
+// Disable stops a partner: its keys no longer authenticate.
+func (r *Registry) Disable(ctx context.Context, id string) error {
+	res, err := r.DB.ExecContext(ctx, `UPDATE partners SET enabled = false WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no partner %q", id)
+	}
+	return nil
+}
+
+// SetLimits changes a partner's format, rate and concurrency limits and
+// client certificates; zero values keep what is set.
+func (r *Registry) SetLimits(ctx context.Context, id, format string, ratePerMinute, maxConcurrent int, certs []string) error {
+	_, err := r.DB.ExecContext(ctx, `UPDATE partners SET
+			format = COALESCE(NULLIF($2, ''), format),
+			rate_per_minute = COALESCE(NULLIF($3, 0), rate_per_minute),
+			max_concurrent = COALESCE(NULLIF($4, 0), max_concurrent),
+			client_cert_sha256 = COALESCE($5, client_cert_sha256)
+		WHERE id = $1`, id, format, ratePerMinute, maxConcurrent, certArray(certs))
+	return err
+}
+
+func certArray(certs []string) any {
+	if certs == nil {
+		return nil
+	}
+	return pq.StringArray(certs)
+}
+
+// keyPurpose separates partner signing secrets from anything else derived.
+const keyPurpose = "partner-request-key"
+
+// secret is the signing secret of a key: derived from the master key, never
+// stored. Its text form is what the partner holds after "mk_<id>_".
+func (r *Registry) secret(keyID string) string {
+	return base64.RawURLEncoding.EncodeToString(r.Sealer.Derive(keyPurpose, keyID))
+}
+
+// IssueKey makes a new key for a partner and returns it, once. Only a hash
+// of the secret is stored, for audit; the server re-derives the secret from
+// the master key to check signatures.
 func (r *Registry) IssueKey(ctx context.Context, partnerID string) (string, error) {
+	return r.issueKey(ctx, r.DB, partnerID)
+}
+
+func (r *Registry) issueKey(ctx context.Context, db sqlx.ExecerContext, partnerID string) (string, error) {
+	if r.Sealer == nil {
+		return "", errors.New("partners: no master key to derive signing secrets")
+	}
 	var id [8]byte
-	var secret [32]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", err
 	}
-	if _, err := rand.Read(secret[:]); err != nil {
-		return "", err
-	}
 	keyID := hex.EncodeToString(id[:])
-	sec := base64.RawURLEncoding.EncodeToString(secret[:])
+	sec := r.secret(keyID)
 	sum := sha256.Sum256([]byte(sec))
-	if _, err := r.DB.ExecContext(ctx, `INSERT INTO api_keys (key_id, partner_id, secret_hash) VALUES ($1, $2, $3)`,
+	if _, err := db.ExecContext(ctx, `INSERT INTO api_keys (key_id, partner_id, secret_hash) VALUES ($1, $2, $3)`,
 		keyID, partnerID, sum[:]); err != nil {
 		return "", fmt.Errorf("store key for %s: %w", partnerID, err)
 	}
-	return keyPrefix + keyID + "_" + sec, nil
+	return signature.KeyPrefix + keyID + "_" + sec, nil
 }
 
-// Authenticate returns the enabled partner that owns key.
-func (r *Registry) Authenticate(ctx context.Context, key string) (Partner, error) {
-	rest, ok := strings.CutPrefix(key, keyPrefix)
-	keyID, sec, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || len(keyID) != 16 || sec == "" {
-		return Partner{}, ErrUnauthenticated
+// RotateKey issues a new key and lets the partner's other keys keep working
+// for overlap, so the bank can switch without a gap.
+func (r *Registry) RotateKey(ctx context.Context, partnerID string, overlap time.Duration) (string, error) {
+	tx, err := r.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return "", err
 	}
-	var row struct {
-		Partner
-		Hash []byte `db:"secret_hash"`
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = now() + $2 * interval '1 second'
+		WHERE partner_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() + $2 * interval '1 second')`,
+		partnerID, int64(overlap/time.Second)); err != nil {
+		return "", err
 	}
-	err := r.DB.GetContext(ctx, &row, `SELECT p.id, p.kind, p.name, p.credit_code, p.enabled, k.secret_hash
+	key, err := r.issueKey(ctx, tx, partnerID)
+	if err != nil {
+		return "", err
+	}
+	return key, tx.Commit()
+}
+
+// Signer is who signed a request: the partner and its signing secret.
+type Signer struct {
+	Partner Partner
+	Secret  []byte
+}
+
+// KeyOwner finds the enabled partner owning a current key and the key's
+// signing secret.
+func (r *Registry) KeyOwner(ctx context.Context, keyID string) (Signer, error) {
+	if len(keyID) != 16 || r.Sealer == nil {
+		return Signer{}, ErrUnauthenticated
+	}
+	var p Partner
+	err := r.DB.GetContext(ctx, &p, `SELECT `+partnerColumns+`
 		FROM api_keys k JOIN partners p ON p.id = k.partner_id
-		WHERE k.key_id = $1 AND k.revoked_at IS NULL`, keyID)
+		WHERE k.key_id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND p.enabled`, keyID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Partner{}, ErrUnauthenticated
+		return Signer{}, ErrUnauthenticated
 	}
 	if err != nil {
-		return Partner{}, fmt.Errorf("look up key: %w", err)
+		return Signer{}, fmt.Errorf("look up key: %w", err)
 	}
-	sum := sha256.Sum256([]byte(sec))
-	if subtle.ConstantTimeCompare(sum[:], row.Hash) != 1 || !row.Enabled {
-		return Partner{}, ErrUnauthenticated
-	}
-	return row.Partner, nil
+	return Signer{Partner: p, Secret: []byte(r.secret(keyID))}, nil
 }
+
+// UseNonce records a request nonce; false means it was seen before (a
+// replay). Old nonces are cleared now and then: a nonce outside the
+// timestamp window cannot be replayed anyway.
+func (r *Registry) UseNonce(ctx context.Context, keyID, nonce string) (bool, error) {
+	tx, err := r.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	// Losing a nonce in a crash only re-opens a replay window of minutes
+	// for requests that are idempotent anyway; not waiting for the WAL
+	// flush keeps authentication off the disk's critical path.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO request_nonces (key_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING`, keyID, nonce)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	if nonceSweep.Add(1)%1000 == 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM request_nonces WHERE seen_at < now() - interval '15 minutes'`); err != nil {
+			return false, err
+		}
+	}
+	return n == 1, tx.Commit()
+}
+
+var nonceSweep atomic.Uint64

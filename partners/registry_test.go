@@ -1,14 +1,18 @@
 package partners_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/seal"
 	"mortgaged/partners"
+	"mortgaged/partners/signature"
 )
 
 func TestMain(m *testing.M) {
@@ -25,7 +29,11 @@ func TestMain(m *testing.M) {
 
 func TestKeys(t *testing.T) {
 	d := pgtest.Open(t)
-	reg := &partners.Registry{DB: d}
+	sealer, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &partners.Registry{DB: d, Sealer: sealer}
 	bank := partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行", CreditCode: "91230200MA1BANK01Q"}
 	if err := reg.Add(t.Context(), bank); err != nil {
 		t.Fatal(err)
@@ -34,52 +42,82 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := reg.Authenticate(t.Context(), key)
-	if err != nil || got.ID != bank.ID || got.CreditCode != bank.CreditCode {
-		t.Fatalf("Authenticate(new key) = %+v, %v", got, err)
+	id, secret, err := signature.ParseKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reg.KeyOwner(t.Context(), id)
+	if err != nil || got.Partner.ID != bank.ID || got.Partner.Format != partners.FormatCentreJSON || !bytes.Equal(got.Secret, secret) {
+		t.Fatalf("KeyOwner(new key) = %+v, %v", got, err)
 	}
 
-	t.Run("HashedAtRest", func(t *testing.T) {
-		secret := key[strings.LastIndex(key, "_")+1:]
+	t.Run("NothingThatSignsIsStored", func(t *testing.T) {
 		var dump string
 		if err := d.Get(&dump, `SELECT string_agg(k::text, ' ') FROM api_keys k`); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(dump, secret) || strings.Contains(dump, key) {
+		if strings.Contains(dump, string(secret)) {
 			t.Errorf("the key's secret is stored in clear: %s", dump)
 		}
+		other, _ := seal.New(bytes.Repeat([]byte{4}, seal.KeySize))
+		o, err := (&partners.Registry{DB: d, Sealer: other}).KeyOwner(t.Context(), id)
+		if err != nil || bytes.Equal(o.Secret, secret) {
+			t.Errorf("another master key derives the same secret")
+		}
 	})
-	t.Run("ErrUnauthenticated", func(t *testing.T) {
-		for _, bad := range []string{"", "mk_", "nonsense", key + "x", key[:len(key)-1], strings.Replace(key, "mk_", "xk_", 1)} {
-			if _, err := reg.Authenticate(t.Context(), bad); !errors.Is(err, partners.ErrUnauthenticated) {
-				t.Errorf("Authenticate(%q) = %v, want ErrUnauthenticated", bad, err)
+	t.Run("ErrUnknownKey", func(t *testing.T) {
+		for _, bad := range []string{"", "short", "0000000000000000", strings.ToUpper(id)} {
+			if _, err := reg.KeyOwner(t.Context(), bad); !errors.Is(err, partners.ErrUnauthenticated) {
+				t.Errorf("KeyOwner(%q) = %v, want ErrUnauthenticated", bad, err)
 			}
 		}
 	})
-	t.Run("SecondKeyBothWork", func(t *testing.T) {
-		second, err := reg.IssueKey(t.Context(), bank.ID)
+	t.Run("NonceOnce", func(t *testing.T) {
+		for i, want := range []bool{true, false} {
+			if fresh, err := reg.UseNonce(t.Context(), id, "q7Zk1mP0sXb3Lw9tR2yVnA"); err != nil || fresh != want {
+				t.Errorf("use %d: fresh=%v, %v; want %v", i, fresh, err, want)
+			}
+		}
+		if fresh, _ := reg.UseNonce(t.Context(), "1111111111111111", "q7Zk1mP0sXb3Lw9tR2yVnA"); !fresh {
+			t.Error("the same nonce under another key was refused")
+		}
+	})
+	t.Run("RotationOverlap", func(t *testing.T) {
+		fresh, err := reg.RotateKey(t.Context(), bank.ID, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{key, second} {
-			if _, err := reg.Authenticate(t.Context(), k); err != nil {
-				t.Errorf("key %d…: %v", len(k), err)
+		newID, _, _ := signature.ParseKey(fresh)
+		for _, k := range []string{id, newID} {
+			if _, err := reg.KeyOwner(t.Context(), k); err != nil {
+				t.Errorf("key %s during the overlap: %v", k, err)
 			}
 		}
-	})
-	t.Run("ErrRevokedOrDisabled", func(t *testing.T) {
-		if _, err := d.Exec(`UPDATE api_keys SET revoked_at = now() WHERE key_id = $1`, key[3:19]); err != nil {
+		if _, err := d.Exec(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE key_id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := reg.Authenticate(t.Context(), key); !errors.Is(err, partners.ErrUnauthenticated) {
-			t.Errorf("revoked key: %v", err)
-		}
-		third, _ := reg.IssueKey(t.Context(), bank.ID)
-		if _, err := d.Exec(`UPDATE partners SET enabled = false`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := reg.Authenticate(t.Context(), third); !errors.Is(err, partners.ErrUnauthenticated) {
-			t.Errorf("disabled partner: %v", err)
+		if _, err := reg.KeyOwner(t.Context(), id); !errors.Is(err, partners.ErrUnauthenticated) {
+			t.Errorf("old key after the overlap: %v", err)
 		}
 	})
+	t.Run("ErrDisabled", func(t *testing.T) {
+		if err := reg.Disable(t.Context(), bank.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.KeyOwner(t.Context(), id); !errors.Is(err, partners.ErrUnauthenticated) {
+			t.Errorf("disabled partner's key: %v", err)
+		}
+	})
+}
+
+func TestFundCentreDefaultsToBatchFormat(t *testing.T) {
+	d := pgtest.Open(t)
+	reg := &partners.Registry{DB: d}
+	if err := reg.Add(t.Context(), partners.Partner{ID: "qqhr-fund", Kind: partners.KindFundCentre, Name: "齐齐哈尔市住房公积金管理中心", CreditCode: "12230200414035627"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := reg.Get(t.Context(), "qqhr-fund")
+	if err != nil || p.Format != partners.FormatFundBatch || p.RatePerMinute != 600 {
+		t.Errorf("fund centre %+v, %v", p, err)
+	}
 }

@@ -18,23 +18,30 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/client"
 )
 
 // publicURL is the address people are sent to by the printed QR code.
 const publicURL = "https://bdc.qqhr.example"
 
-// get sends a GET with optional partner credentials and Accept header.
+// get sends a GET, signed for partner when one is named, with an optional Accept header.
 func (a *api) get(path, partner, accept string) response {
 	a.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, a.url+path, nil)
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if partner != "" {
-		req.Header.Set("Authorization", "Bearer "+a.keys[partner])
-	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
+	}
+	if partner != "" {
+		c, err := client.New(a.url, a.keys[partner])
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		if err := c.Sign(req, nil); err != nil {
+			a.t.Fatal(err)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -119,31 +119,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// authenticatePartner accepts "Authorization: Bearer <key>" and puts the
-// partner in the context. The key is never logged.
-func (s *Server) authenticatePartner(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="mortgaged"`)
-			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "缺少 Authorization: Bearer <API 密钥> 请求头。"})
-			return
-		}
-		p, err := s.Registry.Authenticate(r.Context(), strings.TrimSpace(key))
-		if errors.Is(err, partners.ErrUnauthenticated) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="mortgaged", error="invalid_token"`)
-			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Detail: "API 密钥无效、已停用或已吊销。"})
-			return
-		}
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		addLog(r.Context(), slog.String("partner", p.ID))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), partnerKey, p)))
-	})
-}
-
 func partnerFrom(ctx context.Context) partners.Partner {
 	p, _ := ctx.Value(partnerKey).(partners.Partner)
 	return p

@@ -89,6 +89,8 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 			p.Errors = mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}
 		}
 		writeProblem(w, r, p)
+	case errors.Is(err, errBodyDigest):
+		s.unauthenticated(w, r, "body", CodeBodyDigest, "请求体与签名中的摘要不一致（传输中被改动，或签名的不是所发送的字节）")
 	case errors.As(err, &mbe):
 		writeProblem(w, r, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 			Detail: "请求体超过 " + strconv.Itoa(int(mbe.Limit>>20)) + " MB 上限；请压缩或拆分材料。"})

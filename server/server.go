@@ -34,15 +34,19 @@ type Server struct {
 	// PublicURL is where people reach this server (the printed
 	// certificate's QR code); empty means DefaultPublicURL.
 	PublicURL string
+	// Now is the clock that judges request timestamps.
+	Now func() time.Time
 
 	log     *slog.Logger
 	router  *mux.Router
 	metrics *metrics
+	limiter *limiter
 }
 
 // New builds the server and its routes.
 func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) *Server {
-	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, log: log, router: mux.NewRouter()}
+	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, Now: time.Now, log: log, router: mux.NewRouter()}
+	s.limiter = newLimiter(func() time.Time { return s.now() })
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(promReg)
@@ -71,6 +75,8 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	api.NotFoundHandler = methodAware(api, notFound, notAllowed)
 	return s
 }
+
+func (s *Server) now() time.Time { return s.Now() }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"mortgaged/partners/centrejson"
 )
 
@@ -136,13 +138,25 @@ type phaseResult struct {
 	ranOut  bool          // phase 1 used up its units before the deadline
 	maxLag  time.Duration // phase 2: latest a request left after its scheduled time
 	cpu     cpuUse
+	pool    poolUse
 }
 
-// measured runs a phase and records where the CPU went meanwhile.
-func measured(postmaster int, f func() phaseResult) phaseResult {
-	before := takeCPU(postmaster)
+// poolUse is how often the server waited for a database/sql connection.
+type poolUse struct {
+	waits   int64
+	waited  time.Duration
+	maxOpen int
+}
+
+// measured runs a phase and records where the CPU went meanwhile, and how
+// the server's connection pool (shared with loadbench's own few queries,
+// none of which run during a phase) kept up.
+func measured(postmaster int, d *sqlx.DB, f func() phaseResult) phaseResult {
+	before, stats := takeCPU(postmaster), d.Stats()
 	r := f()
 	r.cpu = since(before, takeCPU(postmaster), 0)
+	after := d.Stats()
+	r.pool = poolUse{waits: after.WaitCount - stats.WaitCount, waited: after.WaitDuration - stats.WaitDuration, maxOpen: after.MaxOpenConnections}
 	return r
 }
 
@@ -234,6 +248,9 @@ func (r phaseResult) print() {
 		r.name, r.tally.sent, r.tally.registered, r.elapsed.Round(time.Millisecond), r.perSecond(),
 		ms(r.lat.p50), ms(r.lat.p95), ms(r.lat.p99), ms(r.lat.max))
 	printCPU(r.cpu)
+	if r.pool.waits > 0 {
+		step("  DB pool (max %d connections): requests waited %d times for a connection, %v in all", r.pool.maxOpen, r.pool.waits, r.pool.waited.Round(time.Millisecond))
+	}
 	if r.ranOut {
 		step("  %s ran out of units before the deadline: raise -units for a full-length phase", r.name)
 	}

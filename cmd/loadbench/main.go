@@ -166,7 +166,7 @@ func run(ctx context.Context, c config) (err error) {
 	}
 	step("phase 1: throughput, %d clients for %v", c.clients, c.duration)
 	if res.p1, err = profiled(c.cpuProfile, func() phaseResult {
-		return measured(pm, func() phaseResult { return throughput(ctx, cl, bodies1, c.clients, c.duration) })
+		return measured(pm, env.db, func() phaseResult { return throughput(ctx, cl, bodies1, c.clients, c.duration) })
 	}); err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func run(ctx context.Context, c config) (err error) {
 		return err
 	}
 	step("phase 2: fixed rate, %d req/s for %v", c.rate, c.duration)
-	res.p2 = measured(pm, func() phaseResult { return fixedRate(ctx, cl, bodies2, c.rate, c.duration) })
+	res.p2 = measured(pm, env.db, func() phaseResult { return fixedRate(ctx, cl, bodies2, c.rate, c.duration) })
 	res.p2.print()
 
 	if err := beforePhase(ctx, c, env.db); err != nil {

@@ -42,7 +42,10 @@ func httpGet(t *testing.T, rawURL, key string) []byte {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		var err error
+		if req, err = signedRequest(http.MethodGet, rawURL, key, nil, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -147,9 +150,10 @@ func TestOfflineVerify(t *testing.T) {
 	})
 
 	t.Run("XMLAndEventPayload", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodGet, p.addr+"/v1/certificates/"+url.PathEscape(number)+"?envelope=1", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Accept", "application/xml")
+		req, err := signedRequest(http.MethodGet, p.addr+"/v1/certificates/"+url.PathEscape(number)+"?envelope=1", key, nil, map[string]string{"Accept": "application/xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

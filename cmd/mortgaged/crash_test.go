@@ -58,7 +58,7 @@ func addBank(t *testing.T, d *sqlx.DB) (partners.Partner, string) {
 	stem := "91230200MA1BANK01"
 	c, _ := mortgage.CreditCodeCheckChar(stem)
 	bank := partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: stem + string(c)}
-	reg := &partners.Registry{DB: d}
+	reg := testRegistry(t, d) // the server processes derive the key's secret from the same master key
 	if err := reg.Add(t.Context(), bank); err != nil {
 		t.Fatal(err)
 	}

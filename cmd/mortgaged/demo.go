@@ -86,19 +86,20 @@ func nextSteps(addr, dir string) string {
 	sort.Strings(samples)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nmortgaged is running at %s with a demo Qiqihar register.\n\n", base)
-	fmt.Fprintf(&b, "Register a sample mortgage as the demo bank (lj-bank):\n\n")
-	fmt.Fprintf(&b, "  curl -sS -X POST %s/v1/bundles \\\n    -H \"Authorization: Bearer $(cat %s)\" \\\n    -H 'Content-Type: application/json' \\\n    --data-binary @%s\n\n",
-		base, key, filepath.Join(dir, registerdata.SampleFirstGeneral+".json"))
+	fmt.Fprintf(&b, "Register a sample mortgage as the demo bank (lj-bank). Partner requests are signed\n"+
+		"(docs/signed-requests.md), so send them with the built-in client rather than curl:\n\n")
+	call := fmt.Sprintf("go run ./cmd/mortgaged call -url %s -key-file %s", base, key)
+	fmt.Fprintf(&b, "  %s \\\n    POST /v1/bundles @%s\n\n", call, filepath.Join(dir, registerdata.SampleFirstGeneral+".json"))
 	fmt.Fprintf(&b, "Other samples (send them the same way):\n")
 	for _, s := range samples {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
-	fmt.Fprintf(&b, "\nLook a bundle up by the bank's reference:\n\n  curl -sS '%s/v1/bundles?reference=REFERENCE' -H \"Authorization: Bearer $(cat %s)\"\n\n", base, key)
+	fmt.Fprintf(&b, "\nLook a bundle up by the bank's reference:\n\n  %s GET '/v1/bundles?reference=REFERENCE'\n\n", call)
 	fmt.Fprintf(&b, "Fetch a registration's electronic certificate (number from the answer) and check it offline:\n\n"+
-		"  curl -sS '%s/v1/certificates/NUMBER?envelope=1' -H \"Authorization: Bearer $(cat %s)\" > certificate.json\n"+
-		"  mortgaged verify -keys %s%s certificate.json\n\n"+
+		"  %s GET '/v1/certificates/NUMBER?envelope=1' > certificate.json\n"+
+		"  go run ./cmd/mortgaged verify -keys %s%s certificate.json\n\n"+
 		"Anyone can check it at %s/verify/page (number and verificationCode from certificate.json).\n\n",
-		base, key, base, signing.KeySetPath, base)
+		call, base, signing.KeySetPath, base)
 	fmt.Fprintf(&b, "The partner guide is docs/integration-guide.md. Stop with Ctrl-C.\n")
 	return b.String()
 }

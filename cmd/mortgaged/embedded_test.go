@@ -39,7 +39,7 @@ func TestEmbeddedDatabaseSurvivesRestart(t *testing.T) {
 	if err != nil || status != http.StatusCreated || !strings.Contains(string(answer), `"status":"registered"`) {
 		t.Fatalf("sample bundle: %d %s %v", status, answer, err)
 	}
-	if !strings.Contains(p.log.String(), "curl -sS -X POST") {
+	if !strings.Contains(p.log.String(), "cmd/mortgaged call -url") {
 		t.Errorf("serve --demo printed no ready-to-paste request:\n%s", p.log)
 	}
 	p.terminate()
@@ -52,8 +52,10 @@ func TestEmbeddedDatabaseSurvivesRestart(t *testing.T) {
 	if err := json.Unmarshal(answer, &decision); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, p.addr+"/v1/bundles/"+decision.BundleID, nil)
-	req.Header.Set("Authorization", "Bearer "+key)
+	req, err := signedRequest(http.MethodGet, p.addr+"/v1/bundles/"+decision.BundleID, key, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,8 @@
 //	mortgaged migrate                 bring the database schema up to date
 //	mortgaged register import FILE    load a register from JSON Lines
 //	mortgaged register demo [-units N] [-seed S]   write a demo register to stdout
-//	mortgaged partner add|list|key    manage partners and their API keys
+//	mortgaged partner add|list|rotate-key|disable|limits|push    manage partners
+//	mortgaged call -key-file FILE METHOD PATH [@BODY]            a signed request
 //	mortgaged partner push|webhook-secret   where, when and how events are pushed
 //	mortgaged events dead|redeliver   dead letters of the push
 //	mortgaged keys list|rotate        certificate-signing keys
@@ -36,14 +37,20 @@ Commands:
   migrate                               apply database migrations and exit
   register import FILE                  load a register from a JSON Lines file (docs/register-import.md)
   register demo [-units N] [-seed S]    write a demo Qiqihar register as JSON Lines to stdout
-  partner add -id ID -kind bank|fund_centre -name NAME -credit-code CODE
+  partner add -id ID -kind bank|fund_centre -name NAME -credit-code CODE [-format F]
+                                        onboard a partner; prints its signing key once
   partner list
-  partner key ID                        issue a new API key (shown once)
+  partner rotate-key ID [-overlap 168h] issue a new signing key; the old ones work for the overlap
+  partner disable ID                    stop a partner: its keys no longer authenticate
+  partner limits ID [-format F] [-rate N] [-concurrent N] [-client-certs FP,FP]
+                                        set format, per-minute rate, concurrency, mutual-TLS certificates
   partner push ID [-callback URL -schedule '@every 1m'|'0 18 * * *' -mode each|batch] [-disable]
                                         show or set the partner's event push (a new webhook secret is shown once)
   partner webhook-secret ID             replace the partner's webhook secret (shown once)
   events dead [-partner ID]             list events the push gave up on (dead letters)
   events redeliver EVENT_ID...          push dead letters again at the partner's next run
+  call -key-file FILE METHOD PATH [@BODY]
+                                        send one signed request as a partner (docs/signed-requests.md)
   keys list                             list the certificate-signing keys, active and retired
   keys rotate                           retire the signing key and make a new one
   verify [-keys FILE_OR_URL] FILE       check a certificate envelope's signature offline
@@ -77,6 +84,8 @@ func run(ctx context.Context, args []string) error {
 		return migrate(ctx, rest)
 	case "register":
 		return registerCmd(ctx, rest)
+	case "call":
+		return call(ctx, rest)
 	case "partner":
 		return partnerCmd(ctx, rest)
 	case "events":
@@ -85,6 +94,8 @@ func run(ctx context.Context, args []string) error {
 		return keysCmd(ctx, rest)
 	case "verify":
 		return verifyCmd(ctx, rest, os.Stdout)
+	case "staff":
+		return staffCmd(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -18,6 +18,7 @@ import (
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
+	"mortgaged/partners/client"
 )
 
 // binary is the real mortgaged, built once for these tests.
@@ -121,10 +122,27 @@ func (p *process) waitFor(s string) string {
 	}
 }
 
+// signedRequest builds a request signed with key, as a bank's system would.
+func signedRequest(method, rawURL, key string, body []byte, header map[string]string) (*http.Request, error) {
+	c, err := client.New("", key)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(method, rawURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return req, c.Sign(req, body)
+}
+
 func post(url, key string, body []byte) (int, []byte, error) {
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/bundles", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
+	req, err := signedRequest(http.MethodPost, url+"/v1/bundles", key, body, map[string]string{"Content-Type": "application/json"})
+	if err != nil {
+		return 0, nil, err
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err

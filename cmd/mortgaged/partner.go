@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
@@ -14,7 +16,7 @@ import (
 
 func partnerCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("partner: want add, list, key, push or webhook-secret")
+		return errors.New("partner: want add, list, rotate-key, disable, limits, push or webhook-secret")
 	}
 	fs := flag.NewFlagSet("partner "+args[0], flag.ExitOnError)
 	var p partners.Partner
@@ -23,6 +25,19 @@ func partnerCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&p.Kind, "kind", partners.KindBank, "bank or fund_centre")
 		fs.StringVar(&p.Name, "name", "", "legal name")
 		fs.StringVar(&p.CreditCode, "credit-code", "", "unified social credit code (18 characters)")
+		fs.StringVar(&p.Format, "format", "", "wire format: centre-json-v1 (default for banks), centre-xml-v1, a bank dialect name, fund-batch-v1 (default for the fund centre)")
+	}
+	overlap := fs.Duration("overlap", 7*24*time.Hour, "how long the old keys keep working after rotate-key")
+	var limits struct {
+		format     string
+		rate, conc int
+		certs      string
+	}
+	if args[0] == "limits" {
+		fs.StringVar(&limits.format, "format", "", "wire format")
+		fs.IntVar(&limits.rate, "rate", 0, "requests per minute, per node")
+		fs.IntVar(&limits.conc, "concurrent", 0, "requests in flight, per node")
+		fs.StringVar(&limits.certs, "client-certs", "-", "comma-separated SHA-256 fingerprints (hex) of client certificates for mutual TLS; empty clears; - keeps")
 	}
 	var pf pushFlags
 	if args[0] == "push" {
@@ -37,12 +52,15 @@ func partnerCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer d.Close()
-	reg := &partners.Registry{DB: d.DB}
-	if args[0] == "push" || args[0] == "webhook-secret" {
-		// Webhook secrets are sealed under the master key.
-		if reg.Sealer, err = c.sealer(); err != nil {
-			return err
-		}
+	// Signing secrets are derived from, and webhook secrets sealed under,
+	// the master key.
+	sealer, err := c.sealer()
+	if err != nil {
+		return err
+	}
+	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
+	switch args[0] {
+	case "push", "webhook-secret", "rotate-key", "disable", "limits":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("partner %s: want the partner id", args[0])
 		}
@@ -66,27 +84,43 @@ func partnerCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("partner %s added.\nAPI key (shown once; store it in the bank's secret store):\n%s\n", p.ID, key)
+		fmt.Printf("partner %s added.\nSigning key (shown once; store it in the bank's secret store; see docs/signed-requests.md):\n%s\n", p.ID, key)
 	case "list":
 		ps, err := reg.List(ctx)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tKIND\tCREDIT CODE\tENABLED\tNAME")
+		fmt.Fprintln(tw, "ID\tKIND\tFORMAT\tCREDIT CODE\tENABLED\tRATE/MIN\tCONCURRENT\tNAME")
 		for _, p := range ps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", p.ID, p.Kind, p.CreditCode, p.Enabled, p.Name)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%d\t%d\t%s\n", p.ID, p.Kind, p.Format, p.CreditCode, p.Enabled, p.RatePerMinute, p.MaxConcurrent, p.Name)
 		}
 		return tw.Flush()
-	case "key":
-		if fs.NArg() != 1 {
-			return errors.New("partner key: want the partner id")
-		}
-		key, err := reg.IssueKey(ctx, fs.Arg(0))
+	case "rotate-key":
+		key, err := reg.RotateKey(ctx, fs.Arg(0), *overlap)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("new API key for %s (shown once):\n%s\n", fs.Arg(0), key)
+		fmt.Printf("new signing key for %s (shown once); the old keys keep working for %s:\n%s\n", fs.Arg(0), *overlap, key)
+	case "disable":
+		if err := reg.Disable(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Printf("partner %s disabled: its keys no longer authenticate\n", fs.Arg(0))
+	case "limits":
+		var certs []string
+		if limits.certs != "-" {
+			certs = []string{}
+			for _, c := range strings.Split(limits.certs, ",") {
+				if c = strings.ToLower(strings.TrimSpace(c)); c != "" {
+					certs = append(certs, c)
+				}
+			}
+		}
+		if err := reg.SetLimits(ctx, fs.Arg(0), limits.format, limits.rate, limits.conc, certs); err != nil {
+			return err
+		}
+		fmt.Printf("partner %s updated\n", fs.Arg(0))
 	default:
 		return fmt.Errorf("partner: unknown subcommand %q", args[0])
 	}

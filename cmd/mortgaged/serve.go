@@ -66,6 +66,9 @@ func serve(ctx context.Context, args []string) error {
 	srv := server.New(d.DB, svc, reg, log)
 	srv.MaxBodyBytes = c.MaxBodyBytes
 	srv.Keys, srv.PublicURL = keys, c.PublicURL
+	if err := mountConsole(srv, c, log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

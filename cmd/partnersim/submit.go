@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +19,7 @@ import (
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/registerdata"
 	"mortgaged/partners/centrejson"
-	"mortgaged/partners/signature"
+	mgdclient "mortgaged/partners/client"
 )
 
 // bundle is one request body to submit.
@@ -174,25 +171,19 @@ func submit(ctx context.Context, server, key string, bundles []bundle, concurren
 	return s
 }
 
-// post submits one bundle. It signs the request (the scheme of
-// docs/signed-requests.md) and also sends the key as a bearer token, so it
-// works while the server moves from one to the other.
+// post submits one bundle, signed as docs/signed-requests.md says.
 func post(ctx context.Context, client *http.Client, server, key string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(server, "/")+"/v1/bundles", bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	if id, secret, err := signature.ParseKey(key); err == nil {
-		nonce := make([]byte, 18)
-		rand.Read(nonce)
-		sr := signature.Request{Method: http.MethodPost, Path: "/v1/bundles", Body: body,
-			Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-		req.Header.Set(signature.HeaderKeyID, id)
-		req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-		req.Header.Set(signature.HeaderNonce, sr.Nonce)
-		req.Header.Set(signature.HeaderSignature, signature.Sign(secret, sr))
+	signer, err := mgdclient.New("", key)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := signer.Sign(req, body); err != nil {
+		return 0, nil, err
 	}
 	res, err := client.Do(req)
 	if err != nil {

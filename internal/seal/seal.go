@@ -6,7 +6,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,8 +20,12 @@ import (
 // KeySize is the master key's length in bytes.
 const KeySize = 32
 
-// Sealer encrypts and authenticates small secrets.
-type Sealer struct{ aead cipher.AEAD }
+// Sealer encrypts and authenticates small secrets, and derives secrets
+// that need not be stored at all.
+type Sealer struct {
+	aead   cipher.AEAD
+	derive []byte // HMAC key for Derive, itself derived from the master key
+}
 
 // New makes a sealer from a 32-byte master key.
 func New(master []byte) (*Sealer, error) {
@@ -34,7 +40,9 @@ func New(master []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("mortgaged derive v1"))
+	return &Sealer{aead: aead, derive: m.Sum(nil)}, nil
 }
 
 // Seal encrypts plaintext; purpose is bound in as additional data so a value
@@ -45,6 +53,17 @@ func (s *Sealer) Seal(plaintext []byte, purpose string) []byte {
 		panic(err)
 	}
 	return s.aead.Seal(nonce, nonce, plaintext, []byte(purpose))
+}
+
+// Derive computes a 32-byte secret for (purpose, id) that only holders of
+// the master key can compute: partners' request-signing secrets are derived
+// this way, so the database holds nothing that signs a request.
+func (s *Sealer) Derive(purpose, id string) []byte {
+	m := hmac.New(sha256.New, s.derive)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(id))
+	return m.Sum(nil)
 }
 
 // ErrOpen means a sealed value was altered, sealed for another purpose, or

@@ -50,3 +50,17 @@ func TestLoadMasterKey(t *testing.T) {
 		t.Error("accepted a short key from the environment")
 	}
 }
+
+func TestDerive(t *testing.T) {
+	a, _ := New(bytes.Repeat([]byte{7}, KeySize))
+	b, _ := New(bytes.Repeat([]byte{8}, KeySize))
+	x := a.Derive("partner-key", "0123456789abcdef")
+	if len(x) != 32 || !bytes.Equal(x, a.Derive("partner-key", "0123456789abcdef")) {
+		t.Fatal("Derive is not a stable 32-byte value")
+	}
+	for _, other := range [][]byte{a.Derive("partner-key", "0123456789abcdee"), a.Derive("webhook", "0123456789abcdef"), b.Derive("partner-key", "0123456789abcdef")} {
+		if bytes.Equal(x, other) {
+			t.Error("different purpose, id or master key derived the same secret")
+		}
+	}
+}

@@ -362,6 +362,7 @@ type event struct {
 	OccurredAt  string          `json:"occurredAt"`
 	Bundle      json.RawMessage `json:"bundle,omitempty"`
 	Certificate *certificate    `json:"certificate,omitempty"`
+	Batch       *batch          `json:"batch,omitempty"` // batch.finished
 }
 
 // certificate carries the issued document's exact bytes in base64, so the
@@ -389,6 +390,10 @@ func EncodeEvent(e mortgage.Event, loc *time.Location) ([]byte, error) {
 	if c := e.Certificate; c != nil {
 		w.Certificate = &certificate{Number: c.Number, Status: c.Status, VerificationCode: c.VerificationCode, KeyID: c.KeyID,
 			Document: base64.StdEncoding.EncodeToString(c.JSON), Signature: base64.StdEncoding.EncodeToString(c.JSONSignature)}
+	}
+	if e.Batch != nil {
+		b := wireBatch(e.Batch, nil, loc)
+		w.Batch = &b
 	}
 	return json.Marshal(w)
 }

@@ -21,8 +21,9 @@ type Client struct {
 	BaseURL string // e.g. https://bdc.example.gov.cn
 	KeyID   string
 	Secret  []byte
-	HTTP    *http.Client     // nil: http.DefaultClient
-	Now     func() time.Time // nil: time.Now
+	HTTP    *http.Client      // nil: http.DefaultClient
+	Now     func() time.Time  // nil: time.Now
+	Headers map[string]string // sent with every request, e.g. Accept
 }
 
 // New makes a client from a key as issued by the centre ("mk_<id>_<secret>").
@@ -36,16 +37,6 @@ func New(baseURL, key string) (*Client, error) {
 
 // Do signs and sends a request. The body is sent exactly as signed.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) (*http.Response, error) {
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	nonce := make([]byte, 18)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	sr := signature.Request{Method: method, Path: path, Query: query, Body: body,
-		Timestamp: now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
 	u := c.BaseURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -57,13 +48,35 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set(signature.HeaderKeyID, c.KeyID)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(signature.HeaderNonce, sr.Nonce)
-	req.Header.Set(signature.HeaderSignature, signature.Sign(c.Secret, sr))
+	for k, v := range c.Headers {
+		req.Header.Set(k, v)
+	}
+	if err := c.Sign(req, body); err != nil {
+		return nil, err
+	}
 	h := c.HTTP
 	if h == nil {
 		h = http.DefaultClient
 	}
 	return h.Do(req)
+}
+
+// Sign adds the signature headers to req, whose body must be body.
+func (c *Client) Sign(req *http.Request, body []byte) error {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	nonce := make([]byte, 18)
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sr := signature.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), Body: body,
+		Timestamp: now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
+	req.Header.Set(signature.HeaderKeyID, c.KeyID)
+	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(signature.HeaderNonce, sr.Nonce)
+	req.Header.Set(signature.HeaderContentSHA256, signature.BodyDigest(body))
+	req.Header.Set(signature.HeaderSignature, signature.Sign(c.Secret, sr))
+	return nil
 }

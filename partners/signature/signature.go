@@ -28,6 +28,10 @@ const (
 	HeaderTimestamp = "X-Mgd-Timestamp" // unix seconds
 	HeaderNonce     = "X-Mgd-Nonce"     // 16–64 characters from [A-Za-z0-9_-], once per key
 	HeaderSignature = "X-Mgd-Signature" // base64 of the HMAC
+	// HeaderContentSHA256 carries the body's digest (lower-case hex), so the
+	// server can check the signature before reading a large body, and the
+	// body against the digest as it arrives.
+	HeaderContentSHA256 = "X-Mgd-Content-Sha256"
 )
 
 // Window is how far a request's timestamp may be from the server's clock.
@@ -35,23 +39,35 @@ const Window = 300 * time.Second
 
 // Request is what is signed.
 type Request struct {
-	Method    string
-	Path      string     // escaped path, e.g. /v1/bundles
-	Query     url.Values // may be nil
-	Body      []byte
-	Timestamp int64
-	Nonce     string
+	Method string
+	Path   string     // escaped path, e.g. /v1/bundles
+	Query  url.Values // may be nil
+	Body   []byte
+	// BodySHA256 is the hex digest of the body; when empty it is computed
+	// from Body.
+	BodySHA256 string
+	Timestamp  int64
+	Nonce      string
+}
+
+// BodyDigest is the lower-case hex SHA-256 of a body.
+func BodyDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // StringToSign lays out the signed fields, one per line.
 func StringToSign(r Request) string {
-	sum := sha256.Sum256(r.Body)
+	digest := r.BodySHA256
+	if digest == "" {
+		digest = BodyDigest(r.Body)
+	}
 	return strings.Join([]string{
 		Algorithm,
 		strings.ToUpper(r.Method),
 		r.Path,
 		CanonicalQuery(r.Query),
-		hex.EncodeToString(sum[:]),
+		digest,
 		strconv.FormatInt(r.Timestamp, 10),
 		r.Nonce,
 	}, "\n")

@@ -206,7 +206,7 @@ func (d *Deliverer) runEach(ctx context.Context, p partners.Push) (Stats, error)
 					})
 				}
 				posts.Wait()
-				st, err := d.record(ctx, p, evs, atts)
+				st, err := d.record(ctx, p, evs, atts, false)
 				st.Attempts = len(evs)
 				mu.Lock()
 				total.add(st)
@@ -272,7 +272,7 @@ func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error
 		for i := range atts {
 			atts[i] = a
 		}
-		st, err := d.record(ctx, p, evs, atts)
+		st, err := d.record(ctx, p, evs, atts, true)
 		st.Attempts = 1
 		total.add(st)
 		if err != nil {
@@ -347,8 +347,9 @@ func describe(err error, timeout time.Duration) string {
 	return err.Error()
 }
 
-// outcome applies the retry policy to one attempt of an event.
-func (d *Deliverer) outcome(a attempt, attemptNo int) (outbox.Outcome, time.Duration) {
+// outcome applies the retry policy to one attempt of an event; factor is
+// the jitter drawn for it.
+func (d *Deliverer) outcome(a attempt, attemptNo int, factor float64) (outbox.Outcome, time.Duration) {
 	switch {
 	case a.ok:
 		return outbox.Delivered, 0
@@ -359,7 +360,7 @@ func (d *Deliverer) outcome(a attempt, attemptNo int) (outbox.Outcome, time.Dura
 	case attemptNo >= len(d.cfg.Retry):
 		return outbox.Dead, 0
 	}
-	delay := jitter(d.cfg.Retry[attemptNo], d.cfg.Jitter)
+	delay := time.Duration(float64(d.cfg.Retry[attemptNo]) * factor)
 	if a.throttled && a.retryAfter > delay {
 		delay = a.retryAfter
 	}
@@ -367,13 +368,20 @@ func (d *Deliverer) outcome(a attempt, attemptNo int) (outbox.Outcome, time.Dura
 }
 
 // record writes the attempts of one round and counts the events' outcomes. It runs
-// even after ctx ends: the POSTs happened and must be recorded.
-func (d *Deliverer) record(ctx context.Context, p partners.Push, evs []outbox.Claimed, atts []attempt) (Stats, error) {
+// even after ctx ends: the POSTs happened and must be recorded. Events POSTed
+// one by one get a jitter each; the events of one batch document share one,
+// so they come due again together and travel in one document again.
+func (d *Deliverer) record(ctx context.Context, p partners.Push, evs []outbox.Claimed, atts []attempt, oneDocument bool) (Stats, error) {
 	rs := make([]outbox.Result, len(evs))
 	var st Stats
+	shared := jitterFactor(d.cfg.Jitter)
 	for i, e := range evs {
 		a := atts[i]
-		o, delay := d.outcome(a, e.Attempt)
+		factor := shared
+		if !oneDocument {
+			factor = jitterFactor(d.cfg.Jitter)
+		}
+		o, delay := d.outcome(a, e.Attempt, factor)
 		rs[i] = outbox.Result{EventID: e.ID, Attempt: e.Attempt, StartedAt: a.started, Duration: a.duration,
 			StatusCode: a.status, Error: a.err, Outcome: o, RetryIn: delay}
 		switch o {

@@ -91,34 +91,45 @@ func TestRetriesUntilThePartnerRecovers(t *testing.T) {
 	var ticks atomic.Int64
 	d.Now = func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * 2 * time.Second) }
 
-	attemptsAre := func(n int) func() bool {
-		return func() bool {
-			var min int
-			if err := e.db.Get(&min, `SELECT min(attempts) FROM events`); err != nil {
+	// One round per phase: wait until every event is due again (its retry
+	// delay has passed), then run the push once; it claims and tries all
+	// five together.
+	round := func() {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			var due bool
+			if err := e.db.Get(&due, `SELECT bool_and(next_attempt_at <= now()) FROM events`); err != nil {
 				t.Fatal(err)
 			}
-			return min >= n
+			if due {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("events not due again within 30 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if st, err := d.Run(t.Context(), "lj-bank"); err != nil || st.Attempts != len(ids) {
+			t.Fatalf("round: %+v, %v; want one attempt for each event", st, err)
 		}
 	}
 	ep.setAnswer(func(http.ResponseWriter, *http.Request) int { return http.StatusInternalServerError })
-	e.runUntil(d, "lj-bank", attemptsAre(1))
+	round()
 	ep.setAnswer(func(_ http.ResponseWriter, r *http.Request) int {
 		<-r.Context().Done() // no answer: the push gives up after its timeout
 		return http.StatusOK
 	})
-	e.runUntil(d, "lj-bank", attemptsAre(2))
+	round()
 	ep.stop() // connection refused
-	e.runUntil(d, "lj-bank", attemptsAre(3))
+	round()
 	ep.setAnswer(nil)
 	ep.start() // recovered, on the same address
-	e.runUntil(d, "lj-bank", func() bool {
-		for _, s := range e.status(ids) {
-			if s != "delivered" {
-				return false
-			}
+	round()
+	for id, s := range e.status(ids) {
+		if s != "delivered" {
+			t.Errorf("%s is %s after the partner recovered", id, s)
 		}
-		return true
-	})
+	}
 
 	byEvent := map[string][]received{}
 	for _, r := range ep.requests() {

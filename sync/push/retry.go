@@ -36,13 +36,19 @@ func (e *retryError) Error() string {
 	return "retry schedule: " + strconv.Quote(e.field) + " is not a duration such as 5s or 30m"
 }
 
-// jitter spreads d by up to ±fraction so that a partner coming back from an
-// outage is not hit by every retry at once.
-func jitter(d time.Duration, fraction float64) time.Duration {
-	if d <= 0 || fraction <= 0 {
-		return d
+// jitterFactor draws a factor in [1-fraction, 1+fraction]: retry delays are
+// spread so that a partner coming back from an outage is not hit by every
+// retry at once.
+func jitterFactor(fraction float64) float64 {
+	if fraction <= 0 {
+		return 1
 	}
-	return time.Duration(float64(d) * (1 - fraction + 2*fraction*rand.Float64()))
+	return 1 - fraction + 2*fraction*rand.Float64()
+}
+
+// jitter spreads d by up to ±fraction.
+func jitter(d time.Duration, fraction float64) time.Duration {
+	return time.Duration(float64(d) * jitterFactor(fraction))
 }
 
 // retryAfter reads a Retry-After header: delay-seconds or an HTTP date.

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"mortgaged/server"
+	"mortgaged/server/console"
+)
+
+const staffUsage = `staff add -username U -name 姓名 -role reviewer|supervisor|auditor [-password-file F]
+                                        create a console account; the password is read from
+                                        -password-file, else prompted for, else read from stdin
+  staff list                            list console accounts
+  staff disable U                       stop U signing in and end U's sessions`
+
+// staffCmd manages the accounts of the staff console.
+func staffCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("staff: want add, list or disable\n  " + staffUsage)
+	}
+	fs := flag.NewFlagSet("staff "+args[0], flag.ExitOnError)
+	var st console.Staff
+	var role, passwordFile string
+	if args[0] == "add" {
+		fs.StringVar(&st.Username, "username", "", "sign-in name: lower case letters, digits, '.', '_', '-'")
+		fs.StringVar(&st.DisplayName, "name", "", "full name, recorded as 登簿人 when they approve")
+		fs.StringVar(&role, "role", "", "reviewer, supervisor or auditor")
+		fs.StringVar(&passwordFile, "password-file", "", "read the password from this file (first line)")
+	}
+	c, err := loadConfig(fs, idLast(args[1:]))
+	if err != nil {
+		return err
+	}
+	var password string
+	switch args[0] {
+	case "add":
+		st.Role = console.Role(role)
+		if st.Username == "" || st.DisplayName == "" || !st.Role.Valid() {
+			return errors.New("staff add: -username, -name and -role reviewer|supervisor|auditor are required")
+		}
+		// Ask before starting the database, so a typo costs nothing.
+		if password, err = readPassword(passwordFile); err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
+		if len([]rune(password)) < console.MinPasswordLength {
+			return fmt.Errorf("staff add: %w", console.ErrWeakPassword)
+		}
+	case "list":
+	case "disable":
+		if fs.NArg() != 1 {
+			return errors.New("staff disable: want the username")
+		}
+	default:
+		return fmt.Errorf("staff: unknown subcommand %q\n  %s", args[0], staffUsage)
+	}
+	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch args[0] {
+	case "add":
+		if err := console.AddStaff(ctx, d.DB, "cli", st, password); err != nil {
+			return err
+		}
+		fmt.Printf("staff %s (%s, %s) added; they sign in at %s/console/\n", st.Username, st.DisplayName, st.Role, c.PublicURL)
+	case "list":
+		ss, err := console.ListStaff(ctx, d.DB)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tROLE\tDISABLED\tCREATED\tNAME")
+		for _, s := range ss {
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", s.Username, s.Role, s.Disabled,
+				s.CreatedAt.In(c.Registration.Location).Format(time.DateTime), s.DisplayName)
+		}
+		return tw.Flush()
+	case "disable":
+		if err := console.DisableStaff(ctx, d.DB, "cli", fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Printf("staff %s disabled; their sessions are ended\n", fs.Arg(0))
+	}
+	return nil
+}
+
+// readPassword reads a new password from a file, from the terminal (twice,
+// without echo) or from the first line of stdin.
+func readPassword(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return firstLine(string(b)), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if term.IsTerminal(fd) {
+		fmt.Fprintf(os.Stderr, "password (at least %d characters): ", console.MinPasswordLength)
+		p1, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(os.Stderr, "again: ")
+		p2, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return firstLine(line), nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSuffix(s, "\r")
+}
+
+// consoleConfig reads the console's settings from the environment:
+//
+//	MORTGAGED_CONSOLE_SECURE_COOKIES  true|false; default true when MORTGAGED_PUBLIC_URL is https
+//	MORTGAGED_CONSOLE_IDLE_TIMEOUT    e.g. 30m (default)
+//	MORTGAGED_CONSOLE_MAX_LIFETIME    e.g. 12h (default)
+func consoleConfig(c config) (console.Config, error) {
+	cc := console.Config{Location: c.Registration.Location, SecureCookies: strings.HasPrefix(c.PublicURL, "https://")}
+	if v := os.Getenv("MORTGAGED_CONSOLE_SECURE_COOKIES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cc, errors.New("MORTGAGED_CONSOLE_SECURE_COOKIES must be true or false")
+		}
+		cc.SecureCookies = b
+	}
+	for _, d := range []struct {
+		env  string
+		into *time.Duration
+		def  time.Duration
+	}{
+		{"MORTGAGED_CONSOLE_IDLE_TIMEOUT", &cc.IdleTimeout, console.DefaultIdleTimeout},
+		{"MORTGAGED_CONSOLE_MAX_LIFETIME", &cc.MaxLifetime, console.DefaultMaxLifetime},
+	} {
+		v, err := time.ParseDuration(env(d.env, d.def.String()))
+		if err != nil || v < time.Minute || v > 7*24*time.Hour {
+			return cc, fmt.Errorf("%s must be a duration between 1m and 168h, e.g. 30m", d.env)
+		}
+		*d.into = v
+	}
+	return cc, nil
+}
+
+// mountConsole serves the staff console on the server, deciding through
+// the server's registration service.
+func mountConsole(srv *server.Server, c config, log *slog.Logger) error {
+	cc, err := consoleConfig(c)
+	if err != nil {
+		return err
+	}
+	cc.Calendar = srv.Service.Config.Calendar
+	cc.RoutingChanged = srv.Service.InvalidateRouting
+	con, err := console.New(srv.DB, console.MortgageDesk{Service: srv.Service}, cc, log)
+	if err != nil {
+		return err
+	}
+	srv.MountConsole(con)
+	return nil
+}

@@ -1,0 +1,40 @@
+package console_test
+
+import (
+	"context"
+	"testing"
+
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgtest"
+	"mortgaged/server/console"
+)
+
+// Staff in every test database. Their passwords are hashed once, in the
+// template, because argon2id is slow on purpose.
+var testStaff = []console.Staff{
+	{Username: "wangli", DisplayName: "王丽", Role: console.RoleReviewer},
+	{Username: "liuyang", DisplayName: "刘洋", Role: console.RoleReviewer},
+	{Username: "zhaolei", DisplayName: "赵磊", Role: console.RoleSupervisor},
+	{Username: "sunyue", DisplayName: "孙悦", Role: console.RoleAuditor},
+}
+
+const testPassword = "Qiqihar-desk-2026"
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(ctx context.Context, url string) error {
+		d, err := db.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if _, err := db.Migrate(ctx, d, nil); err != nil {
+			return err
+		}
+		for _, s := range testStaff {
+			if err := console.AddStaff(ctx, d, "test", s, testPassword); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,111 @@
+package console
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+type signinData struct {
+	Token    string
+	Next     string
+	Username string
+	Error    string
+}
+
+// safeNext keeps a post-sign-in redirect inside the console.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/console/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return "/console/queue"
+}
+
+// signinPage shows the sign-in form. Before there is a session, its CSRF
+// token lives in a short-lived cookie that the form must echo.
+func (c *Console) signinPage(w http.ResponseWriter, r *http.Request) {
+	if s, err := c.loadSession(r.Context(), r); err == nil && s != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	c.renderSignin(w, r, http.StatusOK, signinData{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, d signinData) {
+	// Reuse the token of an open sign-in form, so two tabs both work.
+	if ck, err := r.Cookie(signinCookie); err == nil && len(ck.Value) == 43 {
+		d.Token = ck.Value
+	} else {
+		d.Token = randomToken()
+	}
+	http.SetCookie(w, c.cookie(r, signinCookie, d.Token, "/console/signin", 3600))
+	c.render(w, r, status, "signin.html", view{Title: "登录", Data: d})
+}
+
+// signin checks the username and password. Unknown users, disabled users
+// and wrong passwords get the same answer after the same hashing work.
+func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := c.origin.Check(r); err != nil {
+		c.fail(w, r, nil, errCSRF)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		c.fail(w, r, nil, badRequest("表单无法解析。"))
+		return
+	}
+	ck, err := r.Cookie(signinCookie)
+	if err != nil || !tokensEqual(ck.Value, r.PostForm.Get(csrfField)) {
+		c.log.Warn("console: sign-in without a valid form token")
+		c.fail(w, r, nil, errCSRF)
+		return
+	}
+	username := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
+	d := signinData{Next: safeNext(r.PostForm.Get("next")), Username: username}
+	now := c.now()
+	if c.limiter.blocked(username, now) {
+		c.log.Warn("console: sign-in refused, too many failures", slog.String("username", username))
+		d.Error = "登录失败次数过多，请 15 分钟后再试。"
+		c.renderSignin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	st, err := authenticate(r.Context(), c.db, username, r.PostForm.Get("password"))
+	if errors.Is(err, errUnauthenticated) {
+		c.limiter.fail(username, now)
+		c.log.Warn("console: sign-in failed", slog.String("username", username))
+		d.Error = "用户名或密码错误。"
+		c.renderSignin(w, r, http.StatusUnauthorized, d)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	c.limiter.reset(username)
+	s, err := c.startSession(r.Context(), w, r, st)
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	if err := audit(r.Context(), c.db, now, actor(s), "staff.signin", s.Username, map[string]any{"role": s.Role}); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	http.SetCookie(w, c.cookie(r, signinCookie, "", "/console/signin", -1))
+	c.log.Info("console: signed in", slog.String("staff", s.Username), slog.String("role", string(s.Role)))
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+// signout ends the session.
+func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := audit(r.Context(), c.db, c.now(), actor(s), "staff.signout", s.Username, nil); err != nil {
+		return err
+	}
+	if err := c.endSession(r.Context(), w, r, s); err != nil {
+		return err
+	}
+	c.setFlash(w, r, "ok", "您已安全退出。")
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+	return nil
+}
