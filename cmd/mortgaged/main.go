@@ -51,6 +51,9 @@ Commands:
   events redeliver EVENT_ID...          push dead letters again at the partner's next run
   call -key-file FILE METHOD PATH [@BODY]
                                         send one signed request as a partner (docs/signed-requests.md)
+  staff add -username U -name 姓名 -role reviewer|supervisor|auditor [-password-file F]
+                                        create a console account (password from the file, a prompt, or stdin)
+  staff list | staff disable U          list accounts; disable one (its sessions end)
   keys list                             list the certificate-signing keys, active and retired
   keys rotate                           retire the signing key and make a new one
   verify [-keys FILE_OR_URL] FILE       check a certificate envelope's signature offline
