@@ -6,15 +6,20 @@
 --   pgbench -n -f bench/registration.sql -c C -j 2 -T D -M prepared \
 --     -h <socket dir> -p 5432 -U postgres -D name=value ... loadbench
 --
--- It sends the statements of mortgage.Service.Submit (mortgage/service.go)
--- and registerFirst (mortgage/register.go), in the same order, to the same
--- tables and indexes, with rows of the same size: loadbench passes, as -D
--- variables, the application, answer, content hash, parties, audit detail
--- and materials of a bundle phase 1 registered. Left out is everything
--- that is not PostgreSQL: HTTP, JSON, validation, Go and lib/pq (which
--- sends each statement as Parse/Describe, then Bind/Execute: two round
--- trips; -M prepared sends one). Its tps is therefore the most this
--- machine's PostgreSQL gives our transaction: the floor of its cost.
+-- It sends the statements of mortgage.Service.Submit (mortgage/service.go),
+-- registerFirst (mortgage/register.go), insertCertificate
+-- (mortgage/certificate.go) and enqueue (mortgage/outbox.go), in the same
+-- order, to the same tables and indexes, with rows of the same size:
+-- loadbench passes, as -D variables, the application, answer, content hash,
+-- parties, audit detail, materials, signed certificate and outbox event of a
+-- bundle phase 1 registered. Left out is everything that is not PostgreSQL:
+-- HTTP, JSON, validation, signing, Go and lib/pq (which sends each
+-- statement as Parse/Describe, then Bind/Execute: two round trips; -M
+-- prepared sends one). Also left out, being outside the registration
+-- transaction, is the request's authentication (server/auth.go: the key
+-- lookup, and the nonce insert in its own transaction). Its tps is
+-- therefore the most this machine's PostgreSQL gives our transaction: the
+-- floor of its cost.
 --
 -- Variables, all set by loadbench:
 --   ulo, uhi, nclients  units to register and the number of clients (-c)
@@ -27,6 +32,8 @@
 --   principal, debtstart, debtend, scope, mortgagee, mortgageeid, officer
 --   mortgagors, debtors, app, hash, body, detail   a registered bundle's values
 --   kinds, names, media, sums, contents            its materials, as arrays
+--   vcode, keyid, certjson, certjsonsig, certxml, certxmlsig   its certificate
+--   eventtype, payload                             its outbox event
 
 -- Client c registers units ulo+c, ulo+c+nclients, …: no two clients queue
 -- on one unit's lock, as with different banks' customers. Past uhi the walk
@@ -89,7 +96,7 @@ INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen,
 VALUES (:certprefix::text || lpad(next_certificate_serial(:year)::text, 7, '0') || '号', 'general', '2', :principal, NULL,
         :debtstart, :debtend, :scope, true, :mortgagors, :debtors, :mortgagee, :mortgageeid,
         1, now(), :officer)
-RETURNING id AS mortgage_id, certificate_number
+RETURNING id AS mortgage_id, certificate_number AS certno
 \gset
 
 -- register.go insertMortgageUnitsSQL: the mortgage's rank on each unit.
@@ -106,11 +113,11 @@ SELECT :mortgage_id, t.u, t.r
 -- service.go writeBundle: the bundle with its canonical application and
 -- the exact answer, kept so a retry gets the same bytes back.
 INSERT INTO bundles (id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
-        received_at, decided_at, response_status, response_body)
+        received_at, decided_at, response_status, response_body, desk_reasons, deadline)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :partner,
         'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text,
         :hash, 'mortgage_first_general', 'registered', '[]', :app, :mortgage_id,
-        now(), now(), 201, :body);
+        now(), now(), 201, :body, '[]', NULL);
 
 -- service.go writeBundle: the materials, one statement for all of them.
 INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
@@ -126,6 +133,19 @@ VALUES (now(), :officer, 'bundle.registered', 'pgb-' || :run::text || '-' || :cl
 -- service.go writeBundle: the fee (residential rate, paid by the mortgagee).
 INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
+
+-- certificate.go insertCertificate: the signed electronic certificate, in
+-- its JSON and XML renderings with their signatures.
+INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+        status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+VALUES (:certno, 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :mortgage_id, :partner, :vcode,
+        'valid', now(), :keyid, :certjson, :certjsonsig, :certxml, :certxmlsig);
+
+-- outbox.go enqueue (insertEventSQL): the decision event for the partner,
+-- committed with the decision (PROMISES D1).
+INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
+VALUES ('evt_pgb_' || :run::text || '_' || :client_id::text || '_' || :k::text, :partner, :eventtype,
+        'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, now(), :payload, now());
 
 -- service.go Submit: tx.Commit, which waits for the WAL flush.
 COMMIT;

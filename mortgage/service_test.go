@@ -515,3 +515,36 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstRegistrationsOfANewYearRace: many registrations racing to be the
+// first of a year all get numbers, distinct and gap-free.
+func TestFirstRegistrationsOfANewYearRace(t *testing.T) {
+	e := setup(t)
+	e.now = time.Date(2027, 1, 4, 9, 0, 0, 0, shanghai)
+	const n = 12
+	apps := make([]*mortgage.Application, n)
+	for i := range apps {
+		apps[i] = general(e.soleUnit(zhang))
+		apps[i].Mortgage.DebtStart = mortgage.NewDate(2027, 1, 4)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { _, errs[i] = e.submitAs(submitter, apps[i]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var numbers []string
+	if err := e.db.Select(&numbers, `SELECT certificate_number FROM mortgages ORDER BY certificate_number`); err != nil {
+		t.Fatal(err)
+	}
+	for i, num := range numbers {
+		if want := fmt.Sprintf("黑(2027)齐齐哈尔市不动产证明第%07d号", i+1); num != want {
+			t.Fatalf("numbers %v, want 1..%d", numbers, n)
+		}
+	}
+}

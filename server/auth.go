@@ -16,6 +16,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/formats"
 	"mortgaged/partners/signature"
 )
 
@@ -118,7 +119,13 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), partnerKey, p)))
+		f, err := s.formats().Get(p.Format)
+		if err != nil {
+			s.Error(w, r, err) // a partner registered with a format this node lacks: the centre's fault
+			return
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), partnerKey, p), formatKey, f)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -177,3 +184,12 @@ func (d *digestReader) Read(p []byte) (int, error) {
 }
 
 func (d *digestReader) Close() error { return d.body.Close() }
+
+// formatFrom is the authenticated partner's wire format (nil before
+// authentication).
+func formatFrom(ctx context.Context) *formats.Format {
+	f, _ := ctx.Value(formatKey).(*formats.Format)
+	return f
+}
+
+func (s *Server) formats() *formats.Set { return s.Formats }

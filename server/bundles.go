@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -12,6 +13,7 @@ import (
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/formats"
 )
 
 func (s *Server) registerBundleRoutes(r *mux.Router) {
@@ -28,10 +30,9 @@ func (s *Server) registerBundleRoutes(r *mux.Router) {
 // (registered or rejected with reasons), the first answer again for a retry,
 // 422 with every fault when the application is invalid.
 func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != centrejson.MediaType {
-		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
-			Detail: "Content-Type 必须是 application/json（中心 JSON 格式 v1）。"})
+	f := formatFrom(r.Context())
+	if !acceptsBody(r, f) {
+		return415(w, r, f)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
@@ -39,7 +40,7 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	app, decodeIssues, err := centrejson.Decode(body)
+	app, decodeIssues, err := f.Decode(body)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -53,7 +54,7 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.Service.Submit(r.Context(), sub, app, func(d *mortgage.Decision) (mortgage.Answer, error) {
-		b, err := centrejson.EncodeDecision(d, s.Service.Config.Location)
+		b, err := f.EncodeDecision(d)
 		return mortgage.Answer{Status: http.StatusCreated, Body: b}, err
 	})
 	if err != nil {
@@ -69,17 +70,28 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		addLog(r.Context(), slog.String("bundle", d.BundleID), slog.String("decision", string(d.Status)))
 		w.Header().Set("Location", "/v1/bundles/"+d.BundleID)
 	}
-	w.Header().Set("Content-Type", centrejson.MediaType)
+	w.Header().Set("Content-Type", f.AnswerType)
 	w.WriteHeader(out.Answer.Status)
 	_, _ = w.Write(out.Answer.Body)
 }
 
+// acceptsBody reports whether the request's Content-Type is one the
+// partner's format is sent as.
+func acceptsBody(r *http.Request, f *formats.Format) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && slices.Contains(f.Accepts, mt)
+}
+
+func return415(w http.ResponseWriter, r *http.Request, f *formats.Format) {
+	writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
+		Detail: "Content-Type 必须是 " + strings.Join(f.Accepts, " 或 ") + "（贵机构登记的格式为 " + f.Name + "）。"})
+}
+
 // supplyMaterial takes a document promised under 容缺受理 for a bundle at the desk.
 func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != centrejson.MediaType {
-		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
-			Detail: "Content-Type 必须是 application/json（一份材料，结构同申请中的 materials 的一项）。"})
+	f := formatFrom(r.Context())
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != centrejson.MediaType && !slices.Contains(f.Accepts, mt)) {
+		return415(w, r, f)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
@@ -87,7 +99,11 @@ func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	m, issues, err := centrejson.DecodeMaterial(body)
+	decode := f.DecodeMaterial
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == centrejson.MediaType {
+		decode = centrejson.DecodeMaterial // every partner may send a document as JSON
+	}
+	m, issues, err := decode(body)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -135,12 +151,13 @@ func (s *Server) writeDecision(w http.ResponseWriter, r *http.Request, d *mortga
 		s.Error(w, r, err)
 		return
 	}
-	b, err := centrejson.EncodeDecision(d, s.Service.Config.Location)
+	f := formatFrom(r.Context())
+	b, err := f.EncodeDecision(d)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", centrejson.MediaType)
+	w.Header().Set("Content-Type", f.AnswerType)
 	_, _ = w.Write(b)
 }
 

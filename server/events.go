@@ -12,6 +12,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/sync/outbox"
+	"mortgaged/sync/push"
 )
 
 // Codes of the events API's parameter faults (in a 400 bad_request).
@@ -69,7 +70,7 @@ func (s *Server) pullEvents(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(e.Payload)
+		b.Write(push.PayloadJSON(e.Payload)) // an XML partner's events arrive as strings of exact XML
 	}
 	b.WriteString(`],"next":`)
 	next, _ := json.Marshal(page.Next.String())

@@ -51,6 +51,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines for
+// long uploads, flushing).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -62,6 +66,7 @@ type ctxKey int
 
 const (
 	partnerKey ctxKey = iota
+	formatKey
 	logAttrsKey
 )
 

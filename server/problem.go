@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/problemxml"
+	"mortgaged/partners/xmlsafe"
 )
 
 // Problem is an RFC 9457 problem detail with every field fault listed.
@@ -38,6 +41,7 @@ const (
 	CodeMethodNotAllowed  mortgage.Code = "method_not_allowed"
 	CodeNotAtDesk         mortgage.Code = "not_at_desk"
 	CodeCalendarNotLoaded mortgage.Code = "calendar_not_loaded"
+	CodeBatchNotFinished  mortgage.Code = "batch_not_finished"
 )
 
 // problemTitles gives each status its Chinese title, for people.
@@ -63,6 +67,16 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	}
 	p.Type = "/docs/problems.md#" + string(p.Code)
 	p.Instance = r.URL.Path
+	// An authenticated XML partner reads errors in its own format, with
+	// fields named by its own element paths.
+	if f := formatFrom(r.Context()); f != nil && f.EncodeProblem != nil {
+		if b, err := f.EncodeProblem(problemxml.Problem(p)); err == nil {
+			w.Header().Set("Content-Type", f.ProblemType)
+			w.WriteHeader(p.Status)
+			_, _ = w.Write(b)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -76,6 +90,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *mortgage.ConflictError
 	var se *centrejson.SyntaxError
 	var mbe *http.MaxBytesError
+	var xe *xmlsafe.Error
 	switch {
 	case errors.As(err, &ve):
 		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Code: CodeValidation,
@@ -87,6 +102,19 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		p := Problem{Status: http.StatusBadRequest, Code: se.Code, Detail: se.Message}
 		if se.Field != "" {
 			p.Errors = mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}
+		}
+		writeProblem(w, r, p)
+	case errors.As(err, &xe):
+		status := http.StatusBadRequest
+		switch {
+		case xe.Code == "xml_too_large":
+			status = http.StatusRequestEntityTooLarge
+		case strings.HasPrefix(string(xe.Code), "batch_"):
+			status = http.StatusUnprocessableEntity
+		}
+		p := Problem{Status: status, Code: xe.Code, Detail: xe.Message}
+		if xe.Field != "" {
+			p.Errors = mortgage.Issues{{Field: xe.Field, Code: xe.Code, Message: xe.Message}}
 		}
 		writeProblem(w, r, p)
 	case errors.Is(err, errBodyDigest):

@@ -16,6 +16,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/formats"
 )
 
 // DefaultMaxBodyBytes bounds a submission: ten 10 MB documents in base64
@@ -28,12 +29,17 @@ type Server struct {
 	Service      *mortgage.Service
 	Registry     *partners.Registry
 	MaxBodyBytes int64
+	// MaxBatchBytes bounds a batch upload; 0 means DefaultMaxBatchBytes.
+	MaxBatchBytes int64
 	// Keys lists the published certificate-signing keys; nil reads them
 	// from DB.
 	Keys KeySource
 	// PublicURL is where people reach this server (the printed
 	// certificate's QR code); empty means DefaultPublicURL.
 	PublicURL string
+	// Formats are the wire formats partners speak; nil means the centre's
+	// JSON only.
+	Formats *formats.Set
 	// Now is the clock that judges request timestamps.
 	Now func() time.Time
 
@@ -47,6 +53,7 @@ type Server struct {
 func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) *Server {
 	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, Now: time.Now, log: log, router: mux.NewRouter()}
 	s.limiter = newLimiter(func() time.Time { return s.now() })
+	s.Formats, _ = formats.New(svc.Config.Location, nil) // the centre's JSON; cmd adds the bank dialects
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(promReg)
@@ -55,6 +62,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	s.router.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	s.registerDocRoutes(s.router) // docs/openapi.json describes every route: server/openapi_test.go
 
 	api := s.router.PathPrefix("/v1").Subrouter()
 	api.Use(s.authenticatePartner)
@@ -62,6 +70,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	s.registerUnitRoutes(api)
 	s.registerEventRoutes(api)
 	s.registerCertificateRoutes(s.router, api)
+	s.registerBatchRoutes(api)
 
 	notFound := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})

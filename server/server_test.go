@@ -26,6 +26,9 @@ import (
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/client"
+	"mortgaged/partners/dialects"
+	"mortgaged/partners/formats"
+	"mortgaged/partners/xmlmap"
 	"mortgaged/server"
 )
 
@@ -58,9 +61,12 @@ type api struct {
 	signer   *signing.Keyring // certificate signing
 	sealer   *seal.Sealer
 	registry *partners.Registry
+	svc      *mortgage.Service
 }
 
-func setup(t *testing.T) *api {
+// setup starts a server on a fresh database; opts adjust the server before
+// it starts (e.g. its body limit).
+func setup(t *testing.T, opts ...func(*server.Server)) *api {
 	t.Helper()
 	d := pgtest.Open(t)
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
@@ -76,7 +82,7 @@ func setup(t *testing.T) *api {
 	}
 	svc.Signer = keys
 	reg := &partners.Registry{DB: d, Sealer: sealer}
-	a := &api{t: t, db: d, keys: map[string]string{}, signer: keys, sealer: sealer, registry: reg}
+	a := &api{t: t, db: d, keys: map[string]string{}, signer: keys, sealer: sealer, registry: reg, svc: svc}
 	for _, p := range []partners.Partner{bankA, bankB} {
 		if err := reg.Add(t.Context(), p); err != nil {
 			t.Fatal(err)
@@ -90,6 +96,17 @@ func setup(t *testing.T) *api {
 	srv := server.New(d, svc, reg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	srv.MaxBodyBytes = 1 << 20
 	srv.Keys, srv.PublicURL = keys, publicURL
+	dialectSet, err := xmlmap.Load(dialects.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Formats, err = formats.New(shanghai, dialectSet); err != nil {
+		t.Fatal(err)
+	}
+	svc.EncodeEvent = (&formats.Events{Set: srv.Formats, DB: d}).Encode // as in production: each partner's own format
+	for _, o := range opts {
+		o(srv)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -17,21 +17,24 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/partners/centrejson"
+	pclient "mortgaged/partners/client"
 )
 
-// client posts bundles as a bank's core system would.
-type client struct {
-	http *http.Client
-	url  string
-	auth string
-}
+// client posts bundles as a bank's core system would, each request signed
+// with the partner's key (partners/client: fresh nonce, body digest, HMAC).
+type client struct{ pc *pclient.Client }
 
 // newClient keeps one idle keep-alive connection per phase-1 client, so no
 // request pays for a TCP handshake the server would not see in production
 // either (banks hold connections open).
-func newClient(url, key string, conns int) *client {
+func newClient(baseURL, key string, conns int) (*client, error) {
+	pc, err := pclient.New(baseURL, key)
+	if err != nil {
+		return nil, err
+	}
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}
-	return &client{http: &http.Client{Transport: tr, Timeout: time.Minute}, url: url, auth: "Bearer " + key}
+	pc.HTTP = &http.Client{Transport: tr, Timeout: time.Minute}
+	return &client{pc: pc}, nil
 }
 
 // outcome is one answer: registered, or what it was instead.
@@ -42,13 +45,7 @@ type outcome struct {
 }
 
 func (c *client) submit(ctx context.Context, body []byte) outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return outcome{problem: err.Error()}
-	}
-	req.Header.Set("Content-Type", centrejson.MediaType)
-	req.Header.Set("Authorization", c.auth)
-	resp, err := c.http.Do(req)
+	resp, err := c.pc.Do(ctx, http.MethodPost, "/v1/bundles", nil, centrejson.MediaType, body)
 	if err != nil {
 		return outcome{problem: err.Error()}
 	}

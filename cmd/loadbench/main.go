@@ -11,8 +11,10 @@
 //  1. starts a private durable PostgreSQL (fsync and synchronous_commit on)
 //     in a temp dir, creates a database and migrates it;
 //  2. loads a register of -units units, each with one sole owner;
-//  3. adds a partner, issues it an API key, and starts the real HTTP server
+//  3. makes a master key and certificate signing key, adds a partner (limits
+//     raised out of reach), issues it a key, and starts the real HTTP server
 //     (server.New + server.HTTPServer) in this process on 127.0.0.1:0;
+//     clients sign every request as partners/client does;
 //  4. phase 1, throughput: -c closed-loop clients POST clean first
 //     registrations for -d (or until their share of units runs out);
 //  5. phase 2, fixed rate: -rate requests per second, open loop, latency
@@ -126,11 +128,15 @@ func run(ctx context.Context, c config) (err error) {
 		return err
 	}
 	step("register loaded in %v", time.Since(t0).Round(time.Millisecond))
-	key, err := addPartners(ctx, env.db)
+	sec, err := newSecrets(ctx, env.db)
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(env.db)
+	key, err := addPartners(ctx, env.db, sec)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(env.db, sec)
 	if err != nil {
 		return err
 	}
@@ -139,7 +145,10 @@ func run(ctx context.Context, c config) (err error) {
 			err = serr
 		}
 	}()
-	cl := newClient(srv.url, key, c.clients)
+	cl, err := newClient(srv.url, key, c.clients)
+	if err != nil {
+		return err
+	}
 
 	today := newService(nil).Today()
 	step("building %d request bodies", p.p1.len()+p.p2.len()+1)

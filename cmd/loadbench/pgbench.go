@@ -32,15 +32,20 @@ const pgbenchScript = `-- The registration transaction of POST /v1/bundles, repl
 --   pgbench -n -f bench/registration.sql -c C -j 2 -T D -M prepared \
 --     -h <socket dir> -p 5432 -U postgres -D name=value ... loadbench
 --
--- It sends the statements of mortgage.Service.Submit (mortgage/service.go)
--- and registerFirst (mortgage/register.go), in the same order, to the same
--- tables and indexes, with rows of the same size: loadbench passes, as -D
--- variables, the application, answer, content hash, parties, audit detail
--- and materials of a bundle phase 1 registered. Left out is everything
--- that is not PostgreSQL: HTTP, JSON, validation, Go and lib/pq (which
--- sends each statement as Parse/Describe, then Bind/Execute: two round
--- trips; -M prepared sends one). Its tps is therefore the most this
--- machine's PostgreSQL gives our transaction: the floor of its cost.
+-- It sends the statements of mortgage.Service.Submit (mortgage/service.go),
+-- registerFirst (mortgage/register.go), insertCertificate
+-- (mortgage/certificate.go) and enqueue (mortgage/outbox.go), in the same
+-- order, to the same tables and indexes, with rows of the same size:
+-- loadbench passes, as -D variables, the application, answer, content hash,
+-- parties, audit detail, materials, signed certificate and outbox event of a
+-- bundle phase 1 registered. Left out is everything that is not PostgreSQL:
+-- HTTP, JSON, validation, signing, Go and lib/pq (which sends each
+-- statement as Parse/Describe, then Bind/Execute: two round trips; -M
+-- prepared sends one). Also left out, being outside the registration
+-- transaction, is the request's authentication (server/auth.go: the key
+-- lookup, and the nonce insert in its own transaction). Its tps is
+-- therefore the most this machine's PostgreSQL gives our transaction: the
+-- floor of its cost.
 --
 -- Variables, all set by loadbench:
 --   ulo, uhi, nclients  units to register and the number of clients (-c)
@@ -53,6 +58,8 @@ const pgbenchScript = `-- The registration transaction of POST /v1/bundles, repl
 --   principal, debtstart, debtend, scope, mortgagee, mortgageeid, officer
 --   mortgagors, debtors, app, hash, body, detail   a registered bundle's values
 --   kinds, names, media, sums, contents            its materials, as arrays
+--   vcode, keyid, certjson, certjsonsig, certxml, certxmlsig   its certificate
+--   eventtype, payload                             its outbox event
 
 -- Client c registers units ulo+c, ulo+c+nclients, …: no two clients queue
 -- on one unit's lock, as with different banks' customers. Past uhi the walk
@@ -78,7 +85,7 @@ SELECT id, content_hash, response_status, response_body
  WHERE partner_id = :partner AND reference = 'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text;
 
 -- register.go lockUnitsSQL: lock the units, in unit-number order.
-SELECT unit_number, use, title_certificate_number, ownership_form, mortgageable
+SELECT unit_number, location, use, title_certificate_number, ownership_form, mortgageable
   FROM units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
  ORDER BY unit_number FOR UPDATE;
@@ -115,7 +122,7 @@ INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen,
 VALUES (:certprefix::text || lpad(next_certificate_serial(:year)::text, 7, '0') || '号', 'general', '2', :principal, NULL,
         :debtstart, :debtend, :scope, true, :mortgagors, :debtors, :mortgagee, :mortgageeid,
         1, now(), :officer)
-RETURNING id AS mortgage_id, certificate_number
+RETURNING id AS mortgage_id, certificate_number AS certno
 \gset
 
 -- register.go insertMortgageUnitsSQL: the mortgage's rank on each unit.
@@ -132,11 +139,11 @@ SELECT :mortgage_id, t.u, t.r
 -- service.go writeBundle: the bundle with its canonical application and
 -- the exact answer, kept so a retry gets the same bytes back.
 INSERT INTO bundles (id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
-        received_at, decided_at, response_status, response_body)
+        received_at, decided_at, response_status, response_body, desk_reasons, deadline)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :partner,
         'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text,
         :hash, 'mortgage_first_general', 'registered', '[]', :app, :mortgage_id,
-        now(), now(), 201, :body);
+        now(), now(), 201, :body, '[]', NULL);
 
 -- service.go writeBundle: the materials, one statement for all of them.
 INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
@@ -152,6 +159,19 @@ VALUES (now(), :officer, 'bundle.registered', 'pgb-' || :run::text || '-' || :cl
 -- service.go writeBundle: the fee (residential rate, paid by the mortgagee).
 INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
+
+-- certificate.go insertCertificate: the signed electronic certificate, in
+-- its JSON and XML renderings with their signatures.
+INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+        status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+VALUES (:certno, 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :mortgage_id, :partner, :vcode,
+        'valid', now(), :keyid, :certjson, :certjsonsig, :certxml, :certxmlsig);
+
+-- outbox.go enqueue (insertEventSQL): the decision event for the partner,
+-- committed with the decision (PROMISES D1).
+INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
+VALUES ('evt_pgb_' || :run::text || '_' || :client_id::text || '_' || :k::text, :partner, :eventtype,
+        'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, now(), :payload, now());
 
 -- service.go Submit: tx.Commit, which waits for the WAL flush.
 COMMIT;
@@ -206,14 +226,25 @@ type sampleBundle struct {
 	Mortgagors string `db:"mortgagors"`
 	Debtors    string `db:"debtors"`
 	Detail     string `db:"detail"`
+	VCode      string `db:"verification_code"`
+	KeyID      string `db:"key_id"`
+	CertJSON   []byte `db:"json_document"`
+	CertJSONSg []byte `db:"json_signature"`
+	CertXML    []byte `db:"xml_document"`
+	CertXMLSg  []byte `db:"xml_signature"`
+	EventType  string `db:"event_type"`
+	Payload    []byte `db:"payload"`
 }
 
 // pgbenchVars are the script's -D variables.
 func pgbenchVars(ctx context.Context, d *sqlx.DB, c config, s span, today mortgage.Date) ([]string, error) {
 	var b sampleBundle
 	if err := d.GetContext(ctx, &b, `SELECT b.application::text AS app, b.response_body, b.content_hash,
-			m.mortgagors::text AS mortgagors, m.debtors::text AS debtors, a.detail::text AS detail
+			m.mortgagors::text AS mortgagors, m.debtors::text AS debtors, a.detail::text AS detail,
+			c.verification_code, c.key_id, c.json_document, c.json_signature, c.xml_document, c.xml_signature,
+			e.type AS event_type, e.payload
 		FROM bundles b JOIN mortgages m ON m.id = b.mortgage_id JOIN audit_log a ON a.subject = b.id
+			JOIN certificates c ON c.bundle_id = b.id JOIN events e ON e.subject = b.id
 		WHERE b.partner_id = $1 AND b.status = 'registered'
 		ORDER BY b.received_at LIMIT 1`, benchPartner); err != nil {
 		return nil, fmt.Errorf("read a registered bundle for pgbench: %w", err)
@@ -237,6 +268,9 @@ func pgbenchVars(ctx context.Context, d *sqlx.DB, c config, s span, today mortga
 		"mortgagee=" + app.Mortgagee.Name, "mortgageeid=" + app.Mortgagee.IDNumber, "officer=" + cfg.RecordingOfficer,
 		"mortgagors=" + b.Mortgagors, "debtors=" + b.Debtors, "app=" + b.App, "detail=" + b.Detail,
 		"hash=" + byteaText(b.Hash), "body=" + byteaText(b.Body),
+		"vcode=" + b.VCode, "keyid=" + b.KeyID, "certjson=" + byteaText(b.CertJSON), "certjsonsig=" + byteaText(b.CertJSONSg),
+		"certxml=" + byteaText(b.CertXML), "certxmlsig=" + byteaText(b.CertXMLSg),
+		"eventtype=" + b.EventType, "payload=" + byteaText(b.Payload),
 	}, arrays...), nil
 }
 

@@ -40,6 +40,31 @@ type results struct {
 // quiet reports whether the machine was ours alone in every phase.
 func (r results) quiet() bool { return r.p1.cpu.quiet() && r.p2.cpu.quiet() && r.p3.cpu.quiet() }
 
+// costPer is CPU milliseconds per registration: a phase's cores divided by
+// its registrations per second. Unlike throughput it barely moves when
+// other processes take CPU, so runs on a busy machine still compare.
+func costPer(cores, perSecond float64) float64 {
+	if perSecond <= 0 {
+		return 0
+	}
+	return 1000 * cores / perSecond
+}
+
+// cost is one phase's CPU per registration, and the rate the machine's
+// CPUs would allow at that cost if nothing else ran.
+type cost struct {
+	goMs, pgMs, clientMs float64 // clientMs: pgbench itself
+	capacity             float64 // registrations/s
+}
+
+func costOf(u cpuUse, perSecond float64, nproc int) cost {
+	c := cost{goMs: costPer(u.ours, perSecond), pgMs: costPer(u.postgres, perSecond), clientMs: costPer(u.pgbench, perSecond)}
+	if total := c.goMs + c.pgMs + c.clientMs; total > 0 {
+		c.capacity = 1000 * float64(nproc) / total
+	}
+	return c
+}
+
 func (r results) ratio() float64 {
 	if r.p3.tps == 0 {
 		return 0
@@ -224,6 +249,10 @@ func report(w io.Writer, c config, f facts, r results) {
 	if !r.quiet() {
 		fmt.Fprintln(w, "  !!! other processes used the CPU during the run: these numbers understate this machine; rerun when it is quiet")
 	}
+	c1, c3 := costOf(r.p1.cpu, r.p1.perSecond(), f.nproc), costOf(r.p3.cpu, r.p3.tps, f.nproc)
+	fmt.Fprintf(w, "\nCPU per registration: ours %.2f ms Go (clients + server) + %.2f ms PostgreSQL; pgbench %.2f ms PostgreSQL + %.2f ms pgbench\n",
+		c1.goMs, c1.pgMs, c3.pgMs, c3.clientMs)
+	fmt.Fprintf(w, "capacity of %d idle CPUs at that cost: ours %.0f/s, pgbench %.0f/s (%.1f %%)\n", f.nproc, c1.capacity, c3.capacity, 100*c1.capacity/max(c3.capacity, 1))
 	fmt.Fprintf(w, "\nours/pgbench: %.1f %%\n", 100*r.ratio())
 	fmt.Fprintf(w, "goal ≥ %d registrations/s: %s (%.1f)\n", goalPerSecond, verdict(r.p1.perSecond() >= goalPerSecond), r.p1.perSecond())
 	fmt.Fprintf(w, "goal p99 ≤ %v at %d req/s: %s (%v)\n", goalP99, c.rate, verdict(r.p2.lat.p99 <= goalP99 && r.p2.lat.n > 0), ms(r.p2.lat.p99))
@@ -252,6 +281,10 @@ func markdown(w io.Writer, c config, f facts, r results) {
 		fmt.Fprintf(w, "| phase %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", i+1, u.ours, u.postgres, u.pgbench, u.other, u.irq, u.steal, u.idle)
 	}
 	fmt.Fprintln(w)
+	c1, c3 := costOf(r.p1.cpu, r.p1.perSecond(), f.nproc), costOf(r.p3.cpu, r.p3.tps, f.nproc)
+	fmt.Fprintf(w, "| CPU per registration | Go (clients + server) | PostgreSQL | pgbench | capacity of %d idle CPUs |\n|---|---:|---:|---:|---:|\n", f.nproc)
+	fmt.Fprintf(w, "| ours (phase 1) | %.2f ms | %.2f ms | | %.0f/s |\n", c1.goMs, c1.pgMs, c1.capacity)
+	fmt.Fprintf(w, "| pgbench (phase 3) | | %.2f ms | %.2f ms | %.0f/s |\n\n", c3.pgMs, c3.clientMs, c3.capacity)
 	fmt.Fprintf(w, "| Goal | Measured | |\n|---|---:|---|\n")
 	fmt.Fprintf(w, "| ≥ %d registrations/s | %.1f | %s |\n", goalPerSecond, r.p1.perSecond(), verdict(r.p1.perSecond() >= goalPerSecond))
 	fmt.Fprintf(w, "| p99 ≤ %v at %d req/s | %v | %s |\n", goalP99, c.rate, ms(r.p2.lat.p99), verdict(r.p2.lat.p99 <= goalP99 && r.p2.lat.n > 0))

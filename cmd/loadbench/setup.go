@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/formats"
 	"mortgaged/server"
 )
 
@@ -145,10 +147,42 @@ func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
 	return err
 }
 
-// addPartners adds the bank whose key the clients use, and the partner
+// secrets are what a node derives from its master key: partners' request
+// signing secrets (through the sealer) and the certificate signing keyring.
+type secrets struct {
+	sealer *seal.Sealer
+	keys   *signing.Keyring
+}
+
+// newSecrets makes a throwaway master key, as a fresh installation would,
+// and the keyring, which creates the first certificate signing key: every
+// registration signs its certificate, and that cost belongs in the
+// measurement.
+func newSecrets(ctx context.Context, d *sqlx.DB) (secrets, error) {
+	master := make([]byte, seal.KeySize)
+	if _, err := rand.Read(master); err != nil {
+		return secrets{}, err
+	}
+	sealer, err := seal.New(master)
+	if err != nil {
+		return secrets{}, err
+	}
+	keys, err := signing.Open(ctx, d, sealer)
+	return secrets{sealer: sealer, keys: keys}, err
+}
+
+// Partner limits for the benchmark bank. The defaults (600 a minute, 16 in
+// flight) protect a node from one partner; here they would measure the
+// limiter, not the node, so they are set out of reach.
+const (
+	benchRatePerMinute = 60_000_000
+	benchMaxConcurrent = 100_000
+)
+
+// addPartners adds the bank whose key the clients sign with, and the partner
 // pgbench's bundles belong to (so the end check can tell them apart).
-func addPartners(ctx context.Context, d *sqlx.DB) (key string, err error) {
-	reg := &partners.Registry{DB: d}
+func addPartners(ctx context.Context, d *sqlx.DB, sec secrets) (key string, err error) {
+	reg := &partners.Registry{DB: d, Sealer: sec.sealer}
 	for _, p := range []partners.Partner{
 		{ID: benchPartner, Kind: partners.KindBank, Name: bank.Name, CreditCode: bank.IDNumber},
 		{ID: pgbenchPartner, Kind: partners.KindBank, Name: "pgbench", CreditCode: creditCode("91230200MA1PGBENC")},
@@ -156,6 +190,9 @@ func addPartners(ctx context.Context, d *sqlx.DB) (key string, err error) {
 		if err := reg.Add(ctx, p); err != nil {
 			return "", err
 		}
+	}
+	if err := reg.SetLimits(ctx, benchPartner, "", benchRatePerMinute, benchMaxConcurrent, nil); err != nil {
+		return "", err
 	}
 	return reg.IssueKey(ctx, benchPartner)
 }
@@ -180,22 +217,17 @@ type runningServer struct {
 	stop func() error
 }
 
-// startServer serves the partner API on a loopback port. Request logs are
-// formatted as in production (one JSON line per request costs CPU we want
-// measured) but discarded rather than scrolled past.
-func startServer(d *sqlx.DB) (*runningServer, error) {
+// startServer serves the partner API on a loopback port, wired as
+// cmd/mortgaged serve wires it. Request logs are formatted as in production
+// (one JSON line per request costs CPU we want measured) but discarded
+// rather than scrolled past.
+func startServer(d *sqlx.DB, sec secrets) (*runningServer, error) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	svc := newService(d)
-	// Every registration signs its certificate: that cost belongs in the
-	// measurement. The benchmark's database is throwaway, so is its key.
-	sealer, err := seal.New(make([]byte, seal.KeySize))
-	if err != nil {
-		return nil, err
-	}
-	if svc.Signer, err = signing.Open(context.Background(), d, sealer); err != nil {
-		return nil, err
-	}
-	srv := server.New(d, svc, &partners.Registry{DB: d}, log)
+	svc.Signer = sec.keys
+	srv := server.New(d, svc, &partners.Registry{DB: d, Sealer: sec.sealer}, log)
+	srv.Keys = sec.keys
+	svc.EncodeEvent = (&formats.Events{Set: srv.Formats, DB: d}).Encode // each partner hears in its own format
 	hs := server.HTTPServer(labelled("server", srv), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -210,7 +242,7 @@ func startServer(d *sqlx.DB) (*runningServer, error) {
 		cancel()
 		return <-errc
 	}
-	return &runningServer{url: "http://" + ln.Addr().String() + "/v1/bundles", stop: stop}, nil
+	return &runningServer{url: "http://" + ln.Addr().String(), stop: stop}, nil
 }
 
 // labelled tags the handler's goroutine so that a CPU profile of the whole

@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"mortgaged/partners/dialects"
+	"mortgaged/partners/formats"
+	"mortgaged/partners/xmlmap"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +31,8 @@ type config struct {
 	MasterKey string
 	// PublicURL is where people reach the server (QR codes, print views).
 	PublicURL string
+	// DialectDir holds bank dialect mapping files; empty means the shipped ones.
+	DialectDir string
 	// PauseBeforeCommit is a test hook: registrations pause inside their
 	// transaction so crash tests can kill the process there.
 	PauseBeforeCommit bool
@@ -55,6 +60,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		PauseBeforeCommit: os.Getenv("MORTGAGED_TEST_PAUSE_BEFORE_COMMIT") == "1",
 		MasterKey:         os.Getenv("MORTGAGED_MASTER_KEY"),
 		PublicURL:         strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
+		DialectDir:        os.Getenv("MORTGAGED_DIALECT_DIR"),
 	}
 	fs.StringVar(&c.DataDir, "data", env("MORTGAGED_DATA", "data"), "data folder (embedded PostgreSQL, keys, demo files)")
 	fs.StringVar(&c.Addr, "addr", env("MORTGAGED_ADDR", "127.0.0.1:8080"), "listen address")
@@ -98,4 +104,20 @@ func (c config) sealer() (*seal.Sealer, error) {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return seal.New(k)
+}
+
+// formats loads the wire formats, with the bank dialects from DialectDir or
+// the shipped mapping files: a broken mapping file stops the server here.
+func (c config) formats() (*formats.Set, error) {
+	var set *xmlmap.Set
+	var err error
+	if c.DialectDir != "" {
+		set, err = xmlmap.LoadDir(c.DialectDir)
+	} else {
+		set, err = xmlmap.Load(dialects.Files)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bank dialects: %w", err)
+	}
+	return formats.New(c.Registration.Location, set)
 }

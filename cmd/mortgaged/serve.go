@@ -11,7 +11,7 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
-	"mortgaged/partners/centrejson"
+	"mortgaged/partners/formats"
 	"mortgaged/server"
 )
 
@@ -45,7 +45,11 @@ func serve(ctx context.Context, args []string) error {
 
 	svc := mortgage.NewService(d.DB, c.Registration)
 	svc.Signer = keys
-	svc.EncodeEvent = func(e mortgage.Event) ([]byte, error) { return centrejson.EncodeEvent(e, c.Registration.Location) }
+	wire, err := c.formats()
+	if err != nil {
+		return err
+	}
+	svc.EncodeEvent = (&formats.Events{Set: wire, DB: d.DB}).Encode // each partner hears in its own format
 	if c.PauseBeforeCommit {
 		svc.BeforeCommit = func(ctx context.Context) {
 			log.Warn("test hook: paused before commit")
@@ -66,9 +70,15 @@ func serve(ctx context.Context, args []string) error {
 	srv := server.New(d.DB, svc, reg, log)
 	srv.MaxBodyBytes = c.MaxBodyBytes
 	srv.Keys, srv.PublicURL = keys, c.PublicURL
+	srv.Formats = wire
 	if err := mountConsole(srv, c, log); err != nil {
 		return err
 	}
+	stopBatches, err := startBatches(ctx, c, d, svc, srv, log)
+	if err != nil {
+		return err
+	}
+	defer stopBatches() // records in flight finish before the database closes
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
 package centrejson
 
 import (
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"strconv"
 	"time"
 

@@ -202,7 +202,7 @@ func (d *Deliverer) runEach(ctx context.Context, p partners.Push) (Stats, error)
 				var posts sync.WaitGroup
 				for i, e := range evs {
 					posts.Go(func() {
-						atts[i] = d.post(ctx, p, e.ID, "application/json", e.Payload, strconv.Itoa(e.Attempt))
+						atts[i] = d.post(ctx, p, e.ID, PayloadType(e.Payload), e.Payload, strconv.Itoa(e.Attempt))
 					})
 				}
 				posts.Wait()
@@ -255,7 +255,7 @@ func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error
 		ids := sha256.New()
 		top := 0
 		for i, e := range evs {
-			doc.Events[i] = e.Payload
+			doc.Events[i] = PayloadJSON(e.Payload)
 			ids.Write([]byte(e.ID + "\n"))
 			top = max(top, e.Attempt)
 		}
@@ -450,4 +450,23 @@ func (d *Deliverer) isPaused(partnerID string) bool {
 		return false
 	}
 	return ok
+}
+
+// PayloadType is the media type of a stored event payload: events are
+// encoded in each partner's format, JSON or XML.
+func PayloadType(payload []byte) string {
+	if len(payload) > 0 && payload[0] == '<' {
+		return "application/xml"
+	}
+	return "application/json"
+}
+
+// PayloadJSON is a payload as a member of a JSON document: JSON as it is,
+// XML as a JSON string holding the exact XML text.
+func PayloadJSON(payload []byte) json.RawMessage {
+	if PayloadType(payload) == "application/json" {
+		return payload
+	}
+	b, _ := json.Marshal(string(payload))
+	return b
 }

@@ -1,0 +1,491 @@
+// Command batchbench measures batch uploads through the real server: how
+// long a provident-fund batch takes to upload, to be decided record by
+// record, and to download as a results file, and the server process's peak
+// resident memory (VmHWM) while it does.
+//
+//	go run ./cmd/batchbench [-records 10000,100000] [-parallel 8]
+//
+// It builds cmd/mortgaged, starts a private PostgreSQL cluster with fsync
+// on (as production), and for each size: a fresh database with one unit
+// and owner per record, a fresh server process (so its peak memory is the
+// run's), a generated file uploaded as a signed, streamed request, then
+// polls the database until the batch is finished. docs/BENCHMARKS.md
+// records its results.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgcluster"
+	"mortgaged/internal/seal"
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/partners/fundbatch"
+	"mortgaged/partners/signature"
+)
+
+var fundCentre = mortgage.Party{Name: "齐齐哈尔市住房公积金管理中心", IDType: mortgage.IDCreditCode, IDNumber: "12230200MB1GJJ0012"}
+
+type options struct {
+	sizes      []int
+	parallel   int
+	keep       bool
+	statements bool
+}
+
+func main() {
+	var o options
+	sizes := flag.String("records", "10000,100000", "batch sizes to run, comma-separated")
+	flag.IntVar(&o.parallel, "parallel", 0, "records decided at once (MORTGAGED_BATCH_PARALLEL; 0: the server's default)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the private cluster's folder")
+	flag.BoolVar(&o.statements, "statements", false, "load pg_stat_statements and print where PostgreSQL spent its time while records were decided")
+	flag.Parse()
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "batchbench: -records: %q is not a positive number\n", s)
+			os.Exit(2)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "batchbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	work, err := os.MkdirTemp("", "batchbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	bin := filepath.Join(work, "mortgaged")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
+		return fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+	}
+	// The cluster directory is its own temp dir: pgcluster hands it to the
+	// postgres OS user when we are root.
+	dir, err := os.MkdirTemp("", "batchbench-pg-")
+	if err != nil {
+		return err
+	}
+	po := pgcluster.Options{Dir: dir, Fsync: true}
+	if o.statements {
+		po.ExtraConf = map[string]string{"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.max": "1000", "pg_stat_statements.track_planning": "on"}
+	}
+	cl, err := pgcluster.Start(ctx, po)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	defer func() {
+		cl.Stop()
+		if o.keep {
+			fmt.Printf("kept the cluster in %s; start it with\n  %s\n", dir, cl.StartCommand())
+		} else {
+			os.RemoveAll(dir)
+		}
+	}()
+	admin, err := db.Open(ctx, cl.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var pgVersion string
+	if err := admin.GetContext(ctx, &pgVersion, `SHOW server_version`); err != nil {
+		return err
+	}
+	fmt.Printf("batchbench: %d cores, %s, PostgreSQL %s (fsync on), %s/%s\n", runtime.NumCPU(), runtime.Version(), pgVersion, runtime.GOOS, runtime.GOARCH)
+	for _, n := range o.sizes {
+		name := fmt.Sprintf("batch%d", n)
+		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+			return err
+		}
+		r, err := runOne(ctx, o, bin, work, cl.URL(name), n)
+		if err != nil {
+			return fmt.Errorf("%d records: %w", n, err)
+		}
+		r.print()
+	}
+	return nil
+}
+
+// result is one run's measurements.
+type result struct {
+	records, registered, rejected, desk int
+	fileBytes, resultsBytes             int64
+	upload, process, download           time.Duration
+	rssBeforeUpload, peakAfterUpload    int64 // kB, the server process's VmRSS before the upload and VmHWM after it
+	peakRSS                             int64 // kB, VmHWM at the end
+}
+
+func (r result) print() {
+	fmt.Printf("\n%d records (%.1f MB file):\n", r.records, float64(r.fileBytes)/1e6)
+	fmt.Printf("  upload, stored and verified   %7.2f s  (%.1f MB/s)\n", r.upload.Seconds(), float64(r.fileBytes)/1e6/r.upload.Seconds())
+	fmt.Printf("  records decided               %7.2f s  (%.0f records/s; %d registered, %d rejected, %d to staff)\n",
+		r.process.Seconds(), float64(r.records)/r.process.Seconds(), r.registered, r.rejected, r.desk)
+	fmt.Printf("  upload to finished            %7.2f s  (%.0f records/s)\n", (r.upload + r.process).Seconds(), float64(r.records)/(r.upload+r.process).Seconds())
+	fmt.Printf("  results file downloaded       %7.2f s  (%.1f MB)\n", r.download.Seconds(), float64(r.resultsBytes)/1e6)
+	fmt.Printf("  server peak RSS (VmHWM)       %7.1f MB (RSS %.1f MB before the upload, peak %.1f MB once uploaded)\n",
+		float64(r.peakRSS)/1024, float64(r.rssBeforeUpload)/1024, float64(r.peakAfterUpload)/1024)
+}
+
+func runOne(ctx context.Context, o options, bin, work, url string, n int) (result, error) {
+	r := result{records: n}
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		return r, err
+	}
+	defer d.Close()
+	if _, err := db.Migrate(ctx, d, nil); err != nil {
+		return r, err
+	}
+	if o.statements {
+		if _, err := d.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+			return r, err
+		}
+	}
+	masterKey := make([]byte, seal.KeySize)
+	if _, err := rand.Read(masterKey); err != nil {
+		return r, err
+	}
+	sealer, err := seal.New(masterKey)
+	if err != nil {
+		return r, err
+	}
+	reg := &partners.Registry{DB: d, Sealer: sealer}
+	if err := reg.Add(ctx, partners.Partner{ID: "bench-gjj", Kind: partners.KindFundCentre, Name: fundCentre.Name, CreditCode: fundCentre.IDNumber}); err != nil {
+		return r, err
+	}
+	key, err := reg.IssueKey(ctx, "bench-gjj")
+	if err != nil {
+		return r, err
+	}
+	holdings, err := loadRegister(ctx, d, n)
+	if err != nil {
+		return r, err
+	}
+	file := filepath.Join(work, fmt.Sprintf("batch-%d.xml", n))
+	digest, size, err := writeBatch(file, n, holdings)
+	if err != nil {
+		return r, err
+	}
+	r.fileBytes = size
+
+	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + base64.StdEncoding.EncodeToString(masterKey),
+		"MORTGAGED_PUSH=off", "MORTGAGED_DATA=" + filepath.Join(work, "data"), "MORTGAGED_BATCH_POLL=100ms"}
+	if o.parallel > 0 {
+		env = append(env, "MORTGAGED_BATCH_PARALLEL="+strconv.Itoa(o.parallel))
+	}
+	srv, err := startServer(ctx, bin, env)
+	if err != nil {
+		return r, err
+	}
+	defer srv.stop()
+	r.rssBeforeUpload = srv.status("VmRSS")
+
+	t0 := time.Now()
+	id, err := upload(ctx, srv.url, key, file, digest, size)
+	if err != nil {
+		return r, err
+	}
+	r.upload = time.Since(t0)
+	r.peakAfterUpload = srv.status("VmHWM")
+	t1 := time.Now()
+	for {
+		var b struct {
+			Status                     string
+			Registered, Rejected, Desk int
+		}
+		if err := d.GetContext(ctx, &b, `SELECT status, registered, rejected, desk FROM batches WHERE id = $1`, id); err != nil {
+			return r, err
+		}
+		if b.Status == "finished" {
+			r.process = time.Since(t1)
+			r.registered, r.rejected, r.desk = b.Registered, b.Rejected, b.Desk
+			break
+		}
+		if srv.exited() {
+			return r, fmt.Errorf("the server exited; its log: %s", srv.log)
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t2 := time.Now()
+	if r.resultsBytes, err = download(ctx, srv.url, key, id); err != nil {
+		return r, err
+	}
+	r.download = time.Since(t2)
+	r.peakRSS = srv.status("VmHWM")
+	if o.statements {
+		return r, printStatements(ctx, d)
+	}
+	return r, nil
+}
+
+// printStatements shows the statements PostgreSQL spent most time on.
+func printStatements(ctx context.Context, d *sqlx.DB) error {
+	var rows []struct {
+		Query  string  `db:"query"`
+		Calls  int64   `db:"calls"`
+		ExecMs float64 `db:"exec_ms"`
+		PlanMs float64 `db:"plan_ms"`
+	}
+	if err := d.SelectContext(ctx, &rows, `SELECT query, calls, total_exec_time AS exec_ms, total_plan_time AS plan_ms FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat_statements%'
+		ORDER BY total_exec_time + total_plan_time DESC LIMIT 15`); err != nil {
+		return err
+	}
+	fmt.Printf("  PostgreSQL time by statement (execution + planning):\n")
+	for _, r := range rows {
+		q := strings.Join(strings.Fields(r.Query), " ")
+		if len(q) > 110 {
+			q = q[:110] + "…"
+		}
+		fmt.Printf("  %7.0f + %5.0f ms %8d calls %6.3f ms/call  %s\n", r.ExecMs, r.PlanMs, r.Calls, (r.ExecMs+r.PlanMs)/float64(r.Calls), q)
+	}
+	return nil
+}
+
+// loadRegister puts one unit and its owner in the register per record.
+func loadRegister(ctx context.Context, d *sqlx.DB, n int) ([]fundbatch.Holding, error) {
+	hs := make([]fundbatch.Holding, n)
+	for from := 0; from < n; from += 10_000 {
+		var units, titles, names, ids []string
+		for i := from; i < min(n, from+10_000); i++ {
+			h := fundbatch.GeneratedHolding(i)
+			hs[i] = h
+			units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
+			names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
+			SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
+			pq.Array(units), pq.Array(titles)); err != nil {
+			return nil, err
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
+			SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
+			pq.Array(units), pq.Array(names), pq.Array(ids)); err != nil {
+			return nil, err
+		}
+	}
+	_, err := d.ExecContext(ctx, `ANALYZE units, owners`)
+	return hs, err
+}
+
+// writeBatch generates the file on disk and returns its digest and size.
+func writeBatch(path string, n int, hs []fundbatch.Holding) (string, int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	sum := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, sum)}
+	today := mortgage.DateOf(time.Now(), time.FixedZone("CST", 8*3600))
+	if _, err := fundbatch.Generate(cw, fundbatch.GenerateOptions{BatchNumber: fmt.Sprintf("GJJ-BENCH-%d-%d", n, time.Now().Unix()),
+		Date: today, Records: n, Mortgagee: fundCentre, Holdings: hs}); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(sum.Sum(nil)), cw.n, f.Close()
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// signed signs a request whose body has the given digest, streaming the
+// body rather than holding it (partners/client signs bodies it holds).
+func signed(req *http.Request, key, digest string) error {
+	id, secret, err := signature.ParseKey(key)
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, 18)
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	sr := signature.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
+		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
+	req.Header.Set(signature.HeaderKeyID, id)
+	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(signature.HeaderNonce, sr.Nonce)
+	req.Header.Set(signature.HeaderContentSHA256, digest)
+	req.Header.Set(signature.HeaderSignature, signature.Sign(secret, sr))
+	return nil
+}
+
+func upload(ctx context.Context, base, key, path, digest string, size int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/batches", bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/xml")
+	if err := signed(req, key, digest); err != nil {
+		return "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusAccepted {
+		return "", fmt.Errorf("upload: %d %s", res.StatusCode, body)
+	}
+	var a struct{ BatchID string }
+	if err := json.Unmarshal(body, &a); err != nil {
+		return "", err
+	}
+	return a.BatchID, nil
+}
+
+func download(ctx context.Context, base, key, id string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/batches/"+id+"/results", nil)
+	if err != nil {
+		return 0, err
+	}
+	if err := signed(req, key, signature.BodyDigest(nil)); err != nil {
+		return 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		return 0, fmt.Errorf("results: %d %s", res.StatusCode, b)
+	}
+	return io.Copy(io.Discard, res.Body)
+}
+
+// server is a mortgaged serve child process.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	log  *strings.Builder
+	done chan struct{}
+}
+
+func startServer(ctx context.Context, bin string, env []string) (*server, error) {
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, log: &strings.Builder{}, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, `"msg":"listening"`) {
+				var rec struct{ Addr string }
+				if json.Unmarshal([]byte(line), &rec) == nil {
+					addr <- rec.Addr
+				}
+			}
+			if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+				if s.log.Len() < 64<<10 {
+					s.log.WriteString(line + "\n")
+				}
+			}
+		}
+	}()
+	go func() { cmd.Wait(); close(s.done) }()
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+		return s, nil
+	case <-s.done:
+		return nil, fmt.Errorf("mortgaged exited before listening: %s", s.log)
+	case <-time.After(time.Minute):
+		s.stop()
+		return nil, fmt.Errorf("mortgaged did not listen within a minute")
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// status reads a kB field of the server's /proc/PID/status (VmRSS, VmHWM).
+func (s *server) status(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return -1
+}

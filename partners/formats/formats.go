@@ -1,0 +1,166 @@
+// Package formats is where a partner's wire format is chosen: the one place
+// that knows every format package (centre JSON, centre XML, bank dialects
+// by mapping file, the provident fund centre's batch file) and presents each
+// through the same set of functions, so the server and the push never switch
+// on a format name.
+package formats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/partners/centrejson"
+	"mortgaged/partners/centrexml"
+	"mortgaged/partners/problemxml"
+	"mortgaged/partners/xmlmap"
+)
+
+// Format is one wire format, as the server uses it.
+type Format struct {
+	Name string
+	// Accepts are the request media types the format is sent as.
+	Accepts []string
+	// AnswerType is the media type of decisions; ProblemType of errors.
+	AnswerType, ProblemType string
+	Decode                  func(body []byte) (*mortgage.Application, mortgage.Issues, error)
+	DecodeMaterial          func(body []byte) (mortgage.Material, mortgage.Issues, error)
+	EncodeDecision          func(*mortgage.Decision) ([]byte, error)
+	EncodeEvent             func(mortgage.Event) ([]byte, error)
+	// EncodeProblem renders an error; nil means problem+json.
+	EncodeProblem func(problemxml.Problem) ([]byte, error)
+}
+
+// ErrUnknown is a partner registered with a format this server does not have.
+var ErrUnknown = errors.New("unknown wire format")
+
+// Set holds every format this server speaks.
+type Set struct{ byName map[string]*Format }
+
+// New builds the formats, with answers' times in business time loc and the
+// bank dialects loaded from their mapping files.
+func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
+	s := &Set{byName: map[string]*Format{}}
+	json := &Format{
+		Name: partners.FormatCentreJSON, Accepts: []string{centrejson.MediaType},
+		AnswerType: centrejson.MediaType, ProblemType: "application/problem+json",
+		Decode:         centrejson.Decode,
+		DecodeMaterial: centrejson.DecodeMaterial,
+		EncodeDecision: func(d *mortgage.Decision) ([]byte, error) { return centrejson.EncodeDecision(d, loc) },
+		EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return centrejson.EncodeEvent(e, loc) },
+	}
+	s.byName[json.Name] = json
+	xmlTypes := []string{"application/xml", "text/xml"}
+	s.byName[partners.FormatCentreXML] = &Format{
+		Name: partners.FormatCentreXML, Accepts: xmlTypes, AnswerType: "application/xml", ProblemType: problemxml.MediaType,
+		Decode: centrexml.Decode,
+		DecodeMaterial: func(b []byte) (mortgage.Material, mortgage.Issues, error) {
+			m, is, err := centrexml.DecodeMaterial(b)
+			if m == nil {
+				return mortgage.Material{}, is, err
+			}
+			return *m, is, err
+		},
+		EncodeDecision: func(d *mortgage.Decision) ([]byte, error) { return centrexml.EncodeDecision(d, loc) },
+		EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return centrexml.EncodeEvent(e, loc) },
+		EncodeProblem:  centrexml.EncodeProblem,
+	}
+	// The fund centre's own file is for batches (POST /v1/batches); its
+	// single bundles, answers and events use the centre's JSON.
+	fund := *json
+	fund.Name = partners.FormatFundBatch
+	fund.Accepts = []string{centrejson.MediaType}
+	s.byName[fund.Name] = &fund
+	if dialects != nil {
+		for _, name := range dialects.Names() {
+			d, err := dialects.Dialect(name)
+			if err != nil {
+				return nil, err
+			}
+			if _, clash := s.byName[name]; clash {
+				return nil, fmt.Errorf("dialect %q has the name of a built-in format", name)
+			}
+			s.byName[name] = &Format{
+				Name: name, Accepts: xmlTypes, AnswerType: "application/xml", ProblemType: "application/xml",
+				Decode:         d.Decode,
+				DecodeMaterial: centrejson.DecodeMaterial, // documents supplied later come as JSON for every bank
+				EncodeDecision: func(dec *mortgage.Decision) ([]byte, error) { return d.EncodeDecision(dec, loc) },
+				EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return d.EncodeEvent(e, loc) },
+				EncodeProblem:  d.EncodeProblem,
+			}
+		}
+	}
+	return s, nil
+}
+
+// Get returns a format by name.
+func (s *Set) Get(name string) (*Format, error) {
+	if f, ok := s.byName[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknown, name)
+}
+
+// JSON is the centre's JSON format, the default.
+func (s *Set) JSON() *Format { return s.byName[partners.FormatCentreJSON] }
+
+// Names lists the formats.
+func (s *Set) Names() []string {
+	var out []string
+	for n := range s.byName {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Events encodes outbox events in each partner's format, looking the
+// partner's format up (and remembering it for a while: formats change
+// rarely, and the lookup runs inside registration transactions).
+type Events struct {
+	Set *Set
+	DB  sqlx.QueryerContext
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	format *Format
+	at     time.Time
+}
+
+// Encode renders e for its partner.
+func (ev *Events) Encode(e mortgage.Event) ([]byte, error) {
+	f, err := ev.formatOf(e.PartnerID)
+	if err != nil {
+		return nil, err
+	}
+	return f.EncodeEvent(e)
+}
+
+func (ev *Events) formatOf(partnerID string) (*Format, error) {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if c, ok := ev.cache[partnerID]; ok && time.Since(c.at) < time.Minute {
+		return c.format, nil
+	}
+	var name string
+	if err := sqlx.GetContext(context.Background(), ev.DB, &name, `SELECT format FROM partners WHERE id = $1`, partnerID); err != nil {
+		return nil, fmt.Errorf("format of partner %s: %w", partnerID, err)
+	}
+	f, err := ev.Set.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if ev.cache == nil {
+		ev.cache = map[string]cached{}
+	}
+	ev.cache[partnerID] = cached{f, time.Now()}
+	return f, nil
+}

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"errors"
+	"hash"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"mortgaged/mortgage"
+	"mortgaged/partners"
+	"mortgaged/partners/centrejson"
+	"mortgaged/partners/fundbatch"
+	"mortgaged/partners/problemxml"
+	"mortgaged/partners/xmlsafe"
+)
+
+// DefaultMaxBatchBytes bounds one batch upload: a 100,000-record file is
+// about 135 MB.
+const DefaultMaxBatchBytes = 512 << 20
+
+// batchUploadTime is how long an upload may take to arrive, past the
+// server's general read timeout: 512 MB over a 10 Mbit/s link is 7 minutes.
+const batchUploadTime = 30 * time.Minute
+
+// batchPageSize and batchPageMax bound a page of per-record results.
+const (
+	batchPageSize = 100
+	batchPageMax  = 1000
+)
+
+// registerBatchRoutes serves batch uploads (docs/batches.md).
+func (s *Server) registerBatchRoutes(r *mux.Router) {
+	r.HandleFunc("/batches/{id}/results", s.batchResults).Methods(http.MethodGet)
+	r.HandleFunc("/batches/{id}", s.getBatch).Methods(http.MethodGet)
+	r.HandleFunc("/batches", s.uploadBatch).Methods(http.MethodPost)
+}
+
+// uploadBatch stores a batch file as it streams in, verifying it on the
+// way (structure, header, count, total): 202 with the new batch, 200 with
+// the existing one for the same batch number or the same file, 422 naming
+// the element path when the file cannot be accepted, and then nothing is
+// stored. Records are decided later by the batch worker.
+func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
+	p := partnerFrom(r.Context())
+	if p.Kind != partners.KindFundCentre && p.Format != partners.FormatFundBatch {
+		writeBatchProblem(w, r, Problem{Status: http.StatusForbidden, Code: CodeForbidden,
+			Detail: "批量上传仅供住房公积金管理中心（及登记为公积金批量格式的机构）使用；单件申请请用 POST /v1/bundles。"})
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != fundbatch.MediaType && mt != "text/xml") {
+		writeBatchProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
+			Detail: "Content-Type 必须是 application/xml（公积金抵押批量文件 v1）。"})
+		return
+	}
+	// A large file over a slow link outlasts the server's read timeout.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(batchUploadTime))
+	limit := s.MaxBatchBytes
+	if limit <= 0 {
+		limit = DefaultMaxBatchBytes
+	}
+	up, err := s.Service.NewBatchUpload(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	defer up.Abort()
+	src := &uploadSource{body: http.MaxBytesReader(w, r.Body, limit), sum: sha256.New(), store: up}
+	h, verr := fundbatch.Verify(src)
+	if verr != nil {
+		src.store = nil // keep reading, store nothing more
+	}
+	// Read to the end: the signed digest is checked at the end of the
+	// body, and the hash and the stored copy must cover every byte.
+	_, _ = io.Copy(io.Discard, src)
+	switch {
+	case src.readErr != nil:
+		s.uploadReadError(w, r, src.readErr)
+		return
+	case src.storeErr != nil:
+		s.Error(w, r, src.storeErr)
+		return
+	case verr != nil:
+		s.batchFileProblem(w, r, verr)
+		return
+	case h.Mortgagee.IDNumber != p.CreditCode:
+		writeBatchProblem(w, r, fileProblem(&xmlsafe.Error{Code: fundbatch.CodeHeader, Field: "/GJJDYPL/PCXX/DYQRZJH",
+			Message: "批次信息中的抵押权人 DYQRZJH 必须是上传机构本身（统一社会信用代码 " + p.CreditCode + "）"}))
+		return
+	}
+	b, created, err := up.Commit(p.ID, mortgage.BatchHeader{Number: h.BatchNumber, Date: h.Date, Records: h.Records, TotalFen: h.TotalFen}, src.sum.Sum(nil))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	addLog(r.Context(), slog.String("batch", b.ID), slog.String("batch_number", b.Number), slog.Int("records", b.Records))
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+		addLog(r.Context(), slog.Bool("replayed", true))
+	}
+	w.Header().Set("Location", "/v1/batches/"+b.ID)
+	s.writeBatch(w, r, status, b, nil)
+}
+
+// uploadSource is the request body on its way to the verifier: every byte
+// read is hashed and stored. A failed read, or a failed store, is kept so
+// the handler answers for it rather than for what the verifier made of it.
+type uploadSource struct {
+	body     io.Reader
+	sum      hash.Hash
+	store    io.Writer // nil once nothing more is to be stored
+	readErr  error
+	storeErr error
+}
+
+func (u *uploadSource) Read(p []byte) (int, error) {
+	if u.readErr != nil {
+		return 0, u.readErr
+	}
+	if u.storeErr != nil {
+		return 0, u.storeErr
+	}
+	n, err := u.body.Read(p)
+	u.sum.Write(p[:n])
+	if u.store != nil && n > 0 {
+		if _, werr := u.store.Write(p[:n]); werr != nil {
+			u.storeErr = werr
+			return n, werr
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		u.readErr = err
+	}
+	return n, err
+}
+
+// uploadReadError answers for a body that could not be read whole: too
+// large, not the body that was signed, or cut off.
+func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.Is(err, errBodyDigest) || errors.As(err, &mbe) {
+		s.Error(w, r, err)
+		return
+	}
+	writeBatchProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+		Detail: "请求体未能完整读取（连接中断？）；未保存任何内容，请重新上传。"})
+}
+
+// batchFileProblem answers for a file the verifier refused.
+func (s *Server) batchFileProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var xe *xmlsafe.Error
+	if !errors.As(err, &xe) {
+		s.Error(w, r, err)
+		return
+	}
+	writeBatchProblem(w, r, fileProblem(xe))
+}
+
+// fileProblem is a fault in the file as a whole: 422 when the file is
+// well-formed but cannot be accepted (header, count, total), 413 past a
+// size cap, 400 when it is not a readable batch file at all.
+func fileProblem(xe *xmlsafe.Error) Problem {
+	status := http.StatusBadRequest
+	switch {
+	case xe.Code == xmlsafe.CodeTooLarge:
+		status = http.StatusRequestEntityTooLarge
+	case strings.HasPrefix(string(xe.Code), "batch_"):
+		status = http.StatusUnprocessableEntity
+	}
+	p := Problem{Status: status, Code: xe.Code, Detail: xe.Message + "。未保存任何内容。"}
+	if status == http.StatusUnprocessableEntity {
+		p.Title = "批量文件未通过核对"
+	}
+	if xe.Field != "" {
+		p.Errors = mortgage.Issues{{Field: xe.Field, Code: xe.Code, Message: xe.Message}}
+	}
+	return p
+}
+
+// writeBatchProblem answers with a problem as JSON, or as XML (the fund
+// centre's file paths already in errors[].field) when Accept asks for XML.
+func writeBatchProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if !acceptsXML(r) {
+		writeProblem(w, r, p)
+		return
+	}
+	if p.Title == "" {
+		p.Title = problemTitles[p.Status]
+	}
+	p.Type, p.Instance = "/docs/problems.md#"+string(p.Code), r.URL.Path
+	b, err := fundbatch.EncodeProblem(problemxml.Problem(p))
+	if err != nil {
+		writeProblem(w, r, p)
+		return
+	}
+	w.Header().Set("Content-Type", problemxml.MediaType)
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(b)
+}
+
+// acceptsXML reports whether the client asked for XML rather than JSON.
+func acceptsXML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "xml") && !strings.Contains(a, "json")
+}
+
+func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, status int, b *mortgage.Batch, page *centrejson.BatchPage) {
+	body, err := centrejson.EncodeBatch(b, page, s.Service.Config.Location)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", centrejson.MediaType)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// batch returns the caller's batch or answers 404: another partner's batch
+// does not exist for the caller.
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) (*mortgage.Batch, bool) {
+	b, err := s.Service.Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
+	if errors.Is(err, mortgage.ErrNotFound) {
+		writeBatchProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该批次。"})
+		return nil, false
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, false
+	}
+	return b, true
+}
+
+// getBatch shows a batch's progress and a page of its decided records:
+// ?after=N (the last index seen, 1-based; 0 for the start) &limit=M.
+func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
+	after, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	b, ok := s.batch(w, r)
+	if !ok {
+		return
+	}
+	recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after-1, limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	page := &centrejson.BatchPage{Records: recs, Path: fundbatch.FieldPath}
+	if n := len(recs); n == limit && recs[n-1].Index+1 < b.Records {
+		page.Next = centrejson.BatchPageURL(b.ID, recs[n-1].Index+1, limit)
+	}
+	s.writeBatch(w, r, http.StatusOK, b, page)
+}
+
+func pageParams(w http.ResponseWriter, r *http.Request) (after, limit int, ok bool) {
+	q := r.URL.Query()
+	limit = batchPageSize
+	bad := func(field string, code mortgage.Code, msg string) (int, int, bool) {
+		writeBatchProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: msg + "。",
+			Errors: mortgage.Issues{{Field: field, Code: code, Message: msg}}})
+		return 0, 0, false
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return bad("after", "cursor_invalid", "after 须为非负整数：上一页最后一条记录的序号 index")
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > batchPageMax {
+			return bad("limit", "limit_invalid", "limit 须为 1–"+strconv.Itoa(batchPageMax)+" 的整数")
+		}
+		limit = n
+	}
+	return after, limit, true
+}
+
+// batchResults downloads a finished batch's results as one file in the
+// fund centre's results format, streamed from the database a page at a
+// time.
+func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.batch(w, r)
+	if !ok {
+		return
+	}
+	if b.Status != mortgage.BatchFinished {
+		writeBatchProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeBatchNotFinished, Title: "批次尚未办结",
+			Detail: "批次尚有 " + strconv.Itoa(b.Pending()) + " 条记录未办结；办结后（status 为 finished）再下载结果文件。进度见 GET /v1/batches/" + b.ID + "。"})
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(batchUploadTime))
+	w.Header().Set("Content-Type", fundbatch.MediaType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+fileName(b.Number)+`.results.xml"`)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	err := s.writeResults(r, bw, b)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		// The status line is gone: cut the connection so the client sees a
+		// broken download, never a short file that looks whole.
+		s.log.ErrorContext(r.Context(), "batch results download", slog.String("batch", b.ID), slog.Any("error", err))
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (s *Server) writeResults(r *http.Request, w io.Writer, b *mortgage.Batch) error {
+	rw, err := fundbatch.NewResultsWriter(w, fundbatch.ResultsHeader{BatchNumber: b.Number, Records: b.Records,
+		Registered: b.Registered, Rejected: b.Rejected, Staff: b.Desk, GeneratedAt: s.Service.Now()}, s.Service.Config.Location)
+	if err != nil {
+		return err
+	}
+	for after := -1; ; {
+		recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after, batchPageMax)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			res := fundbatch.Result{Index: rec.Index, Reference: rec.Reference, Status: resultStatus(rec.Status),
+				BundleID: rec.BundleID, CertificateNumber: rec.CertificateNumber, Reasons: rec.Reasons}
+			if rec.RegisteredAt != nil {
+				res.RegisteredAt = *rec.RegisteredAt
+			}
+			if err := rw.Write(res); err != nil {
+				return err
+			}
+			after = rec.Index
+		}
+		if len(recs) < batchPageMax {
+			return rw.Close()
+		}
+	}
+}
+
+func resultStatus(s mortgage.Status) fundbatch.ResultStatus {
+	switch s {
+	case mortgage.StatusRegistered:
+		return fundbatch.ResultRegistered
+	case mortgage.StatusRejected:
+		return fundbatch.ResultRejected
+	default:
+		return fundbatch.ResultStaff
+	}
+}
+
+// fileName keeps a batch number's safe characters for a download's name.
+func fileName(number string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, number)
+}
