@@ -1,12 +1,16 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"mortgaged/partners/dialects"
 	"mortgaged/partners/formats"
 	"mortgaged/partners/xmlmap"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +37,9 @@ type config struct {
 	PublicURL string
 	// DialectDir holds bank dialect mapping files; empty means the shipped ones.
 	DialectDir string
+	// TLS: the server's certificate and key (PEM); with ClientCA, partners
+	// may present client certificates signed by it (mutual TLS).
+	TLSCert, TLSKey, TLSClientCA string
 	// PauseBeforeCommit is a test hook: registrations pause inside their
 	// transaction so crash tests can kill the process there.
 	PauseBeforeCommit bool
@@ -61,6 +68,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		MasterKey:         os.Getenv("MORTGAGED_MASTER_KEY"),
 		PublicURL:         strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 		DialectDir:        os.Getenv("MORTGAGED_DIALECT_DIR"),
+		TLSCert:           os.Getenv("MORTGAGED_TLS_CERT"),
+		TLSKey:            os.Getenv("MORTGAGED_TLS_KEY"),
+		TLSClientCA:       os.Getenv("MORTGAGED_TLS_CLIENT_CA"),
 	}
 	fs.StringVar(&c.DataDir, "data", env("MORTGAGED_DATA", "data"), "data folder (embedded PostgreSQL, keys, demo files)")
 	fs.StringVar(&c.Addr, "addr", env("MORTGAGED_ADDR", "127.0.0.1:8080"), "listen address")
@@ -120,4 +130,34 @@ func (c config) formats() (*formats.Set, error) {
 		return nil, fmt.Errorf("bank dialects: %w", err)
 	}
 	return formats.New(c.Registration.Location, set)
+}
+
+// tlsListener wraps ln in TLS when a certificate is configured. Client
+// certificates are asked for but not required at the handshake: a partner
+// that registered certificates must present one of them (checked per request,
+// 403 otherwise), others need not.
+func (c config) tlsListener(ln net.Listener) (net.Listener, error) {
+	if c.TLSCert == "" && c.TLSKey == "" {
+		if c.TLSClientCA != "" {
+			return nil, errors.New("MORTGAGED_TLS_CLIENT_CA needs MORTGAGED_TLS_CERT and MORTGAGED_TLS_KEY")
+		}
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.TLSClientCA != "" {
+		pem, err := os.ReadFile(c.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("MORTGAGED_TLS_CLIENT_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("MORTGAGED_TLS_CLIENT_CA holds no PEM certificate")
+		}
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return tls.NewListener(ln, cfg), nil
 }

@@ -83,6 +83,9 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if ln, err = c.tlsListener(ln); err != nil {
+		return err
+	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("embedded_db", d.cluster != nil))
 	if next != "" {
 		fmt.Println(nextSteps(ln.Addr().String(), next))
