@@ -206,6 +206,28 @@ func procStat(pid int) (procTimes, bool) {
 	return t, true
 }
 
+// children lists the pids whose parent is pid.
+func children(procs map[int]procTimes, pid int) []int {
+	var out []int
+	for p, t := range procs {
+		if t.ppid == pid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitChildren waits, up to limit, until the postmaster has no more
+// children than n: pgbench's backends exit after pgbench does, and their
+// CPU time reaches the postmaster's cutime only once it has reaped them.
+func waitChildren(postmaster, n int, limit time.Duration) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if len(children(allProcs(), postmaster)) <= n {
+			return
+		}
+	}
+}
+
 // postmasterPID reads the first line of PGDATA/postmaster.pid.
 func postmasterPID(dataDir string) int {
 	pid, _ := strconv.Atoi(firstLine(filepath.Join(dataDir, "postmaster.pid")))

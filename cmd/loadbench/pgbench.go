@@ -203,6 +203,7 @@ func pgbenchFloor(ctx context.Context, c config, env *database, postmaster int, 
 	}
 	before := takeCPU(postmaster)
 	r, pgbenchCPU, err := runPgbench(ctx, c, env.cluster, vars)
+	waitChildren(postmaster, len(children(before.procs, postmaster)), 2*time.Second)
 	r.cpu = since(before, takeCPU(postmaster), pgbenchCPU)
 	return r, err
 }

@@ -62,7 +62,7 @@ func serve(ctx context.Context, args []string) error {
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {
-		if next, err = loadDemo(ctx, c, d, svc, reg); err != nil {
+		if next, err = loadDemo(ctx, c, d, svc, reg, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -2,8 +2,6 @@ package registerdata
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -167,12 +165,7 @@ func (s *sampler) date(years, months, days int) mortgage.Date {
 
 // materials attaches one small PDF of each kind.
 func (s *sampler) materials(a *mortgage.Application, kinds ...string) {
-	for _, k := range kinds {
-		content := samplePDF(fmt.Sprintf("%s - %s - %s", strings.ReplaceAll(k, "_", " "), a.Reference, s.bank.ID))
-		sum := sha256.Sum256(content)
-		a.Materials = append(a.Materials, mortgage.Material{Kind: k, FileName: mortgage.MaterialKinds[k] + ".pdf",
-			MediaType: "application/pdf", SHA256: hex.EncodeToString(sum[:]), Content: content})
-	}
+	attach(a, s.bank.ID, kinds...)
 }
 
 // wrongCheckChar replaces a resident ID's check character with another.

@@ -14,7 +14,9 @@ import (
 	"mortgaged/partners"
 )
 
-var screenshotDir = flag.String("screenshots", "", "write PNG screenshots of the queue, a bundle page and the dashboard into this folder (e.g. ../../docs/screenshots)")
+// The screenshots in docs/screenshots come from the demo (go run ./cmd/screenshots);
+// these are of the test's own data, for checking a change to the pages.
+var screenshotDir = flag.String("screenshots", "", "write PNG screenshots of the queue, a bundle page and the dashboard of the test's data into this folder")
 
 var (
 	givenNames = []string{"王建国", "李秀英", "张丽华", "刘志强", "杨帆", "赵敏", "黄磊", "周婷", "吴昊", "徐明", "孙丽娟", "马骏",
@@ -97,7 +99,7 @@ func seedWeek(e *env) string {
 }
 
 // The console with a week of data, in a real browser; with -screenshots it
-// writes docs/screenshots/{queue,bundle,dashboard}.png.
+// writes {queue,bundle,dashboard}.png of that data into the folder.
 func TestScreenshots(t *testing.T) {
 	e := setup(t)
 	nearMatch := seedWeek(e)
