@@ -59,7 +59,7 @@ SELECT id, content_hash, response_status, response_body
  WHERE partner_id = :partner AND reference = 'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text;
 
 -- register.go lockUnitsSQL: lock the units, in unit-number order.
-SELECT unit_number, use, title_certificate_number, ownership_form, mortgageable
+SELECT unit_number, location, use, title_certificate_number, ownership_form, mortgageable
   FROM units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
  ORDER BY unit_number FOR UPDATE;

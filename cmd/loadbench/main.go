@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"mortgaged/mortgage"
 )
 
 // config is the command line.
@@ -120,95 +122,135 @@ func run(ctx context.Context, c config) (err error) {
 	}()
 	facts := gatherFacts(ctx, env)
 	step("load average %s on %d CPUs", facts.loadAvg, facts.nproc)
-	pm := postmasterPID(env.cluster.DataDir())
 
-	step("loading a register of %d units", c.units)
-	t0 := time.Now()
-	if err := loadRegister(ctx, env.db, c.units); err != nil {
-		return err
-	}
-	step("register loaded in %v", time.Since(t0).Round(time.Millisecond))
-	sec, err := newSecrets(ctx, env.db)
-	if err != nil {
-		return err
-	}
-	key, err := addPartners(ctx, env.db, sec)
-	if err != nil {
-		return err
-	}
-	srv, err := startServer(env.db, sec)
+	b, err := prepare(ctx, c, env, p)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := srv.stop(); err == nil {
+		if serr := b.srv.stop(); err == nil {
 			err = serr
 		}
 	}()
-	cl, err := newClient(srv.url, key, c.clients)
+	res, err := b.phases(ctx)
 	if err != nil {
 		return err
 	}
-
-	today := newService(nil).Today()
-	step("building %d request bodies", p.p1.len()+p.p2.len()+1)
-	sample, err := buildBodies(span{p.sample, p.sample}, today)
-	if err != nil {
-		return err
-	}
-	bodies1, err := buildBodies(p.p1, today)
-	if err != nil {
-		return err
-	}
-	bodies2, err := buildBodies(p.p2, today)
-	if err != nil {
-		return err
-	}
-
-	var res results
-	if res.sample, err = checkSample(ctx, cl, sample[0]); err != nil {
-		return err
-	}
-
-	if err := beforePhase(ctx, c, env.db); err != nil {
-		return err
-	}
-	step("phase 1: throughput, %d clients for %v", c.clients, c.duration)
-	if res.p1, err = profiled(c.cpuProfile, func() phaseResult {
-		return measured(pm, env.db, func() phaseResult { return throughput(ctx, cl, bodies1, c.clients, c.duration) })
-	}); err != nil {
-		return err
-	}
-	res.p1.print()
-	if err := afterPhase(ctx, c, env.db, "phase 1", res.p1.tally.registered); err != nil {
-		return err
-	}
-
-	if err := checkpoint(ctx, env.db); err != nil {
-		return err
-	}
-	step("phase 2: fixed rate, %d req/s for %v", c.rate, c.duration)
-	res.p2 = measured(pm, env.db, func() phaseResult { return fixedRate(ctx, cl, bodies2, c.rate, c.duration) })
-	res.p2.print()
-
-	if err := beforePhase(ctx, c, env.db); err != nil {
-		return err
-	}
-	step("phase 3: pgbench floor, %d clients for %v over units %d–%d", c.clients, c.duration, p.p3.lo, p.p3.hi)
-	if res.p3, err = pgbenchFloor(ctx, c, env, pm, p.p3, today); err != nil {
-		return err
-	}
-	res.p3.print()
-	if err := afterPhase(ctx, c, env.db, "phase 3 (pgbench -M "+c.mode+")", res.p3.processed); err != nil {
-		return err
-	}
-
 	checkErr := verify(ctx, env.db, &res)
 	report(os.Stdout, c, facts, res)
 	if c.markdown {
 		markdown(os.Stdout, c, facts, res)
 	}
 	return checkErr
+}
+
+// bench is a prepared benchmark: register loaded, server up, bodies built.
+type bench struct {
+	c          config
+	env        *database
+	plan       plan
+	postmaster int // for CPU accounting
+	srv        *runningServer
+	cl         *client
+	today      mortgage.Date
+	sample     []byte
+	p1, p2     [][]byte // request bodies of phases 1 and 2
+}
+
+// prepare loads the register, makes the node's keys and the partners,
+// starts the server and builds every request body before any clock runs.
+func prepare(ctx context.Context, c config, env *database, p plan) (*bench, error) {
+	b := &bench{c: c, env: env, plan: p, postmaster: postmasterPID(env.cluster.DataDir()), today: newService(nil).Today()}
+	step("loading a register of %d units", c.units)
+	t0 := time.Now()
+	if err := loadRegister(ctx, env.db, c.units); err != nil {
+		return nil, err
+	}
+	step("register loaded in %v", time.Since(t0).Round(time.Millisecond))
+	sec, err := newSecrets(ctx, env.db)
+	if err != nil {
+		return nil, err
+	}
+	key, err := addPartners(ctx, env.db, sec)
+	if err != nil {
+		return nil, err
+	}
+	step("building %d request bodies", p.p1.len()+p.p2.len()+1)
+	sample, err := buildBodies(span{p.sample, p.sample}, b.today)
+	if err == nil {
+		b.p1, err = buildBodies(p.p1, b.today)
+	}
+	if err == nil {
+		b.p2, err = buildBodies(p.p2, b.today)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.sample = sample[0]
+	if b.srv, err = startServer(env.db, sec); err != nil {
+		return nil, err
+	}
+	if b.cl, err = newClient(b.srv.url, key, c.clients); err != nil {
+		b.srv.stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// phases checks one sample registration, then runs the three phases.
+func (b *bench) phases(ctx context.Context) (res results, err error) {
+	if res.sample, err = checkSample(ctx, b.cl, b.sample); err != nil {
+		return res, err
+	}
+	if res.p1, err = b.throughput(ctx); err != nil {
+		return res, err
+	}
+	if res.p2, err = b.fixedRate(ctx); err != nil {
+		return res, err
+	}
+	res.p3, err = b.floor(ctx)
+	return res, err
+}
+
+func (b *bench) throughput(ctx context.Context) (phaseResult, error) {
+	c, db := b.c, b.env.db
+	if err := beforePhase(ctx, c, db); err != nil {
+		return phaseResult{}, err
+	}
+	step("phase 1: throughput, %d clients for %v", c.clients, c.duration)
+	r, err := profiled(c.cpuProfile, func() phaseResult {
+		return measured(b.postmaster, db, func() phaseResult { return throughput(ctx, b.cl, b.p1, c.clients, c.duration) })
+	})
+	if err != nil {
+		return r, err
+	}
+	r.print()
+	return r, afterPhase(ctx, c, db, "phase 1", r.tally.registered)
+}
+
+func (b *bench) fixedRate(ctx context.Context) (phaseResult, error) {
+	c, db := b.c, b.env.db
+	if err := checkpoint(ctx, db); err != nil {
+		return phaseResult{}, err
+	}
+	step("phase 2: fixed rate, %d req/s for %v", c.rate, c.duration)
+	r := measured(b.postmaster, db, func() phaseResult { return fixedRate(ctx, b.cl, b.p2, c.rate, c.duration) })
+	r.print()
+	return r, nil
+}
+
+func (b *bench) floor(ctx context.Context) (pgbenchResult, error) {
+	c, db, s := b.c, b.env.db, b.plan.p3
+	if err := beforePhase(ctx, c, db); err != nil {
+		return pgbenchResult{}, err
+	}
+	step("phase 3: pgbench floor, %d clients for %v over units %d–%d", c.clients, c.duration, s.lo, s.hi)
+	r, err := pgbenchFloor(ctx, c, b.env, b.postmaster, s, b.today)
+	if err != nil {
+		return r, err
+	}
+	r.print()
+	return r, afterPhase(ctx, c, db, "phase 3 (pgbench -M "+c.mode+")", r.processed)
 }
 
 // beforePhase checkpoints and, with -statements, forgets earlier statements.

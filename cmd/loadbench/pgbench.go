@@ -218,23 +218,23 @@ func writeScript(path string) error {
 	return os.WriteFile(path, []byte(pgbenchScript), 0o644)
 }
 
-// sampleBundle is what one registered bundle wrote, in the text forms
-// pgbench passes as parameters.
+// sampleBundle is what one registered bundle wrote: pgbench writes the
+// same values, so its rows are the size of ours.
 type sampleBundle struct {
-	App        string `db:"app"`
-	Body       []byte `db:"response_body"`
-	Hash       []byte `db:"content_hash"`
-	Mortgagors string `db:"mortgagors"`
-	Debtors    string `db:"debtors"`
-	Detail     string `db:"detail"`
-	VCode      string `db:"verification_code"`
-	KeyID      string `db:"key_id"`
-	CertJSON   []byte `db:"json_document"`
-	CertJSONSg []byte `db:"json_signature"`
-	CertXML    []byte `db:"xml_document"`
-	CertXMLSg  []byte `db:"xml_signature"`
-	EventType  string `db:"event_type"`
-	Payload    []byte `db:"payload"`
+	App         string `db:"app"`
+	Body        []byte `db:"response_body"`
+	Hash        []byte `db:"content_hash"`
+	Mortgagors  string `db:"mortgagors"`
+	Debtors     string `db:"debtors"`
+	Detail      string `db:"detail"`
+	VCode       string `db:"verification_code"`
+	KeyID       string `db:"key_id"`
+	CertJSON    []byte `db:"json_document"`
+	CertJSONSig []byte `db:"json_signature"`
+	CertXML     []byte `db:"xml_document"`
+	CertXMLSig  []byte `db:"xml_signature"`
+	EventType   string `db:"event_type"`
+	Payload     []byte `db:"payload"`
 }
 
 // pgbenchVars are the script's -D variables.
@@ -269,8 +269,8 @@ func pgbenchVars(ctx context.Context, d *sqlx.DB, c config, s span, today mortga
 		"mortgagee=" + app.Mortgagee.Name, "mortgageeid=" + app.Mortgagee.IDNumber, "officer=" + cfg.RecordingOfficer,
 		"mortgagors=" + b.Mortgagors, "debtors=" + b.Debtors, "app=" + b.App, "detail=" + b.Detail,
 		"hash=" + byteaText(b.Hash), "body=" + byteaText(b.Body),
-		"vcode=" + b.VCode, "keyid=" + b.KeyID, "certjson=" + byteaText(b.CertJSON), "certjsonsig=" + byteaText(b.CertJSONSg),
-		"certxml=" + byteaText(b.CertXML), "certxmlsig=" + byteaText(b.CertXMLSg),
+		"vcode=" + b.VCode, "keyid=" + b.KeyID, "certjson=" + byteaText(b.CertJSON), "certjsonsig=" + byteaText(b.CertJSONSig),
+		"certxml=" + byteaText(b.CertXML), "certxmlsig=" + byteaText(b.CertXMLSig),
 		"eventtype=" + b.EventType, "payload=" + byteaText(b.Payload),
 	}, arrays...), nil
 }
