@@ -396,7 +396,7 @@ func (s *Service) recordResults(ctx context.Context, batchID string, recs []Batc
 // writes its batch.finished event, in one transaction, once: false means
 // records are still undecided, or another node finished it first.
 func (s *Service) finishBatch(ctx context.Context, id string) (bool, error) {
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return false, err
 	}

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // CertificateFormat names the version of the certificate document; it is the
@@ -253,7 +251,7 @@ const (
 
 // insertCertificate stores an issued certificate in the registration's
 // transaction, after its bundle row exists.
-func insertCertificate(ctx context.Context, tx *sqlx.Tx, c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) error {
+func insertCertificate(ctx context.Context, tx *ptx, c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) error {
 	if _, err := tx.ExecContext(ctx, insertCertificateSQL, c.Number, bundleID, mortgageID, partnerID, c.VerificationCode,
 		c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
 		return fmt.Errorf("insert certificate: %w", err)
@@ -289,7 +287,7 @@ func (r certificateRow) issued() *IssuedCertificate {
 // cancelCertificate marks the certificate of a cancelled mortgage cancelled
 // and returns it; a mortgage imported without an electronic certificate
 // has none, and gets nil.
-func cancelCertificate(ctx context.Context, tx *sqlx.Tx, mortgageID int64, at time.Time) (*IssuedCertificate, error) {
+func cancelCertificate(ctx context.Context, tx *ptx, mortgageID int64, at time.Time) (*IssuedCertificate, error) {
 	var r certificateRow
 	err := tx.GetContext(ctx, &r, cancelCertificateSQL, mortgageID, at)
 	if errors.Is(err, sql.ErrNoRows) {

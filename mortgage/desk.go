@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Officer is a member of the centre's staff acting at the desk.
@@ -63,7 +61,7 @@ type deskBundle struct {
 
 // lockDeskBundle locks a bundle that must still be at the desk. Two
 // reviewers clicking at once queue here; the second finds it decided.
-func lockDeskBundle(ctx context.Context, tx *sqlx.Tx, id string) (deskBundle, error) {
+func lockDeskBundle(ctx context.Context, tx *ptx, id string) (deskBundle, error) {
 	var b deskBundle
 	err := tx.GetContext(ctx, &b, `SELECT b.id, b.partner_id, p.credit_code, b.status, b.application, b.received_at
 		FROM bundles b JOIN partners p ON p.id = b.partner_id WHERE b.id = $1 FOR UPDATE OF b`, id)
@@ -86,7 +84,7 @@ func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*De
 	if by.Role != "reviewer" && by.Role != "supervisor" {
 		return nil, ErrForbidden
 	}
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +193,7 @@ func (s *Service) Withdraw(ctx context.Context, partnerID, bundleID string) (*De
 
 // closeDesk ends a desk bundle without registering it.
 func (s *Service) closeDesk(ctx context.Context, bundleID string, status Status, actor, decidedBy string, reasons Issues, note string) (*Decision, error) {
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +230,7 @@ func (s *Service) Reassign(ctx context.Context, bundleID, to string, by Officer)
 	if by.Role != "supervisor" {
 		return ErrForbidden
 	}
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -275,7 +273,7 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 	if len(is) > 0 {
 		return nil, &ValidationError{Issues: is}
 	}
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +308,7 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 	return s.Bundle(ctx, partnerID, bundleID)
 }
 
-func audit(ctx context.Context, tx *sqlx.Tx, at time.Time, actor, action, subject string, detail map[string]any) error {
+func audit(ctx context.Context, tx *ptx, at time.Time, actor, action, subject string, detail map[string]any) error {
 	b, _ := json.Marshal(detail)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
 		at, actor, action, subject, b); err != nil {

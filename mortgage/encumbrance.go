@@ -111,7 +111,7 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, 
 	e := &Encumbrances{QueryID: "q" + hex.EncodeToString(id[:]), AsOf: now, UnitNumber: unitNumber,
 		Owners: []EncumbranceOwner{}, Mortgages: []CurrentMortgage{}, Seizures: []CurrentSeizure{},
 		Objections: []CurrentObjection{}, Preregistrations: []CurrentPrereg{}}
-	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}) // one consistent picture
+	tx, err := s.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}) // one consistent picture
 	if err != nil {
 		return nil, err
 	}

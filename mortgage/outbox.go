@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // EventType names what happened, for a partner.
@@ -83,7 +81,7 @@ const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occur
 
 // enqueue writes events in the caller's transaction: they commit with the
 // change that caused them or not at all (PROMISES D1).
-func (s *Service) enqueue(ctx context.Context, tx *sqlx.Tx, events ...Event) error {
+func (s *Service) enqueue(ctx context.Context, tx *ptx, events ...Event) error {
 	for _, e := range events {
 		payload, err := s.encodeEvent(e)
 		if err != nil {

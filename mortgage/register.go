@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -106,7 +105,7 @@ func (c *checks) route(field string, code Code, format string, args ...any) {
 // when nothing stands in the way, writes the mortgage right. Reasons go into d.
 // It returns the new mortgage's id and its certificate, signed but not yet
 // stored: the certificates row refers to the bundle, which Submit writes next.
-func (s *Service) registerFirst(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
+func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
 	numbers := make([]string, len(app.Units))
 	for i, u := range app.Units {
 		numbers[i] = u.UnitNumber
@@ -332,7 +331,7 @@ const (
 // cancel checks a cancellation and ends the mortgage, keeping its history;
 // the mortgage's electronic certificate, if it has one, becomes cancelled
 // and is returned.
-func (s *Service) cancel(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
+func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
 	c := app.Cancellation
 	var m struct {
 		ID        int64  `db:"id"`

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lib/pq"
+	"mortgaged/internal/db"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -138,6 +140,9 @@ type Service struct {
 	BeforeCommit func(context.Context)
 
 	desk desk // routing rules and calendar, refreshed from the database
+
+	stmtsOnce sync.Once
+	stmts     *db.Statements // prepared statements of the hot path
 }
 
 // NewService makes a service with the real clock.
@@ -187,7 +192,7 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	normalise(app)
 	hash := app.ContentHash()
 
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -302,7 +307,7 @@ func newBundleID() string {
 	return "b" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-func (s *Service) writeBundle(ctx context.Context, tx *sqlx.Tx, sub Submitter, app *Application, hash []byte, d *Decision, mortgageID int64, ans Answer) error {
+func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, hash []byte, d *Decision, mortgageID int64, ans Answer) error {
 	reasons, _ := json.Marshal(d.Reasons)
 	var mid sql.NullInt64
 	if mortgageID != 0 {

@@ -9,12 +9,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
 	"mortgaged/partners/signature"
 )
@@ -46,8 +48,11 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // Registry stores partners, their API keys and their push settings.
 type Registry struct {
 	DB *sqlx.DB
-	// Sealer seals and opens webhook secrets; only the push settings need it.
+	// Sealer seals webhook secrets and derives request-signing secrets.
 	Sealer *seal.Sealer
+
+	stmtsOnce sync.Once
+	stmts     *db.Statements // the authentication path's statements, prepared
 }
 
 // partnerColumns are read wherever a Partner is.
@@ -191,9 +196,13 @@ func (r *Registry) KeyOwner(ctx context.Context, keyID string) (Signer, error) {
 		return Signer{}, ErrUnauthenticated
 	}
 	var p Partner
-	err := r.DB.GetContext(ctx, &p, `SELECT `+partnerColumns+`
+	st, err := r.stmt(ctx, `SELECT `+partnerColumns+`
 		FROM api_keys k JOIN partners p ON p.id = k.partner_id
-		WHERE k.key_id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND p.enabled`, keyID)
+		WHERE k.key_id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND p.enabled`)
+	if err != nil {
+		return Signer{}, err
+	}
+	err = st.GetContext(ctx, &p, keyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Signer{}, ErrUnauthenticated
 	}
@@ -207,28 +216,28 @@ func (r *Registry) KeyOwner(ctx context.Context, keyID string) (Signer, error) {
 // replay). Old nonces are cleared now and then: a nonce outside the
 // timestamp window cannot be replayed anyway.
 func (r *Registry) UseNonce(ctx context.Context, keyID, nonce string) (bool, error) {
-	tx, err := r.DB.BeginTxx(ctx, nil)
+	st, err := r.stmt(ctx, `INSERT INTO request_nonces (key_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return false, err
 	}
-	defer tx.Rollback()
-	// Losing a nonce in a crash only re-opens a replay window of minutes
-	// for requests that are idempotent anyway; not waiting for the WAL
-	// flush keeps authentication off the disk's critical path.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return false, err
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO request_nonces (key_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING`, keyID, nonce)
+	res, err := st.ExecContext(ctx, keyID, nonce)
 	if err != nil {
 		return false, err
 	}
 	n, _ := res.RowsAffected()
 	if nonceSweep.Add(1)%1000 == 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM request_nonces WHERE seen_at < now() - interval '15 minutes'`); err != nil {
+		if _, err := r.DB.ExecContext(ctx, `DELETE FROM request_nonces WHERE seen_at < now() - interval '15 minutes'`); err != nil {
 			return false, err
 		}
 	}
-	return n == 1, tx.Commit()
+	return n == 1, nil
+}
+
+// stmt is a statement of the authentication path, prepared once: it runs
+// on every request.
+func (r *Registry) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	r.stmtsOnce.Do(func() { r.stmts = &db.Statements{DB: r.DB} })
+	return r.stmts.Get(ctx, query)
 }
 
 var nonceSweep atomic.Uint64
