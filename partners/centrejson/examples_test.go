@@ -6,13 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +19,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/internal/doccheck"
 )
 
 // The published examples and schemas are kept true here: every example
@@ -604,113 +601,22 @@ var codeSources = []string{
 	"../../server/*.go",
 }
 
-// publishedCodes reads every constant of type Code (or mortgage.Code) from
-// the sources, so a new code cannot ship undocumented.
-func publishedCodes(t *testing.T) map[string]string {
-	t.Helper()
-	codes := map[string]string{}
-	fset := token.NewFileSet()
-	for _, pattern := range codeSources {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, path := range files {
-			if strings.HasSuffix(path, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatalf("parse %s: %v", path, err)
-			}
-			for _, decl := range f.Decls {
-				gd, ok := decl.(*ast.GenDecl)
-				if !ok || gd.Tok != token.CONST {
-					continue
-				}
-				for _, spec := range gd.Specs {
-					vs := spec.(*ast.ValueSpec)
-					if !isCodeType(vs.Type) {
-						continue
-					}
-					for i, v := range vs.Values {
-						lit, ok := v.(*ast.BasicLit)
-						if !ok || lit.Kind != token.STRING {
-							continue
-						}
-						s, err := strconv.Unquote(lit.Value)
-						if err != nil {
-							t.Fatal(err)
-						}
-						codes[s] = filepath.Base(path) + ": " + vs.Names[i].Name
-					}
-				}
-			}
-		}
-	}
-	if len(codes) < 50 {
-		t.Fatalf("found only %d codes: has the source layout changed?", len(codes))
-	}
-	return codes
-}
-
-func isCodeType(e ast.Expr) bool {
-	switch x := e.(type) {
-	case *ast.Ident:
-		return x.Name == "Code"
-	case *ast.SelectorExpr:
-		id, ok := x.X.(*ast.Ident)
-		return ok && id.Name == "mortgage" && x.Sel.Name == "Code"
-	}
-	return false
-}
-
-// TestDocsListEveryCode keeps the format reference and the problem catalogue
-// complete: every code in the source has an anchor in docs/problems.md (the
-// problem type URIs point there) and a row in the format reference.
 func TestDocsListEveryCode(t *testing.T) {
+	codes := doccheck.Codes(t, codeSources...)
 	problems := string(readFile(t, filepath.Join(docsDir, "problems.md")))
-	reference := string(readFile(t, filepath.Join(formatsDir, "centre-json-v1.md")))
-	for code, where := range publishedCodes(t) {
+	for code, where := range codes {
 		if !strings.Contains(problems, `<a id="`+code+`"></a>`) {
 			t.Errorf("docs/problems.md has no anchor for %s (%s)", code, where)
 		}
-		if !strings.Contains(reference, "`"+code+"`") {
-			t.Errorf("docs/formats/centre-json-v1.md does not list %s (%s)", code, where)
-		}
 	}
+	doccheck.Listed(t, filepath.Join(formatsDir, "centre-json-v1.md"), codes)
 }
 
 // TestDocsLinks checks that every relative link in the format documents
 // points at a file that exists and, with a fragment, at an anchor in it.
 func TestDocsLinks(t *testing.T) {
-	docs := []string{filepath.Join(docsDir, "problems.md"), filepath.Join(formatsDir, "centre-json-v1.md")}
-	for _, doc := range docs {
-		text := string(readFile(t, doc))
-		for _, m := range linkRE.FindAllStringSubmatch(text, -1) {
-			target, fragment, _ := strings.Cut(m[1], "#")
-			if strings.Contains(target, "://") {
-				continue
-			}
-			file := doc
-			if target != "" {
-				file = filepath.Join(filepath.Dir(doc), target)
-				if _, err := os.Stat(file); err != nil {
-					t.Errorf("%s: link %s: %v", filepath.Base(doc), m[1], err)
-					continue
-				}
-			}
-			if fragment == "" {
-				continue
-			}
-			if !strings.Contains(string(readFile(t, file)), `<a id="`+fragment+`"></a>`) {
-				t.Errorf("%s: link %s: no anchor %q in %s", filepath.Base(doc), m[1], fragment, filepath.Base(file))
-			}
-		}
-	}
+	doccheck.Links(t, filepath.Join(docsDir, "problems.md"), filepath.Join(formatsDir, "centre-json-v1.md"))
 }
-
-var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 func dropKind(materials []any, kind string) []any {
 	var out []any
