@@ -3,6 +3,7 @@ package mortgage
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
 	"encoding/json"
@@ -190,7 +191,9 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 		return Outcome{}, &ValidationError{Issues: is}
 	}
 	normalise(app)
-	hash := app.ContentHash()
+	canonical := app.Canonical() // stored with the bundle, and hashed for idempotency
+	sum := sha256.Sum256(canonical)
+	hash := sum[:]
 
 	tx, err := s.begin(ctx, nil)
 	if err != nil {
@@ -258,7 +261,7 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	if err != nil {
 		return Outcome{}, fmt.Errorf("render decision: %w", err)
 	}
-	if err := s.writeBundle(ctx, tx, sub, app, hash, d, mortgageID, ans); err != nil {
+	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans); err != nil {
 		return Outcome{}, err
 	}
 	if issued != nil {
@@ -307,7 +310,7 @@ func newBundleID() string {
 	return "b" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, hash []byte, d *Decision, mortgageID int64, ans Answer) error {
+func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, d *Decision, mortgageID int64, ans Answer) error {
 	reasons, _ := json.Marshal(d.Reasons)
 	var mid sql.NullInt64
 	if mortgageID != 0 {
@@ -319,7 +322,7 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 		(id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
 		 received_at, decided_at, response_status, response_body, desk_reasons, deadline)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, app.Canonical(), mid,
+		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, canonical, mid,
 		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
 	}
