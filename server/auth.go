@@ -108,7 +108,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			// must read to the end before it commits anything.
 			r.Body = &digestReader{body: r.Body, want: digest, h: sha256.New()}
 		} else {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.bodyLimit(r)))
 			if err != nil {
 				s.Error(w, r, err)
 				return
@@ -157,6 +157,22 @@ func presentsCert(r *http.Request, allowed []string) bool {
 // large to hold: their handlers read the body as a stream, checked against
 // the signed digest at the end.
 var StreamedUploads = map[string]bool{"POST /v1/batches": true}
+
+// bodyLimit is the largest body a route takes (413 above it): a bundle with
+// its documents gets MaxBodyBytes, one supplied document a little over the
+// 10 MB document cap in base64, an acknowledgement a page of ids, and reads
+// next to nothing.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/bundles":
+		return s.MaxBodyBytes
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/materials"):
+		return min(s.MaxBodyBytes, 16<<20)
+	case r.Method == http.MethodPost:
+		return 1 << 20
+	}
+	return 64 << 10
+}
 
 func (s *Server) streamsBody(r *http.Request) bool {
 	return StreamedUploads[r.Method+" "+r.URL.Path]

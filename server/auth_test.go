@@ -197,3 +197,18 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("the other partner: %d, want to be served", r.status)
 	}
 }
+
+// TestBodyLimitsPerRoute: each route takes bodies up to its own size (413 above).
+func TestBodyLimitsPerRoute(t *testing.T) {
+	a := setup(t)
+	big := []byte(`{"ids":["` + strings.Repeat("x", 2<<20) + `"]}`)
+	if r := a.do(http.MethodPost, "/v1/events/ack", "lj-bank", "application/json", big); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MB acknowledgement: %d, want 413", r.status)
+	}
+	if r := a.do(http.MethodGet, "/v1/bundles?reference=x", "lj-bank", "", bytes.Repeat([]byte("x"), 100<<10)); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("100 KB body on a GET: %d, want 413", r.status)
+	}
+	if r := a.post("lj-bank", a.body("LJB-LIMIT-1")); r.status != http.StatusCreated {
+		t.Errorf("an ordinary bundle: %d %s", r.status, r.body)
+	}
+}
