@@ -1,9 +1,13 @@
 package centrejson_test
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
@@ -208,6 +212,48 @@ func TestDecodeMaterials(t *testing.T) {
 	for _, m := range app.Materials {
 		if !strings.HasPrefix(string(m.Content), "%PDF-") {
 			t.Errorf("%s: content is not the PDF", m.Kind)
+		}
+	}
+}
+
+// TestEventGolden: the JSON v1 events partners receive, byte for byte, in
+// testdata (rewritten with -update).
+func TestEventGolden(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 11, 26, 9, 41, 7, 0, loc)
+	d := &mortgage.Decision{BundleID: "bk3q7mzt4xw2ha5cd", Reference: "LJYH-DY-20261126-0001", Type: mortgage.FirstGeneral,
+		Status: mortgage.StatusRegistered, ReceivedAt: at, DecidedAt: at, Reasons: mortgage.Issues{},
+		Registration: &mortgage.Registration{CertificateNumber: "黑(2026)齐齐哈尔市不动产证明第0000001号", RegisteredAt: at, RecordingOfficer: "自动登簿",
+			Ranks: []mortgage.UnitRank{{UnitNumber: "230202001001GB00023F00010502", Rank: 1}}},
+		Fee: &mortgage.Fee{AmountFen: 80_00, Payer: "mortgagee", Basis: mortgage.FeeBasisResidential}}
+	cert := &mortgage.IssuedCertificate{Number: "黑(2026)齐齐哈尔市不动产证明第0000001号", VerificationCode: "7KQ2M9XDPA", Status: "valid",
+		KeyID: "k2026-1a4768ff", JSON: []byte(`{"number":"黑(2026)齐齐哈尔市不动产证明第0000001号"}`), JSONSignature: []byte{1, 2, 3, 4}}
+	for _, e := range []mortgage.Event{
+		{ID: "evt_0123456789abcdef01234567", Type: mortgage.EventRegistered, OccurredAt: at, Decision: d, Certificate: cert},
+		{ID: "evt_1123456789abcdef01234567", Type: mortgage.EventRejected, OccurredAt: at, Decision: &mortgage.Decision{
+			BundleID: "bt5ka3xg7mc2rd6pw", Reference: "LJYH-DY-20261126-0004", Type: mortgage.FirstGeneral, Status: mortgage.StatusRejected,
+			ReceivedAt: at, DecidedAt: at, Reasons: mortgage.Issues{{Field: "units[0].unitNumber", Code: mortgage.CodeUnitSeized, Message: "该不动产已被查封，不能办理抵押登记"}}}},
+	} {
+		got, err := centrejson.EncodeEvent(e, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", "event-"+strings.ReplaceAll(string(e.Type), ".", "-")+".golden.json")
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from what the code writes (run with -update after a deliberate change):\n%s", path, got)
 		}
 	}
 }

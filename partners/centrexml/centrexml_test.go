@@ -207,6 +207,7 @@ func TestAnswersValidate(t *testing.T) {
 	} {
 		b, err := centrexml.EncodeEvent(e, shanghai)
 		add(string(e.Type), b, err)
+		goldenEvent(t, "event-"+strings.ReplaceAll(string(e.Type), ".", "-")+".golden.xml", b)
 	}
 	for _, p := range []problemxml.Problem{
 		{Type: "/docs/problems.md#xml_unknown_element", Title: "请求无法解析", Status: 400, Detail: "未知元素", Instance: "/v1/bundles",
@@ -413,5 +414,28 @@ func TestDecodeMaterial(t *testing.T) {
 	var e *xmlsafe.Error
 	if _, _, err := centrexml.DecodeMaterial(readFile(t, filepath.Join(xmlExamples, "first-general.request.xml"))); !errors.As(err, &e) || e.Code != xmlsafe.CodeWrongRoot {
 		t.Errorf("an application is not a material: %v", err)
+	}
+}
+
+// goldenEvent compares an outbound event with its golden file in testdata
+// (rewritten with -update): a partner's parser is written against these bytes.
+func goldenEvent(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from what the code writes (run with -update after a deliberate change):\n%s", name, got)
 	}
 }
