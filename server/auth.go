@@ -42,10 +42,10 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		h := r.Header
 		keyID, ts, nonce, sig, digest := h.Get(signature.HeaderKeyID), h.Get(signature.HeaderTimestamp),
 			h.Get(signature.HeaderNonce), h.Get(signature.HeaderSignature), h.Get(signature.HeaderContentSHA256)
-		for name, v := range map[string]string{signature.HeaderKeyID: keyID, signature.HeaderTimestamp: ts,
-			signature.HeaderNonce: nonce, signature.HeaderSignature: sig, signature.HeaderContentSHA256: digest} {
-			if v == "" {
-				s.unauthenticated(w, r, name, CodeSignatureMissing, "缺少签名请求头 "+name+"（见 docs/signed-requests.md）")
+		for _, h := range [][2]string{{signature.HeaderKeyID, keyID}, {signature.HeaderTimestamp, ts},
+			{signature.HeaderNonce, nonce}, {signature.HeaderContentSHA256, digest}, {signature.HeaderSignature, sig}} {
+			if h[1] == "" { // the first missing header, in a fixed order, so the answer is the same each time
+				s.unauthenticated(w, r, h[0], CodeSignatureMissing, "缺少签名请求头 "+h[0]+"（见 docs/signed-requests.md）")
 				return
 			}
 		}
