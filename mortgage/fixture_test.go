@@ -25,18 +25,10 @@ var shanghai = time.FixedZone("CST", 8*3600)
 var testNow = time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
 
 // residentID completes 17 digits with their GB 11643 check character.
-func residentID(first17 string) string {
-	return first17 + string(mortgage.ResidentIDCheckChar(first17))
-}
-
-// creditCode completes 17 characters with their GB 32100 check character.
-func creditCode(first17 string) string {
-	c, ok := mortgage.CreditCodeCheckChar(first17)
-	if !ok {
-		panic("bad credit code stem " + first17)
-	}
-	return first17 + string(c)
-}
+var (
+	residentID = mortgage.MustResidentID
+	creditCode = mortgage.MustCreditCode
+)
 
 var (
 	bankCode  = creditCode("91230200MA1BANK01")

@@ -301,3 +301,23 @@ func isCalendarDate(y, m, d int) bool {
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	return t.Day() == d && int(t.Month()) == m
 }
+
+// MustResidentID completes 17 digits with their check character; for fixed
+// test and demo data, it panics on anything else.
+func MustResidentID(first17 string) string {
+	c := ResidentIDCheckChar(first17)
+	if c == 0 {
+		panic("mortgage: not 17 digits: " + first17)
+	}
+	return first17 + string(c)
+}
+
+// MustCreditCode completes 17 characters with their GB 32100 check
+// character; for fixed test and demo data, it panics on anything else.
+func MustCreditCode(first17 string) string {
+	c, ok := CreditCodeCheckChar(first17)
+	if !ok {
+		panic("mortgage: not a credit code stem: " + first17)
+	}
+	return first17 + string(c)
+}

@@ -34,15 +34,10 @@ import (
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func creditCode(stem string) string {
-	c, ok := mortgage.CreditCodeCheckChar(stem)
-	if !ok {
-		panic(stem)
-	}
-	return stem + string(c)
-}
-
-func residentID(stem string) string { return stem + string(mortgage.ResidentIDCheckChar(stem)) }
+var (
+	creditCode = mortgage.MustCreditCode
+	residentID = mortgage.MustResidentID
+)
 
 var (
 	bankA  = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}

@@ -56,13 +56,9 @@ func ownerOf(i int) mortgage.Party {
 	}
 }
 
-func creditCode(first17 string) string {
-	c, ok := mortgage.CreditCodeCheckChar(first17)
-	if !ok {
-		panic("loadbench: bad credit code stem " + first17)
-	}
-	return first17 + string(c)
-}
+// creditCode completes a fixed 17-character stem; a bad constant is a
+// programming error.
+var creditCode = mortgage.MustCreditCode
 
 // samplePDF is a minimal PDF of about 200 bytes standing in for each
 // scanned document: bodies and rows stay small while the material checks

@@ -86,15 +86,9 @@ var demoPartners = []Partner{
 // (first) holds three in seven, so every block of the register has some.
 var mortgageePattern = []int{0, 1, 0, 2, 0, 1, 2}
 
-// creditCode appends the check character to 17 fixed characters; a bad
-// constant is a programming error.
-func creditCode(first17 string) string {
-	c, ok := mortgage.CreditCodeCheckChar(first17)
-	if !ok {
-		panic("registerdata: bad credit code stem " + first17)
-	}
-	return first17 + string(c)
-}
+// creditCode completes a fixed 17-character stem; a bad constant is a
+// programming error.
+var creditCode = mortgage.MustCreditCode
 
 // chineseNumber writes 1–99 in Chinese numerals, as school names do.
 func chineseNumber(n int) string {
