@@ -18,6 +18,7 @@ import (
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/centrexml"
+	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/problemxml"
 	"mortgaged/partners/xmlmap"
 )
@@ -72,10 +73,13 @@ func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
 		EncodeProblem:  centrexml.EncodeProblem,
 	}
 	// The fund centre's own file is for batches (POST /v1/batches); its
-	// single bundles, answers and events use the centre's JSON.
+	// single bundles and answers use the centre's JSON.
 	fund := *json
 	fund.Name = partners.FormatFundBatch
 	fund.Accepts = []string{centrejson.MediaType}
+	// Its events are its own XML documents, gathered into one file per
+	// scheduled delivery (docs/formats/fund-events-v1.xsd).
+	fund.EncodeEvent = func(e mortgage.Event) ([]byte, error) { return fundbatch.EncodeEvent(e, loc) }
 	s.byName[fund.Name] = &fund
 	if dialects != nil {
 		for _, name := range dialects.Names() {

@@ -23,6 +23,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/partners"
+	"mortgaged/partners/fundbatch"
 	"mortgaged/sync/outbox"
 	"mortgaged/sync/webhook"
 )
@@ -238,6 +239,21 @@ type batchDocument struct {
 	Events []json.RawMessage `json:"events"`
 }
 
+// batchBody is one delivery's document: the fund centre's own event file
+// when the events are its XML documents, else a JSON {"events": […]}.
+func batchBody(doc batchDocument, evs []outbox.Claimed) ([]byte, string, error) {
+	xmlEvents := make([][]byte, 0, len(evs))
+	for _, e := range evs {
+		if PayloadType(e.Payload) != "application/xml" {
+			b, err := json.Marshal(doc)
+			return b, "application/json", err
+		}
+		xmlEvents = append(xmlEvents, e.Payload)
+	}
+	b, err := fundbatch.EventFile(xmlEvents, time.Now(), time.UTC)
+	return b, "application/xml", err
+}
+
 func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error) {
 	var total Stats
 	for ctx.Err() == nil {
@@ -259,7 +275,7 @@ func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error
 			ids.Write([]byte(e.ID + "\n"))
 			top = max(top, e.Attempt)
 		}
-		body, err := json.Marshal(doc)
+		body, contentType, err := batchBody(doc, evs)
 		if err != nil {
 			return total, fmt.Errorf("batch document for %s: %w", p.PartnerID, err)
 		}
@@ -267,7 +283,7 @@ func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error
 		// unchanged document is recognisable; each event keeps its own id
 		// inside the document.
 		id := "batch_" + hex.EncodeToString(ids.Sum(nil)[:12])
-		a := d.post(ctx, p, id, "application/json", body, strconv.Itoa(top))
+		a := d.post(ctx, p, id, contentType, body, strconv.Itoa(top))
 		atts := make([]attempt, len(evs))
 		for i := range atts {
 			atts[i] = a
