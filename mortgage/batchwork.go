@@ -303,7 +303,7 @@ func (w *BatchWorker) decide(ctx context.Context, b *claimedBatch, it BatchItem)
 	if it.Application != nil {
 		// The partner's own reference is checked as for any submission;
 		// the bundle is then filed under the record's reference.
-		issues = mergeIssues(it.Issues, s.Validate(sub, it.Application))
+		issues = MergeIssues(it.Issues, s.Validate(sub, it.Application))
 	}
 	if len(issues) == 0 {
 		app := it.Application
@@ -369,23 +369,6 @@ func recordOf(rec BatchRecord, d *Decision) (BatchRecord, error) {
 		rec.DecidedAt = d.ReceivedAt
 	}
 	return rec, nil
-}
-
-// mergeIssues joins decode and validation issues, dropping a validation
-// issue on a field that already has a decode fault (an unreadable amount is
-// not also "missing").
-func mergeIssues(decoded, validated Issues) Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // unitGate lets records that share a unit through one at a time, in the

@@ -37,6 +37,23 @@ func (is Issues) Sorted() Issues {
 	return out
 }
 
+// MergeIssues joins a decoder's value faults with validation's, dropping a
+// validation issue on a field the decoder already faulted: an unreadable
+// amount is not also "zero" (PROMISES S4: every fault once).
+func MergeIssues(decoded, validated Issues) Issues {
+	bad := map[string]bool{}
+	for _, i := range decoded {
+		bad[i.Field] = true
+	}
+	out := append(Issues(nil), decoded...)
+	for _, i := range validated {
+		if !bad[i.Field] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // unique drops repeated (field, code) pairs: a mortgagor of several units
 // is one near match, not one per unit.
 func (is Issues) unique() Issues {

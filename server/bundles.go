@@ -50,7 +50,7 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 	addLog(r.Context(), slog.String("reference", app.Reference), slog.String("type", string(app.Type)), maskedMortgagors(app))
 	if len(decodeIssues) > 0 {
 		// Report value faults together with every other fault (S4).
-		s.Error(w, r, &mortgage.ValidationError{Issues: merge(decodeIssues, s.Service.Validate(sub, app))})
+		s.Error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(decodeIssues, s.Service.Validate(sub, app))})
 		return
 	}
 	out, err := s.Service.Submit(r.Context(), sub, app, func(d *mortgage.Decision) (mortgage.Answer, error) {
@@ -159,22 +159,6 @@ func (s *Server) writeDecision(w http.ResponseWriter, r *http.Request, d *mortga
 	}
 	w.Header().Set("Content-Type", f.AnswerType)
 	_, _ = w.Write(b)
-}
-
-// merge joins decode and validation issues, dropping a validation issue on a
-// field that already has a decode fault (an unreadable amount is not also "zero").
-func merge(decoded, validated mortgage.Issues) mortgage.Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(mortgage.Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 func maskedMortgagors(app *mortgage.Application) slog.Attr {

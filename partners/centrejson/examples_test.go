@@ -122,20 +122,10 @@ func TestExampleRequests(t *testing.T) {
 	}
 }
 
-// merge joins decode and validation issues as the server does: a field with
-// a decode fault gets no further validation issue.
+// merge is what the server does with decode and validation issues, in a
+// stable order.
 func merge(decoded, validated mortgage.Issues) mortgage.Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(mortgage.Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out.Sorted()
+	return mortgage.MergeIssues(decoded, validated).Sorted()
 }
 
 // problem mirrors the server's problem+json document, field for field.

@@ -240,19 +240,10 @@ func mustJSON(t *testing.T, path string) []byte {
 	return b.Bytes()
 }
 
-// merge joins decode and validation issues as the server does.
+// merge is what the server does with decode and validation issues, in a
+// stable order.
 func merge(decoded, validated mortgage.Issues) mortgage.Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(mortgage.Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out.Sorted()
+	return mortgage.MergeIssues(decoded, validated).Sorted()
 }
 
 // TestExampleInvalid: invalid.problem.xml is the 422 for invalid.request.xml,

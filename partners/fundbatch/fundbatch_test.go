@@ -86,18 +86,10 @@ func decodeAll(t *testing.T, body []byte) (fundbatch.Header, []fundbatch.Record,
 	return h, recs, err
 }
 
+// merge is what the server does with decode and validation issues, in a
+// stable order.
 func merge(decoded, validated mortgage.Issues) mortgage.Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(mortgage.Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out.Sorted()
+	return mortgage.MergeIssues(decoded, validated).Sorted()
 }
 
 func TestSample(t *testing.T) {

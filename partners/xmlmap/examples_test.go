@@ -204,18 +204,10 @@ func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 	}
 }
 
+// merge is what the server does with decode and validation issues, in a
+// stable order.
 func merge(decoded, validated mortgage.Issues) mortgage.Issues {
-	bad := map[string]bool{}
-	for _, i := range decoded {
-		bad[i.Field] = true
-	}
-	out := append(mortgage.Issues(nil), decoded...)
-	for _, i := range validated {
-		if !bad[i.Field] {
-			out = append(out, i)
-		}
-	}
-	return out.Sorted()
+	return mortgage.MergeIssues(decoded, validated).Sorted()
 }
 
 // TestSampleAnswers: answer samples in each dialect are what the encoders
