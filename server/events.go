@@ -101,12 +101,9 @@ func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 	// not acknowledge one list and leave the partner believing the other.
 	var req ackRequest
 	if se := centrejson.Strict(body, &req); se != nil {
-		p := Problem{Status: http.StatusBadRequest, Code: se.Code,
-			Detail: se.Message + `；请求体应为 JSON：{"ids": ["evt_…", …]} 或 {"upTo": "<游标>"}。`}
-		if se.Field != "" {
-			p.Errors = mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}
-		}
-		writeProblem(w, r, p)
+		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+			Detail: se.Message + `；请求体应为 JSON：{"ids": ["evt_…", …]} 或 {"upTo": "<游标>"}。`,
+			Errors: mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}})
 		return
 	}
 	switch {
