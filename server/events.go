@@ -106,6 +106,14 @@ func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 			Errors: mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}})
 		return
 	}
+	for i, id := range req.IDs {
+		if !cleanText(id, false) { // PostgreSQL refuses NUL and invalid UTF-8: no event id has them
+			f := "ids[" + strconv.Itoa(i) + "]"
+			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "事件编号含有控制字符或无效的 UTF-8 编码。",
+				Errors: mortgage.Issues{{Field: f, Code: CodeInvalidCharacters, Message: f + " 含有控制字符或无效的 UTF-8 编码"}}})
+			return
+		}
+	}
 	switch {
 	case len(req.IDs) == 0 && req.UpTo == "":
 		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "请给出要确认的事件。",
