@@ -26,6 +26,12 @@ const CodeInvalidCharacters mortgage.Code = "invalid_characters"
 func (s *Server) refuseInvalidText(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if field, ok := invalidText(r); ok {
+			// The answer's instance is the path as sent, escaped: a NUL in it
+			// would make the problem itself invalid.
+			u := *r.URL
+			u.Path, u.RawPath = u.EscapedPath(), ""
+			r = r.WithContext(r.Context())
+			r.URL = &u
 			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeInvalidCharacters,
 				Detail: "请求地址、参数或表单中含有控制字符（如 NUL）或无效的 UTF-8 编码：" + field + "。",
 				Errors: mortgage.Issues{{Field: field, Code: CodeInvalidCharacters, Message: field + " 含有控制字符或无效的 UTF-8 编码，请删除后重试"}}})
