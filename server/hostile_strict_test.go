@@ -201,6 +201,7 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			xmlPost("RepeatedContainer", xmlEdit(centreXML, "<remarks>", "<remarks>x</remarks><remarks>"), 400, "xml_duplicate_element", "/application/remarks", ""),
 			xmlPost("RepeatedAttribute", xmlEdit(centreXML, "<reference>", `<reference a="1" a="2">`), 400, "xml_duplicate_attribute", "/application/reference/@a", ""),
 			xmlPost("InvalidGBK", gbkDocument(t, centreXML, "<remarks>", "\x81"), 400, "xml_invalid_bytes", "", ""),
+			xmlPost("InvalidUTF8", xmlEdit(centreXML, "<remarks>", "<remarks>\xff"), 400, "xml_malformed", "", ""),
 			xmlPost("BidiInName", xmlEdit(centreXML, "<name>张伟</name>", "<name>&#x202E;伟张</name>"), 422, "validation_failed", "mortgagors[0].name", "text_forbidden_character"),
 			xmlPost("ZeroWidthInRemarks", xmlEdit(centreXML, "<remarks>", "<remarks>&#x200B;"), 422, "validation_failed", "remarks", "text_forbidden_character"),
 			xmlPost("C1InReference", xmlEdit(centreXML, "<reference>LJ", "<reference>LJ&#x85;"), 422, "validation_failed", "reference", "text_forbidden_character"),
@@ -252,6 +253,26 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			body: []byte("username=admin%00&password=x"), status: 400, code: "invalid_characters", field: "username"},
 	)
 	t.Run("PathAndQuery", func(t *testing.T) { run(t, gets) })
+
+	// A signature header with bytes that are not UTF-8 is refused before
+	// the key is looked up (net/http itself refuses control characters in
+	// headers).
+	t.Run("SignatureHeaderInvalidUTF8", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, a.url+"/v1/bundles/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Mgd-Key-Id", "k\xff")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var p struct{ Code string }
+		if err := json.NewDecoder(res.Body).Decode(&p); err != nil || res.StatusCode != http.StatusBadRequest || p.Code != "invalid_characters" {
+			t.Errorf("%d %+v (%v)", res.StatusCode, p, err)
+		}
+	})
 
 	for _, table := range tables {
 		if n := a.count(table); n != before[table] {
