@@ -270,6 +270,7 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 		is.Add("content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
 	}
 	text(&is, "fileName", m.FileName, true, 200)
+	is = append(is, materialText(m)...)
 	if len(is) > 0 {
 		return nil, &ValidationError{Issues: is}
 	}

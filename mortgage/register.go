@@ -278,7 +278,7 @@ func checkOwners(is *Issues, review *checks, p string, app *Application, u unitR
 		switch {
 		case !ok:
 			is.Add(idField, CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", u.UnitNumber)
-		case o.Name == name:
+		case SameName(o.Name, name):
 		case NamesNearlyMatch(o.Name, name) && (review.rules.NameNearMatch || review.approving):
 			review.route(nameField, DeskNameNearMatch, "抵押人姓名与登记簿记载仅在全半角、空格或繁简字上不同（不动产单元 %s），须人工核对", u.UnitNumber)
 		default:

@@ -59,6 +59,7 @@ type Rules struct {
 // returns every fault. Field paths follow the centre's JSON format v1.
 func Validate(a *Application, r Rules) Issues {
 	var is Issues
+	checkText(&is, a)
 	text(&is, "reference", a.Reference, true, 64)
 	if strings.IndexFunc(a.Reference, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
 		is.Add("reference", CodeReferenceFormat, "业务编号只能由可见 ASCII 字符组成（字母、数字、- _ . / 等），不含空格")

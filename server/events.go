@@ -3,7 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"mortgaged/mortgage"
+	"mortgaged/partners/centrejson"
 	"mortgaged/sync/outbox"
 	"mortgaged/sync/push"
 )
@@ -91,18 +92,27 @@ type ackRequest struct {
 // ackEvents answers POST /v1/events/ack: the events are the partner's now,
 // so the push stops sending them. Acknowledging twice is harmless.
 func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	// Strictly, as every JSON from outside: {"ids": […], "IDS": […]} must
+	// not acknowledge one list and leave the partner believing the other.
 	var req ackRequest
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.Error(w, r, err)
+	if se := centrejson.Strict(body, &req); se != nil {
+		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+			Detail: se.Message + `；请求体应为 JSON：{"ids": ["evt_…", …]} 或 {"upTo": "<游标>"}。`,
+			Errors: mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}})
+		return
+	}
+	for i, id := range req.IDs {
+		if !cleanText(id, false) { // PostgreSQL refuses NUL and invalid UTF-8: no event id has them
+			f := "ids[" + strconv.Itoa(i) + "]"
+			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "事件编号含有控制字符或无效的 UTF-8 编码。",
+				Errors: mortgage.Issues{{Field: f, Code: CodeInvalidCharacters, Message: f + " 含有控制字符或无效的 UTF-8 编码"}}})
 			return
 		}
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
-			Detail: `请求体应为 JSON：{"ids": ["evt_…", …]} 或 {"upTo": "<游标>"}。`})
-		return
 	}
 	switch {
 	case len(req.IDs) == 0 && req.UpTo == "":

@@ -152,6 +152,8 @@ func TestEventsBadParameters(t *testing.T) {
 		"AckBoth":          {http.MethodPost, "/v1/events/ack", `{"ids":["a"],"upTo":"x"}`, "upTo", "not_allowed"},
 		"AckCursorInvalid": {http.MethodPost, "/v1/events/ack", `{"upTo":"bogus"}`, "upTo", "cursor_invalid"},
 		"AckMalformed":     {http.MethodPost, "/v1/events/ack", `{"ids":`, "", ""},
+		"AckDuplicate":     {http.MethodPost, "/v1/events/ack", `{"ids":["a"],"ids":["b"]}`, "ids", "json_duplicate_key"},
+		"AckCaseVariant":   {http.MethodPost, "/v1/events/ack", `{"ids":["a"],"IDS":["b"]}`, "IDS", "json_unknown_field"},
 		"AckTooMany":       {http.MethodPost, "/v1/events/ack", `{"ids":[` + strings.Repeat(`"e",`, 1000) + `"e"]}`, "ids", "too_many"},
 	} {
 		t.Run(name, func(t *testing.T) {

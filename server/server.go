@@ -58,7 +58,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(promReg)
 
-	s.router.Use(s.recoverPanics, s.observe)
+	s.router.Use(s.recoverPanics, s.observe, s.refuseInvalidText)
 	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	s.router.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})).Methods(http.MethodGet)

@@ -8,9 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -114,14 +112,9 @@ func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
 		}
 		return nil, nil, &SyntaxError{Code: CodeMalformed, Message: "请求体不是 JSON：应为一个 JSON 对象（以 { 开始）"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var w application
-	if err := dec.Decode(&w); err != nil {
-		return nil, nil, syntaxError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, nil, &SyntaxError{Code: CodeTrailing, Message: "JSON 文档之后还有多余内容"}
+	if err := Strict(body, &w); err != nil {
+		return nil, nil, err
 	}
 	var is mortgage.Issues
 	a := &mortgage.Application{
@@ -224,42 +217,6 @@ func clip(s string) string {
 		return string(r[:40]) + "…"
 	}
 	return s
-}
-
-func syntaxError(err error) *SyntaxError {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return &SyntaxError{Code: CodeMalformed, Message: fmt.Sprintf("JSON 格式错误（第 %d 字节附近）：%s", se.Offset, se.Error())}
-	case errors.As(err, &te):
-		return &SyntaxError{Field: te.Field, Code: CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型应为%s，收到的是%s", te.Field, jsonKind(te.Type.Kind().String()), jsonValueKind(te.Value))}
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &SyntaxError{Code: CodeMalformed, Message: "JSON 文档不完整"}
-	}
-	// encoding/json reports unknown fields only as text: `json: unknown field "x"`.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return &SyntaxError{Field: name, Code: CodeUnknownField, Message: fmt.Sprintf("未知字段 %s（JSON v1 格式中没有此字段，请检查拼写）", name)}
-	}
-	return &SyntaxError{Code: CodeMalformed, Message: "JSON 格式错误：" + err.Error()}
-}
-
-// jsonValueKind names, in Chinese, the kind of JSON value encoding/json found.
-func jsonValueKind(v string) string {
-	switch {
-	case v == "string":
-		return "字符串"
-	case v == "bool":
-		return "布尔值"
-	case v == "array":
-		return "数组"
-	case v == "object":
-		return "对象"
-	case strings.HasPrefix(v, "number"):
-		return "数字"
-	}
-	return v
 }
 
 func jsonKind(k string) string {
@@ -405,14 +362,9 @@ func DecodeMaterial(body []byte) (mortgage.Material, mortgage.Issues, error) {
 	if len(trimmed) == 0 {
 		return mortgage.Material{}, nil, &SyntaxError{Code: CodeEmpty, Message: "请求体为空"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
 	var m material
-	if err := dec.Decode(&m); err != nil {
-		return mortgage.Material{}, nil, syntaxError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return mortgage.Material{}, nil, &SyntaxError{Code: CodeTrailing, Message: "JSON 文档之后还有多余内容"}
+	if err := Strict(trimmed, &m); err != nil {
+		return mortgage.Material{}, nil, err
 	}
 	var is mortgage.Issues
 	content, err := base64.StdEncoding.DecodeString(m.Content)

@@ -21,13 +21,13 @@ func TestDecodeSyntaxErrors(t *testing.T) {
 		code  mortgage.Code
 		field string
 	}{
-		{"ErrMalformed", `{"reference": }`, centrejson.CodeMalformed, ""},
+		{"ErrMalformed", `{"reference": }`, centrejson.CodeMalformed, "reference"},
 		{"ErrMalformedSingleQuotes", `{'reference': 'a'}`, centrejson.CodeMalformed, ""},
 		{"ErrTruncated", `{"reference": "LJYH-1", "units": [`, centrejson.CodeMalformed, ""},
 		{"ErrTruncatedString", `{"reference": "LJYH`, centrejson.CodeMalformed, ""},
 		{"ErrWrongTypeUnits", `{"units": "x"}`, centrejson.CodeWrongType, "units"},
 		{"ErrWrongTypeNested", `{"mortgage": {"transferRestricted": "yes"}}`, centrejson.CodeWrongType, "mortgage.transferRestricted"},
-		{"ErrWrongTypeInArray", `{"materials": [{"content": 5}]}`, centrejson.CodeWrongType, "materials.content"},
+		{"ErrWrongTypeInArray", `{"materials": [{"content": 5}]}`, centrejson.CodeWrongType, "materials[0].content"},
 		{"ErrWrongTypeNumberForString", `{"reference": 12345}`, centrejson.CodeWrongType, "reference"},
 		{"ErrWrongTypeTopLevelArray", `[]`, centrejson.CodeWrongType, ""},
 		{"ErrWrongTypeTopLevelString", `"LJYH-1"`, centrejson.CodeWrongType, ""},
@@ -39,7 +39,17 @@ func TestDecodeSyntaxErrors(t *testing.T) {
 		{"ErrEmpty", ``, centrejson.CodeEmpty, ""},
 		{"ErrBlank", " \r\n\t ", centrejson.CodeEmpty, ""},
 		{"ErrTooDeep", deep, centrejson.CodeMalformed, ""},
-		{"ErrTooDeepInField", `{"units": ` + deep + `}`, centrejson.CodeMalformed, ""},
+		{"ErrTooDeepInField", `{"units": ` + deep + `}`, centrejson.CodeWrongType, "units[0]"},
+		// What a bundle says is what gets registered (PROMISES S7): one
+		// name, one value, exactly as the format spells it.
+		{"ErrDuplicateKey", `{"reference": "LJYH-1", "reference": "LJYH-2"}`, centrejson.CodeDuplicateKey, "reference"},
+		{"ErrDuplicateKeyEscaped", `{"mortgage": {"principalAmount": "460000.00", "principal\u0041mount": "1.00"}}`, centrejson.CodeDuplicateKey, "mortgage.principalAmount"},
+		{"ErrDuplicateKeyNested", `{"mortgage": {"principalAmount": "460000.00", "principalAmount": "1.00"}}`, centrejson.CodeDuplicateKey, "mortgage.principalAmount"},
+		{"ErrDuplicateKeyInArray", `{"materials": [{}, {"kind": "a", "kind": "b"}]}`, centrejson.CodeDuplicateKey, "materials[1].kind"},
+		{"ErrDuplicateKeyInRaw", `{"mortgage": {"principalAmount": {"a": 1, "a": 2}}}`, centrejson.CodeDuplicateKey, "mortgage.principalAmount.a"},
+		{"ErrCaseVariantKey", `{"mortgage": {"principalAmount": "460000.00", "PRINCIPALAMOUNT": "1.00"}}`, centrejson.CodeUnknownField, "mortgage.PRINCIPALAMOUNT"},
+		{"ErrCaseVariantOnly", `{"Reference": "LJYH-1"}`, centrejson.CodeUnknownField, "Reference"},
+		{"ErrInvalidUTF8", "{\"reference\": \"LJYH-\xff\"}", centrejson.CodeMalformed, "reference"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

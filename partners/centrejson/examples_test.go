@@ -368,7 +368,7 @@ func TestRequestSchemaAgreesWithServer(t *testing.T) {
 	}{
 		{"unknown field", general, func(m map[string]any) { m["foo"] = 1 }, centrejson.CodeUnknownField},
 		{"unknown nested field", general, func(m map[string]any) { obj(m, "mortgage")["rate"] = "3.1" }, centrejson.CodeUnknownField},
-		{"field name in another case", general, func(m map[string]any) { m["Remarks"] = m["remarks"]; delete(m, "remarks") }, ""},
+		{"field name in another case", general, func(m map[string]any) { m["Remarks"] = m["remarks"]; delete(m, "remarks") }, centrejson.CodeUnknownField},
 		{"amount 1e5", general, func(m map[string]any) { obj(m, "mortgage")["principalAmount"] = "1e5" }, mortgage.CodeAmountFormat},
 		{"amount 12,000", general, func(m map[string]any) { obj(m, "mortgage")["principalAmount"] = "12,000" }, mortgage.CodeAmountFormat},
 		{"amount with three decimals", general, func(m map[string]any) { obj(m, "mortgage")["principalAmount"] = "560000.001" }, mortgage.CodeAmountFormat},

@@ -46,6 +46,13 @@ func FuzzDecode(f *testing.F) {
 		`{"materials": [{"content": "@@@"}, {"content": "JVBERi0x\nLjQK"}]}`,
 		`{"mortgagors": [{"name": " ǆ ", "idType": "1", "idNumber": "ß\u00a0x"}], "mortgagee": {"idType": "7", "idNumber": "ﬀ"}}`,
 		"{\"reference\": \"\xff\xfe\"}",
+		`{"reference": "a", "reference": "b"}`,
+		`{"mortgage": {"principalAmount": "460000.00", "PRINCIPALAMOUNT": "1.00"}}`,
+		`{"mortgage": {"principalAmount": "460000.00", "principal\u0041mount": "1.00"}}`,
+		`{"materials": [{"kind": "a", "kind": "b"}]}`,
+		`{"mortgage": {"principalAmount": {"a": 1, "\u0061": 2}}}`,
+		`{"Reference": "a"}`,
+		"{\"remarks\": \"a\\u0000b\\u202e\"}",
 		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 		`{"units": ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,
 	} {

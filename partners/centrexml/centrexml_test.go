@@ -46,6 +46,11 @@ func TestDecodeStructureErrors(t *testing.T) {
 		{"ErrWrongListItem", app(`<units><mortgagor/></units>`), xmlsafe.CodeUnknownElement, "/application/units/mortgagor"},
 		{"ErrDuplicate", app(`<reference>a</reference><reference>b</reference>`), xmlsafe.CodeDuplicate, "/application/reference"},
 		{"ErrDuplicateInItem", app(`<units><unit><unitNumber>a</unitNumber></unit><unit><unitNumber>a</unitNumber><unitNumber>b</unitNumber></unit></units>`), xmlsafe.CodeDuplicate, "/application/units/unit[2]/unitNumber"},
+		{"ErrDuplicateAmount", app(`<mortgage><principalAmount>460000.00</principalAmount><principalAmount>1.00</principalAmount></mortgage>`), xmlsafe.CodeDuplicate, "/application/mortgage/principalAmount"},
+		{"ErrDuplicateContainer", app(`<mortgage><principalAmount>460000.00</principalAmount></mortgage><mortgage><principalAmount>1.00</principalAmount></mortgage>`), xmlsafe.CodeDuplicate, "/application/mortgage"},
+		{"ErrDuplicateAttribute", app(`<reference xml:lang="zh" xml:lang="en">x</reference>`), xmlsafe.CodeDuplicateAttr, "/application/reference/@lang"},
+		{"ErrInvalidGBK", `<?xml version="1.0" encoding="GBK"?>` + app("<remarks>\xd5\x7f</remarks>"), xmlsafe.CodeInvalidBytes, ""},
+		{"ErrInvalidUTF8", app("<remarks>\xff</remarks>"), xmlsafe.CodeMalformed, ""},
 		{"ErrAttribute", `<application ` + ns + ` reference="x"/>`, xmlsafe.CodeUnknownElement, "/application/@reference"},
 		{"ErrAttributeOnValue", app(`<reference lang="zh">x</reference>`), xmlsafe.CodeUnknownElement, "/application/reference/@lang"},
 		{"ErrTextInContainer", app(`<mortgage>x</mortgage>`), xmlsafe.CodeWrongContent, "/application/mortgage"},
@@ -336,6 +341,9 @@ func FuzzDecode(f *testing.F) {
 		app(`<reference>a</reference><reference>b</reference>`), app(`<x/>`), `<a/>`, billion,
 		app(`<promises><promise><kind>loan_contract</kind><dueOn>2026-13-01</dueOn></promise><promise/></promises><reviewRequest>请人工审核</reviewRequest>`),
 		app("<remarks>\r\n\t x\r</remarks><reference> \u3000r </reference>"),
+		app(`<mortgage><principalAmount>460000</principalAmount><principalAmount>1</principalAmount></mortgage>`),
+		app(`<reference a="1" a="2">x</reference>`), "<?xml version=\"1.0\" encoding=\"GBK\"?>" + app("<remarks>\xd5\x7f</remarks>"),
+		app("<remarks>a\u202eb\u200bc</remarks><reference>R\u0085</reference>"),
 	} {
 		f.Add([]byte(s))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"io"
 	"os"
 	"path/filepath"
@@ -220,6 +221,10 @@ func TestBatchErrors(t *testing.T) {
 		{"ErrTruncated", []byte(good[:len(good)-200]), xmlsafe.CodeMalformed, "", 2},
 		{"ErrDoctype", []byte(strings.Replace(good, "<GJJDYPL>", `<!DOCTYPE GJJDYPL [<!ENTITY x SYSTEM "file:///etc/passwd">]><GJJDYPL>`, 1)), xmlsafe.CodeDoctype, "", 0},
 		{"ErrEmpty", nil, xmlsafe.CodeEmpty, "", 0},
+		// Not well-formed: the file is refused whole, never one value winning.
+		{"ErrDuplicateAttribute", edit("  <JL>", `  <JL XH="1" XH="2">`), xmlsafe.CodeDuplicateAttr, "/GJJDYPL/JL/@XH", 0},
+		{"ErrDuplicateAttributeLater", []byte(strings.Replace(good, "<DBFW>", `<DBFW lang="zh" lang="en">`, 2)), xmlsafe.CodeDuplicateAttr, "/GJJDYPL/JL/DBFW/@lang", 0},
+		{"ErrInvalidGBK", gbk(t, good, "<DBFW>", "<DBFW>\xd5\x7f"), xmlsafe.CodeInvalidBytes, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,6 +358,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(sample[:len(sample)/2])
 	for _, s := range []string{``, `<GJJDYPL/>`, `<GJJDYPL><PCXX/></GJJDYPL>`, `<GJJDYPL><JL/></GJJDYPL>`,
 		`<GJJDYPL><PCXX><PCH>1</PCH><PCRQ>20261126</PCRQ><JLS>1</JLS><ZJE>1</ZJE><DYQRMC>x</DYQRMC><DYQRZJZL>7</DYQRZJZL><DYQRZJH>12230200MB1GJJ0012</DYQRZJH></PCXX><JL><BDBZZQSE>1</BDBZZQSE><X/></JL></GJJDYPL>`,
+		`<GJJDYPL><PCXX/><JL a="1" a="2"><BDBZZQSE>1</BDBZZQSE><BDBZZQSE>2</BDBZZQSE></JL></GJJDYPL>`,
+		"<?xml version=\"1.0\" encoding=\"GB18030\"?><GJJDYPL><PCXX><PCH>\x81\x30\x81\x20</PCH></PCXX></GJJDYPL>",
 	} {
 		f.Add([]byte(s))
 	}
@@ -373,4 +380,39 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// gbk re-encodes a generated batch as GBK, declared so, with one edit made
+// to the encoded bytes.
+func gbk(t *testing.T, utf, old, new string) []byte {
+	t.Helper()
+	utf = strings.Replace(utf, `encoding="UTF-8"`, `encoding="GBK"`, 1)
+	b, err := simplifiedchinese.GBK.NewEncoder().String(utf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(strings.Replace(b, old, new, 1))
+}
+
+// TestRepeatedElementInRecord: a second amount in one record is that
+// record's fault (xml_duplicate_element naming the path), never the last
+// one winning; its neighbours decode normally.
+func TestRepeatedElementInRecord(t *testing.T) {
+	parts := strings.Split(string(generate(t, 3)), "  <JL>")
+	parts[2] = strings.Replace(parts[2], "<DBFW>", "<BDBZZQSE>0.01</BDBZZQSE><DBFW>", 1)
+	_, recs, err := decodeAll(t, []byte(strings.Join(parts, "  <JL>")))
+	var e *xmlsafe.Error
+	if err != nil && (!errors.As(err, &e) || e.Code != fundbatch.CodeTotalMismatch) { // the header's total counts the record it cannot read
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if recs[1].Application != nil || len(recs[1].Issues) != 1 || recs[1].Issues[0].Code != xmlsafe.CodeDuplicate ||
+		recs[1].Issues[0].Field != "/GJJDYPL/JL[2]/BDBZZQSE" {
+		t.Errorf("record 2: %+v", recs[1])
+	}
+	if recs[0].Application == nil || recs[2].Application == nil {
+		t.Errorf("neighbours: %+v %+v", recs[0].Issues, recs[2].Issues)
+	}
 }

@@ -192,6 +192,13 @@ func TestStructureErrors(t *testing.T) {
 		{"nested-attr", `<Party role="AGENT"`, `<Party role="MORTGAGEE" certType="USCC" certNo="1">x</Party><Party role="AGENT"`, xmlsafe.CodeDuplicate, "/MortgageRequest/Parties/Party[@role='MORTGAGEE']"},
 		{"nested-attr", `<Remarks>`, `<Remarks><b>!</b>`, xmlsafe.CodeWrongContent, "/MortgageRequest/Remarks/b"},
 		{"nested-attr", `<MortgageRequest `, `<MortgageRequest xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="x.xsd" x="1" `, xmlsafe.CodeUnknownElement, "/MortgageRequest/@x"},
+		// What a bundle says is what gets registered (PROMISES S7): never
+		// the last (or first) of two values.
+		{"nested-attr", `amountWan="56.000000"`, `amountWan="56.000000" amountWan="0.000001"`, xmlsafe.CodeDuplicateAttr, "/MortgageRequest/Loan/@amountWan"},
+		{"nested-attr", `<MortgageRequest bizNo=`, `<MortgageRequest xmlns:b="urn:x" b:action="CANCEL" bizNo=`, xmlsafe.CodeDuplicateAttr, "/MortgageRequest/@action"},
+		{"nested-attr", `<Party role="MORTGAGEE"`, `<Party role="MORTGAGEE" role="MORTGAGOR"`, xmlsafe.CodeDuplicateAttr, "/MortgageRequest/Parties/Party[3]/@role"},
+		{"nested-attr", `<Loan `, `<Loan amountWan="0.000001" `, xmlsafe.CodeDuplicateAttr, "/MortgageRequest/Loan/@amountWan"},
+		{"nested-attr", `  <Remarks>`, `  <Loan amountWan="0.000001"/><Remarks>`, xmlsafe.CodeDuplicate, "/MortgageRequest/Loan"},
 		{"nested-attr", `<MortgageRequest `, `<!DOCTYPE MortgageRequest [<!ENTITY x SYSTEM "file:///etc/passwd">]><MortgageRequest `, xmlsafe.CodeDoctype, ""},
 	}
 	for _, tt := range tests {
@@ -346,6 +353,10 @@ func FuzzDecode(f *testing.F) {
 		``, `<DYDJSQ/>`, `<MortgageRequest/>`, `<DYDJSQ><DJLX>100</DJLX><DYFS>3</DYFS><BDCQZH>x</BDCQZH></DYDJSQ>`,
 		`<MortgageRequest action="CANCEL" bizNo=""><Loan amountWan="1e3" start="x"/><Parties><Party role="MORTGAGOR"/></Parties></MortgageRequest>`,
 		`<DYDJSQ><SQCL><CL><WJNR>@@</WJNR></CL><CL/></SQCL><DYR/><DYR><DYRMC><x/></DYRMC></DYR></DYDJSQ>`,
+		`<MortgageRequest action="REGISTER" action="CANCEL"><Loan amountWan="56" amountWan="0.0001"/></MortgageRequest>`,
+		`<MortgageRequest xmlns:p="urn:x" action="REGISTER" p:action="CANCEL"/>`,
+		"<?xml version=\"1.0\" encoding=\"GBK\"?><DYDJSQ><DYRMC>\xd5\x7f</DYRMC></DYDJSQ>",
+		`<DYDJSQ><BDBZZQSE>460000</BDBZZQSE><BDBZZQSE>1</BDBZZQSE></DYDJSQ>`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,8 +8,10 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 // declEncoding finds the encoding in an XML declaration at the very start.
@@ -36,7 +38,7 @@ func utf8Source(r io.Reader) (io.Reader, error) {
 	case "UTF-8", "UTF8", "US-ASCII", "ASCII":
 		return br, nil
 	case "GBK", "GB2312", "GB18030", "CP936", "EUC-CN":
-		return simplifiedchinese.GB18030.NewDecoder().Reader(br), nil
+		return transform.NewReader(br, transform.Chain(simplifiedchinese.GB18030.NewDecoder(), &noReplacement{line: 1})), nil
 	default:
 		return nil, &Error{Code: CodeEncoding, Line: 1,
 			Message: fmt.Sprintf("不支持的字符编码 %s：请使用 UTF-8（也接受 GBK、GB2312、GB18030）", clip(string(m[1])))}
@@ -49,3 +51,35 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// noReplacement refuses the replacement character U+FFFD in decoded text.
+// The GB18030 decoder writes it for bytes that are no character; passed on,
+// a name with a broken byte would be registered as a different name. A
+// document that really means U+FFFD has no business in a register either.
+type noReplacement struct {
+	line int // of the decoded text, for the message
+}
+
+func (t *noReplacement) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for nSrc < len(src) {
+		r, size := utf8.DecodeRune(src[nSrc:])
+		if r == utf8.RuneError && size <= 1 && !atEOF && !utf8.FullRune(src[nSrc:]) {
+			return nDst, nSrc, transform.ErrShortSrc
+		}
+		if r == utf8.RuneError {
+			return nDst, nSrc, &Error{Code: CodeInvalidBytes, Line: t.line,
+				Message: fmt.Sprintf("第 %d 行有不属于所声明编码（GBK/GB18030）的字节：请检查文件的实际编码与 XML 声明是否一致", t.line)}
+		}
+		if nDst+size > len(dst) {
+			return nDst, nSrc, transform.ErrShortDst
+		}
+		if r == '\n' {
+			t.line++
+		}
+		nDst += copy(dst[nDst:], src[nSrc:nSrc+size])
+		nSrc += size
+	}
+	return nDst, nSrc, nil
+}
+
+func (t *noReplacement) Reset() { t.line = 1 }

@@ -51,6 +51,16 @@ type guard struct {
 	bang     []byte // bytes after "<!" until it is clear what follows
 	name     []byte // the start tag's name, up to maxNameBytes
 	attrs    int    // attributes in the current start tag
+	attr     []byte // the current attribute's name
+	// attrNames are the local names of the current start tag's attributes
+	// so far: a name twice is refused before the parser lets one win.
+	attrNames []string
+
+	// open elements, outermost first, for paths in messages: name and
+	// 1-based position among same-named siblings, and the counts of the
+	// names of their children so far.
+	stack []openElement
+	top   map[string]int // counts of root elements (one, unless malformed)
 
 	depth      int
 	elements   int
@@ -148,6 +158,7 @@ func (g *guard) scan(p []byte) error {
 				}
 				g.state, g.run, g.attrs = stStartName, 1, 0
 				g.name = append(g.name[:0], c)
+				g.attrNames = g.attrNames[:0]
 			}
 
 		case stStartName:
@@ -175,6 +186,9 @@ func (g *guard) scan(p []byte) error {
 				if g.attrs > g.lim.MaxAttrs {
 					return g.fail(CodeTooLarge, "一个 XML 元素最多 %d 个属性（第 %d 行）", g.lim.MaxAttrs, g.line)
 				}
+				if err := g.attribute(); err != nil {
+					return err
+				}
 				g.state, g.quote, g.run = stAttrValue, c, 0
 			case c == '/':
 				g.state = stSlash
@@ -185,6 +199,10 @@ func (g *guard) scan(p []byte) error {
 			case isSpace(c) || c == '=':
 				g.run = 0
 			default: // an attribute name
+				if g.run == 0 {
+					g.attr = g.attr[:0]
+				}
+				g.attr = append(g.attr, c)
 				g.run++
 				if g.run > maxNameBytes {
 					return g.fail(CodeValueTooLong, "XML 属性名超过 %d 字节（第 %d 行）", maxNameBytes, g.line)
@@ -193,7 +211,7 @@ func (g *guard) scan(p []byte) error {
 
 		case stAttrValue:
 			if c == g.quote {
-				g.state, g.run = stInTag, 0
+				g.state, g.run, g.attr = stInTag, 0, g.attr[:0]
 				continue
 			}
 			g.run++
@@ -215,6 +233,7 @@ func (g *guard) scan(p []byte) error {
 				if g.depth > 0 {
 					g.depth--
 					g.largeStack = g.largeStack[:len(g.largeStack)-1]
+					g.stack = g.stack[:len(g.stack)-1]
 				}
 				if g.depth == 0 {
 					g.rootDone = true
@@ -295,6 +314,8 @@ func (g *guard) open(empty bool) error {
 		return g.fail(CodeTooDeep, "XML 元素嵌套超过 %d 层（第 %d 行）", g.lim.MaxDepth, g.line)
 	}
 	g.state, g.run = stText, 0
+	siblings := g.siblings()
+	siblings[string(g.name)]++
 	if empty {
 		if g.depth == 0 {
 			g.rootDone = true
@@ -307,6 +328,75 @@ func (g *guard) open(empty bool) error {
 	}
 	g.depth++
 	g.largeStack = append(g.largeStack, g.large[string(name)])
+	g.stack = append(g.stack, openElement{name: string(g.name), index: siblings[string(g.name)]})
+	return nil
+}
+
+// openElement is an element the guard is inside of.
+type openElement struct {
+	name     string
+	index    int            // 1-based among its same-named siblings
+	children map[string]int // its children's names so far, counted
+}
+
+// siblings counts the names of the current element's children.
+func (g *guard) siblings() map[string]int {
+	if len(g.stack) == 0 {
+		if g.top == nil {
+			g.top = map[string]int{}
+		}
+		return g.top
+	}
+	top := &g.stack[len(g.stack)-1]
+	if top.children == nil {
+		top.children = map[string]int{}
+	}
+	return top.children
+}
+
+// path names the element whose start tag is being read, as XPath:
+// /Application/Parties/Party[2].
+func (g *guard) path() string {
+	var b strings.Builder
+	step := func(name string, index int) {
+		b.WriteString("/" + name)
+		if index > 1 {
+			fmt.Fprintf(&b, "[%d]", index)
+		}
+	}
+	for _, e := range g.stack {
+		step(e.name, e.index)
+	}
+	step(string(g.name), g.siblings()[string(g.name)]+1)
+	if r := []rune(b.String()); len(r) > 120 { // 64 levels of 256-byte names would be 16 KB
+		return "…" + string(r[len(r)-120:])
+	}
+	return b.String()
+}
+
+// attribute records the name of an attribute whose value starts now. Two
+// attributes of one element with the same name are not well-formed XML,
+// and encoding/xml would pass both on for the last (or the first) to win.
+// The local name counts, so p:role and q:role are one name too: no format
+// has two attributes that differ only by prefix. Namespace declarations
+// are left to the parser.
+func (g *guard) attribute() error {
+	full := string(g.attr)
+	if full == "" || full == "xmlns" || strings.HasPrefix(full, "xmlns:") {
+		return nil
+	}
+	local := full
+	if i := strings.LastIndexByte(full, ':'); i >= 0 {
+		local = full[i+1:]
+	}
+	for _, seen := range g.attrNames {
+		if seen == local {
+			p := g.path()
+			return &Error{Code: CodeDuplicateAttr, Field: p + "/@" + clip(local), Line: g.line,
+				Message: fmt.Sprintf("元素 %s 的属性 %s 出现了两次（第 %d 行）：同一属性只能写一次", p, clip(local), g.line)}
+		}
+	}
+	g.attrNames = append(g.attrNames, local)
 	return nil
 }
 

@@ -27,6 +27,8 @@ const (
 	CodeWrongRoot      mortgage.Code = "xml_wrong_root"           // the root element or its namespace is not the format's
 	CodeUnknownElement mortgage.Code = "xml_unknown_element"      // an element or attribute the format does not have
 	CodeDuplicate      mortgage.Code = "xml_duplicate_element"    // an element that may appear once appears again
+	CodeDuplicateAttr  mortgage.Code = "xml_duplicate_attribute"  // an attribute twice in one start tag: not well-formed
+	CodeInvalidBytes   mortgage.Code = "xml_invalid_bytes"        // bytes that are no character in the declared encoding
 	CodeWrongContent   mortgage.Code = "xml_wrong_content"        // child elements where text belongs, or text where only elements belong
 )
 

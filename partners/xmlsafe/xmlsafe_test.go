@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,12 @@ func hostile() []struct {
 	bigAttr := `<application reference="` + strings.Repeat("A", 10<<20) + `"/>`
 	bigText := `<application><remarks>` + strings.Repeat("字", 4<<20) + `</remarks></application>`
 	wide := "<a>" + strings.Repeat("<b/>", 1_000_000) + "</a>"
-	manyAttrs := "<a" + strings.Repeat(` x="1"`, 100_000) + "/>"
+	var attrs strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&attrs, ` x%d="1"`, i)
+	}
+	manyAttrs := "<a" + attrs.String() + "/>"
+	sameAttrs := "<a" + strings.Repeat(` x="1"`, 100_000) + "/>"
 	longName := "<" + strings.Repeat("n", 1<<20) + "/>"
 	comment := "<a><!--" + strings.Repeat("-x", 5<<20) + "--></a>"
 	return []struct {
@@ -104,6 +110,7 @@ func hostile() []struct {
 		{"Text12MB", []byte(bigText), xmlsafe.CodeValueTooLong},
 		{"MillionElements", []byte(wide), xmlsafe.CodeTooLarge},
 		{"HundredThousandAttributes", []byte(manyAttrs), xmlsafe.CodeTooLarge},
+		{"HundredThousandSameAttributes", []byte(sameAttrs), xmlsafe.CodeDuplicateAttr},
 		{"LongName", []byte(longName), xmlsafe.CodeValueTooLong},
 		{"LongComment", []byte(comment), xmlsafe.CodeValueTooLong},
 	}
@@ -371,6 +378,8 @@ func FuzzDecode(f *testing.F) {
 		``, `<a/>`, `<a><b>x</b></a>`, `<a><![CDATA[x]]></a>`, `<a><!-- --></a>`, `<?xml version="1.0"?><a/>`,
 		`<a b="1" c='2'/>`, `<a>&amp;&#x41;</a>`, `<a/><b/>`, `<a>`, `</a>`, `<!-->`, `<a><![CDATA[`, `<a x="`,
 		`<?xml version="1.0" encoding="GB18030"?><a>x</a>`, "<a>\xff</a>",
+		`<a b="1" b="2"/>`, `<a><b p:c="1" q:c="2" xmlns:p="u" xmlns:q="v"/></a>`, `<a xmlns="u" xmlns:p="u" p:xmlns="1"/>`,
+		"<?xml version=\"1.0\" encoding=\"GBK\"?><a>\xd5\xc5\x81\x20</a>", "<?xml version=\"1.0\" encoding=\"GBK\"?><a>\xd5",
 	} {
 		f.Add([]byte(s))
 	}
@@ -413,4 +422,95 @@ func TestSourceErrorsPassThrough(t *testing.T) {
 	if !errors.As(err, &mbe) {
 		t.Errorf("streaming: got %v (%T), want *http.MaxBytesError", err, err)
 	}
+}
+
+// TestDuplicateAttribute: an attribute twice in one start tag is not
+// well-formed; neither value may win (PROMISES S7). The field names the
+// element path and the attribute.
+func TestDuplicateAttribute(t *testing.T) {
+	tests := []struct{ name, body, field string }{
+		{"Same", `<Req><Parties><Party role="A" role="B"/></Parties></Req>`, "/Req/Parties/Party/@role"},
+		{"SecondSibling", `<Req><Party role="A"/><Party role="A" name="x" role="B">t</Party></Req>`, "/Req/Party[2]/@role"},
+		{"Root", `<Req amount='1' amount="2"></Req>`, "/Req/@amount"},
+		{"Prefixed", `<Req xmlns:p="urn:a" xmlns:q="urn:a"><Loan p:amountWan="56" q:amountWan="0.0001"/></Req>`, "/Req/Loan/@amountWan"},
+		{"PrefixAndNone", `<Req xmlns:p="urn:a"><Loan amountWan="56" p:amountWan="0.0001"/></Req>`, "/Req/Loan/@amountWan"},
+		{"Spaced", "<Req><Loan amountWan = \"56\"\n amountWan\t=\t'1'/></Req>", "/Req/Loan/@amountWan"},
+	}
+	for _, tt := range tests {
+		t.Run("Err"+tt.name, func(t *testing.T) {
+			_, err := xmlsafe.Parse([]byte(tt.body), xmlsafe.Limits{})
+			if e := wantCode(t, err, xmlsafe.CodeDuplicateAttr); e.Field != tt.field {
+				t.Errorf("Parse: field %q, want %q", e.Field, tt.field)
+			}
+			d, err := xmlsafe.NewDecoder(strings.NewReader(tt.body), xmlsafe.Limits{})
+			for err == nil {
+				_, err = d.Token()
+			}
+			if e := wantCode(t, err, xmlsafe.CodeDuplicateAttr); e.Field != tt.field {
+				t.Errorf("Decoder: field %q, want %q", e.Field, tt.field)
+			}
+		})
+	}
+	for _, ok := range []string{
+		`<Req xmlns="urn:a" xmlns:p="urn:b"><Party role="A" name="B"/><Party role="B"/></Req>`,
+		`<Req a="1"><b a="1"/><b a="2"/></Req>`,
+	} {
+		if _, err := xmlsafe.Parse([]byte(ok), xmlsafe.Limits{}); err != nil {
+			t.Errorf("OK %s: %v", ok, err)
+		}
+	}
+}
+
+// TestGBKInvalidBytes: bytes that are no character in GBK/GB18030 are
+// refused with the line, not replaced with U+FFFD (a name with a broken
+// byte would be registered as another name).
+func TestGBKInvalidBytes(t *testing.T) {
+	head := `<?xml version="1.0" encoding="GBK"?>` + "\n<DYDJSQ>\n<DYRMC>"
+	name, err := simplifiedchinese.GBK.NewEncoder().String("张伟")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for label, bad := range map[string]string{
+		"LoneLead":    "\x81",     // a lead byte with no trail
+		"BadTrail":    "\xd5\x7f", // 0x7F is no trail byte
+		"FourByteBad": "\x81\x30\x81\x20",
+		"Replacement": "\x84\x31\xa4\x37", // U+FFFD itself, encoded
+	} {
+		t.Run("Err"+label, func(t *testing.T) {
+			body := head + name + bad + "</DYRMC>\n</DYDJSQ>"
+			_, err := xmlsafe.Parse([]byte(body), xmlsafe.Limits{})
+			if e := wantCode(t, err, xmlsafe.CodeInvalidBytes); e.Line != 3 {
+				t.Errorf("line %d, want 3", e.Line)
+			}
+			d, err := xmlsafe.NewDecoder(strings.NewReader(body), xmlsafe.Limits{})
+			for err == nil {
+				_, err = d.Token()
+			}
+			wantCode(t, err, xmlsafe.CodeInvalidBytes)
+		})
+	}
+	t.Run("ErrUTF8Invalid", func(t *testing.T) {
+		_, err := xmlsafe.Parse([]byte("<DYDJSQ><DYRMC>张\xff伟</DYRMC></DYDJSQ>"), xmlsafe.Limits{})
+		wantCode(t, err, xmlsafe.CodeMalformed)
+	})
+	t.Run("OKAtEveryBoundary", func(t *testing.T) {
+		// Characters split across reads still decode.
+		body := head + strings.Repeat(name, 3000) + "</DYRMC>\n</DYDJSQ>"
+		doc, err := xmlsafe.ParseReader(&oneByteReader{strings.NewReader(body)}, xmlsafe.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := doc.Root().SelectElement("DYRMC").Text(); got != strings.Repeat("张伟", 3000) {
+			t.Errorf("got %d runes", len([]rune(got)))
+		}
+	})
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.r.Read(p)
 }

@@ -137,6 +137,9 @@ func (c *Console) loadCalendar(w http.ResponseWriter, r *http.Request, s *sessio
 	if len(bytes.TrimSpace(notice)) == 0 {
 		return fail("请粘贴或上传节假日安排 JSON。")
 	}
+	if err := strictJSON(notice); err != nil {
+		return fail("节假日安排" + err.Error() + "。")
+	}
 	cal, err := calendar.New(c.calendar)
 	if err != nil {
 		return err

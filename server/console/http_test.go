@@ -299,6 +299,25 @@ func TestMaterialInline(t *testing.T) {
 	}
 }
 
+// TestSettingsJSONStrict: a setting that names a member twice, however
+// escaped, is refused and nothing changes (PROMISES S7).
+func TestSettingsJSONStrict(t *testing.T) {
+	e := setup(t)
+	sup := e.signIn("zhaolei")
+	for _, params := range []string{`{"aboveFen": 500000000, "aboveFen": 1}`, `{"aboveFen": 500000000, "above\u0046en": 1}`, `{"aboveFen": 5, "note": "\ud800"}`} {
+		if msg := sup.flashAfter(sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "enabled": {"on"}, "params": {params}})); !strings.Contains(msg, "未保存") {
+			t.Errorf("rule %s: %q", params, msg)
+		}
+	}
+	year := `{"year": 2027, "year": 2031, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
+	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {year}})); !strings.Contains(msg, "/year") || !strings.Contains(msg, "未载入") {
+		t.Errorf("calendar with year twice: %q", msg)
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action LIKE 'routing_rule.%' OR action LIKE 'calendar.%'`); n != 0 {
+		t.Errorf("%d settings changed", n)
+	}
+}
+
 // Supervisors load calendar years and edit routing rules; both are audited
 // and validated.
 func TestSupervisorSettings(t *testing.T) {

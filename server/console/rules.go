@@ -118,7 +118,11 @@ func (c *Console) updateRule(w http.ResponseWriter, r *http.Request, s *session)
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("{}")
 	}
-	params, err := checkRuleParams(kind, raw)
+	err := strictJSON(raw)
+	var params map[string]any
+	if err == nil {
+		params, err = checkRuleParams(kind, raw)
+	}
 	if err != nil {
 		c.setFlash(w, r, "error", "规则“"+kind+"”未保存："+err.Error()+"。")
 		http.Redirect(w, r, "/console/rules", http.StatusSeeOther)
