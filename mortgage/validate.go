@@ -13,6 +13,7 @@ import (
 const (
 	CodeRequired          Code = "required"
 	CodeReferenceFormat   Code = "reference_format"
+	CodeReferenceConflict Code = "reference_conflict" // a batch record's reference used for other content
 	CodeNotAllowed        Code = "not_allowed"
 	CodeTypeUnknown       Code = "type_unknown"
 	CodeIDTypeUnknown     Code = "id_type_unknown"
@@ -51,8 +52,13 @@ const (
 
 // Rules are the facts validation needs from outside the application.
 type Rules struct {
-	Today             Date   // business date in Asia/Shanghai
-	PartnerCreditCode string // the submitting partner must be the mortgagee
+	Today Date // business date in Asia/Shanghai
+	// Mortgagees are the names and credit codes the submitting partner is
+	// registered as (PROMISES S8): the mortgagee must be one of them, name
+	// and code together. When empty, only the credit code is checked,
+	// against PartnerCreditCode.
+	Mortgagees        []Mortgagee
+	PartnerCreditCode string
 }
 
 // Validate checks an application on its own, without the register, and
@@ -69,9 +75,7 @@ func Validate(a *Application, r Rules) Issues {
 	}
 	validateUnits(&is, a)
 	is.validateParty("mortgagee", a.Mortgagee, r.Today)
-	if a.Mortgagee.IDNumber != "" && r.PartnerCreditCode != "" && a.Mortgagee.IDNumber != r.PartnerCreditCode {
-		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
-	}
+	validateMortgagee(&is, a.Mortgagee, r)
 	if a.Agent != nil {
 		is.validateParty("agent", *a.Agent, r.Today)
 	}
@@ -83,6 +87,35 @@ func Validate(a *Application, r Rules) Issues {
 	text(&is, "remarks", a.Remarks, false, MaxTextRunes)
 	validateMaterials(&is, a)
 	return is
+}
+
+// validateMortgagee checks that the mortgagee is the submitting partner: a
+// name and credit code it is registered as, the pair and not just the code,
+// or another bank's name would reach the register and the certificate.
+func validateMortgagee(is *Issues, m Party, r Rules) {
+	code, name := strings.TrimSpace(m.IDNumber), strings.TrimSpace(m.Name)
+	if code == "" {
+		return // required, reported with the party
+	}
+	if len(r.Mortgagees) == 0 {
+		if r.PartnerCreditCode != "" && code != r.PartnerCreditCode {
+			is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
+		}
+		return
+	}
+	var held *Mortgagee
+	for i := range r.Mortgagees {
+		if r.Mortgagees[i].CreditCode == code {
+			held = &r.Mortgagees[i]
+			break
+		}
+	}
+	switch {
+	case held == nil:
+		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身或登记中心为其登记的分支机构；统一社会信用代码 %s 不是贵机构登记的抵押权人", clip(code))
+	case name != "" && name != held.Name:
+		is.Add("mortgagee.name", CodeMortgageeMismatch, "抵押权人名称与登记中心为统一社会信用代码 %s 登记的名称“%s”不一致", code, held.Name)
+	}
 }
 
 func validateUnits(is *Issues, a *Application) {
