@@ -85,7 +85,7 @@ func Validate(a *Application, r Rules) Issues {
 		validateCancellation(&is, a)
 	}
 	text(&is, "remarks", a.Remarks, false, MaxTextRunes)
-	validateMaterials(&is, a)
+	validateMaterials(&is, a, r.Today)
 	return is
 }
 
@@ -251,7 +251,7 @@ func validateCancellation(is *Issues, a *Application) {
 	text(is, "cancellation.reason", c.Reason, true, MaxTextRunes)
 }
 
-func validateMaterials(is *Issues, a *Application) {
+func validateMaterials(is *Issues, a *Application, today Date) {
 	if len(a.Materials) > MaxMaterials {
 		is.Add("materials", CodeTooMany, "一件申请最多 %d 份材料", MaxMaterials)
 	}
@@ -288,12 +288,12 @@ func validateMaterials(is *Issues, a *Application) {
 			is.Add("materials", CodeMaterialMissing, "缺少%s（%s）", MaterialKinds[kind], kind)
 		}
 	}
-	validatePromises(is, a)
+	validatePromises(is, a, today)
 }
 
 // validatePromises checks promises on their own; whether the centre accepts
 // them is a routing rule, checked in the service.
-func validatePromises(is *Issues, a *Application) {
+func validatePromises(is *Issues, a *Application, today Date) {
 	seen := map[string]bool{}
 	for i, p := range a.Promises {
 		f := fmt.Sprintf("promises[%d]", i)
@@ -303,8 +303,11 @@ func validatePromises(is *Issues, a *Application) {
 			is.Add(f+".kind", CodeNotAllowed, "%s已提交或已承诺，不能再承诺", MaterialKinds[p.Kind])
 		}
 		seen[p.Kind] = true
-		if p.DueOn.IsZero() {
+		switch {
+		case p.DueOn.IsZero():
 			is.Add(f+".dueOn", CodeRequired, "缺少承诺补交日期")
+		case p.DueOn.Before(today.Time):
+			is.Add(f+".dueOn", CodePromiseDue, "承诺补交日期 %s 已过，不能早于今天 %s", p.DueOn, today)
 		}
 	}
 	text(is, "reviewRequest", a.ReviewRequest, false, MaxTextRunes)

@@ -176,6 +176,9 @@ func (r *Registry) issueKey(ctx context.Context, db sqlx.ExecerContext, partnerI
 // RotateKey issues a new key and lets the partner's other keys keep working
 // for overlap, so the bank can switch without a gap.
 func (r *Registry) RotateKey(ctx context.Context, partnerID string, overlap time.Duration) (string, error) {
+	if overlap < 0 {
+		return "", fmt.Errorf("rotate key of %s: negative overlap %s", partnerID, overlap)
+	}
 	tx, err := r.DB.BeginTxx(ctx, nil)
 	if err != nil {
 		return "", err
