@@ -155,8 +155,10 @@ func LoadRoutingRules(ctx context.Context, db sqlx.QueryerContext) (RoutingRules
 		switch Code(row.Kind) {
 		case DeskPromisedDocument, DeskAmountReview:
 			p, err := ParseRoutingParams(row.Kind, row.Params)
-			if err != nil {
-				return r, fmt.Errorf("routing rule %s: %w", row.Kind, err)
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				// The centre's configuration, not the partner's input: not a 422.
+				return r, fmt.Errorf("routing rule %s: %s: %s", row.Kind, ve.Issues[0].Field, ve.Issues[0].Message)
 			}
 			switch p := p.(type) {
 			case PromisedDocumentParams:
