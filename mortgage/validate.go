@@ -97,9 +97,14 @@ func validateMortgagee(is *Issues, m Party, r Rules) {
 	if code == "" {
 		return // required, reported with the party
 	}
+	notPartner := func() {
+		// One message whether branches are known or not: the documented
+		// examples are answered the same by every caller.
+		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
+	}
 	if len(r.Mortgagees) == 0 {
 		if r.PartnerCreditCode != "" && code != r.PartnerCreditCode {
-			is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
+			notPartner()
 		}
 		return
 	}
@@ -111,8 +116,10 @@ func validateMortgagee(is *Issues, m Party, r Rules) {
 		}
 	}
 	switch {
+	case held == nil && r.PartnerCreditCode != "":
+		notPartner()
 	case held == nil:
-		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身或登记中心为其登记的分支机构；统一社会信用代码 %s 不是贵机构登记的抵押权人", clip(code))
+		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身或登记中心为其登记的分支机构")
 	case name != "" && name != held.Name:
 		is.Add("mortgagee.name", CodeMortgageeMismatch, "抵押权人名称与登记中心为统一社会信用代码 %s 登记的名称“%s”不一致", code, held.Name)
 	}
