@@ -111,3 +111,19 @@ func TestConcurrentSerialsGapFree(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialCounterStartsAfterTheRegister: the first draw of a year starts
+// after the highest number of that year already in the register, imported
+// ones included, whatever the width of their brackets.
+func TestSerialCounterStartsAfterTheRegister(t *testing.T) {
+	e := setup(t)
+	for _, n := range []string{"黑（2026）齐齐哈尔市不动产证明第0000041号", "黑(2025)齐齐哈尔市不动产证明第0000900号"} {
+		e.exec(`INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, debt_start, debt_end, scope,
+				transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number, registered_at, recording_officer)
+			VALUES ($1, 'general', '2', 100, '2020-01-01', '2040-01-01', '主债权', false, '[]', '[]', $2, $3, now(), '导入')`,
+			n, bank.Name, bankCode)
+	}
+	if got := e.decide(general(e.soleUnit(zhang))).Registration.CertificateNumber; got != serial(42) {
+		t.Errorf("first number drawn in 2026: %s, want %s", got, serial(42))
+	}
+}

@@ -202,6 +202,8 @@ const (
 	priorByReferenceSQL = `SELECT id, content_hash, response_status, response_body, record_reference IS NOT NULL AS is_record
 		FROM bundles WHERE partner_id = $1 AND (reference = $2 OR record_reference = $2)
 		ORDER BY received_at, id LIMIT 1`
+	priorRecordBundleSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
+		FROM bundles WHERE partner_id = $1 AND reference = $2`
 	priorByRecordSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
 		FROM bundles WHERE partner_id = $1 AND (record_reference = $2 OR (reference = $2 AND record_reference IS NULL))
 		ORDER BY received_at, id LIMIT 1`
@@ -301,22 +303,34 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	default:
 		d.Status = StatusRegistered
 	}
+	var ans Answer
 	if draft != nil && d.Status == StatusRegistered {
-		// The last moment: the answer and the stored certificate carry the number.
+		// The certificate number is drawn last, and the counter row it locks
+		// is every registration's until commit: first write all that does
+		// not carry the number, then draw, sign and render, then store the
+		// answer, audit record and certificate in one round trip.
+		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, Answer{}, recordRef); err != nil {
+			return Outcome{}, err
+		}
 		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
 			return Outcome{}, err
 		}
-	}
-	ans, err := render(d)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("render decision: %w", err)
-	}
-	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
-		return Outcome{}, err
-	}
-	if issued != nil {
-		if err := insertCertificate(ctx, tx, issued, d.BundleID, mortgageID, sub.PartnerID); err != nil {
+		if ans, err = render(d); err != nil {
+			return Outcome{}, fmt.Errorf("render decision: %w", err)
+		}
+		if err := s.finishRegistration(ctx, tx, sub, app, d, mortgageID, issued, ans); err != nil {
 			return Outcome{}, err
+		}
+	} else {
+		if ans, err = render(d); err != nil {
+			return Outcome{}, fmt.Errorf("render decision: %w", err)
+		}
+		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
+			return Outcome{}, err
+		}
+		actor, detail := s.auditOf(sub, app, d)
+		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
+			return Outcome{}, fmt.Errorf("insert audit record: %w", err)
 		}
 	}
 	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
@@ -373,7 +387,7 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 		 received_at, decided_at, response_status, response_body, desk_reasons, deadline, record_reference)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''))`,
 		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, canonical, mid,
-		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
+		d.ReceivedAt, decidedAt, sql.NullInt32{Int32: int32(ans.Status), Valid: ans.Body != nil}, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
 	}
 	for _, p := range app.Promises {
@@ -396,27 +410,6 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 			return fmt.Errorf("insert materials: %w", err)
 		}
 	}
-	detail := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
-	actor := "partner:" + sub.PartnerID
-	if d.Status == StatusRegistered {
-		actor = s.Config.RecordingOfficer
-		if d.Registration != nil {
-			detail["certificateNumber"] = d.Registration.CertificateNumber
-		}
-		if d.Cancelled != nil {
-			detail["certificateNumber"] = d.Cancelled.CertificateNumber
-		}
-	} else {
-		detail["reasons"] = codesOf(d.Reasons)
-		if d.Status == StatusDesk {
-			detail["deskReasons"] = codesOf(d.DeskReasons)
-		}
-	}
-	detailJSON, _ := json.Marshal(detail)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detailJSON); err != nil {
-		return fmt.Errorf("insert audit record: %w", err)
-	}
 	if d.Fee != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
 			d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
@@ -424,6 +417,54 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 		}
 	}
 	return nil
+}
+
+const (
+	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
+	// finishRegistrationSQL stores what carries the certificate number, in
+	// one round trip while the number's counter row is locked: the answer on
+	// the bundle (written without it just before), the audit record and the
+	// signed certificate.
+	finishRegistrationSQL = `WITH answer AS (
+			UPDATE bundles SET response_status = $2, response_body = $3 WHERE id = $1),
+		audit AS (
+			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($4, $5, 'bundle.registered', $1, $6))
+		INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+		VALUES ($7, $1, $8, $9, $10, 'valid', $11, $12, $13, $14, $15, $16)`
+)
+
+// finishRegistration stores a registration's answer, audit record and
+// certificate (see finishRegistrationSQL).
+func (s *Service) finishRegistration(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate, ans Answer) error {
+	actor, detail := s.auditOf(sub, app, d)
+	if _, err := tx.ExecContext(ctx, finishRegistrationSQL, d.BundleID, ans.Status, ans.Body, d.ReceivedAt, actor, detail,
+		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
+		return fmt.Errorf("store registration: %w", err)
+	}
+	return nil
+}
+
+// auditOf is the audit record of a decision: who decided, and what.
+func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor string, detail []byte) {
+	m := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
+	actor = "partner:" + sub.PartnerID
+	if d.Status == StatusRegistered {
+		actor = s.Config.RecordingOfficer
+		if d.Registration != nil {
+			m["certificateNumber"] = d.Registration.CertificateNumber
+		}
+		if d.Cancelled != nil {
+			m["certificateNumber"] = d.Cancelled.CertificateNumber
+		}
+	} else {
+		m["reasons"] = codesOf(d.Reasons)
+		if d.Status == StatusDesk {
+			m["deskReasons"] = codesOf(d.DeskReasons)
+		}
+	}
+	detail, _ = json.Marshal(m)
+	return actor, detail
 }
 
 // Validate checks a single bundle's application without the register, as
@@ -448,8 +489,7 @@ func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Applic
 	var p priorBundle
 	query, key := priorByReferenceSQL, app.Reference
 	if recordRef != "" {
-		err = tx.GetContext(ctx, &p, `SELECT id, content_hash, response_status, response_body, true AS is_record
-			FROM bundles WHERE partner_id = $1 AND reference = $2`, sub.PartnerID, app.Reference)
+		err = tx.GetContext(ctx, &p, priorRecordBundleSQL, sub.PartnerID, app.Reference)
 		switch {
 		case err == nil:
 			if string(p.Hash) != string(hash) {

@@ -73,9 +73,9 @@ CREATE TABLE certificate_serials (
 -- counter row starts after it.
 CREATE FUNCTION certificate_serial_floor(year int) RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(max(substring(certificate_number FROM '第([0-9]+)号')::bigint), 0)
-    FROM mortgages
-    WHERE certificate_number LIKE '%(' || year || ')%不动产证明第%号'
+    SELECT COALESCE(max(substring(certificate_number FROM '第([0-9]+)号$')::bigint), 0)
+    FROM mortgages  -- imported numbers may have full-width brackets
+    WHERE certificate_number ~ ('^[^(（]*[(（]' || year || '[)）].*不动产证明第[0-9]+号$')
 $$;
 
 -- next_certificate_serial draws the next serial of the authority's year. The
