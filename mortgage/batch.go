@@ -289,7 +289,8 @@ func (s *Service) BatchRecords(ctx context.Context, partnerID, batchID string, a
 // claimedBatch is a batch this node holds, with what processing needs.
 type claimedBatch struct {
 	batchRow
-	CreditCode string `db:"credit_code"`
+	CreditCode string      `db:"credit_code"`
+	Mortgagees []Mortgagee `db:"-"` // whom its records may name as mortgagee
 }
 
 // claimBatch takes the oldest open batch that no live node holds: never

@@ -134,6 +134,9 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 		}
 	}
 	log.Info("batch claimed", slog.Int("records", b.Records), slog.Int("decided_before", skipped))
+	if b.Mortgagees, err = s.PartnerMortgagees(ctx, b.PartnerID); err != nil {
+		return w.release(bg, b, err)
+	}
 
 	// The lease is renewed while we work; if another node has taken the
 	// batch (we stalled past the lease), stop dispatching.
@@ -297,27 +300,32 @@ func (w *BatchWorker) record(ctx context.Context, batchID string, results <-chan
 func (w *BatchWorker) decide(ctx context.Context, b *claimedBatch, it BatchItem) (BatchRecord, error) {
 	s := w.Service
 	rec := BatchRecord{Index: it.Index, Reference: it.Reference}
-	sub := Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode}
+	sub := Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode, Mortgagees: b.Mortgagees}
 	ref := b.batch().RecordReference(it.Index)
 	issues := it.Issues
 	if it.Application != nil {
 		// The partner's own reference is checked as for any submission;
 		// the bundle is then filed under the record's reference.
-		issues = MergeIssues(it.Issues, s.Validate(sub, it.Application))
+		issues = MergeIssues(it.Issues, Validate(it.Application, s.rules(sub)))
 	}
 	if len(issues) == 0 {
 		app := it.Application
+		own := app.Reference
 		app.Reference = ref
-		out, err := s.Submit(ctx, sub, app, w.Render)
+		out, err := s.submit(ctx, sub, app, w.Render, own)
 		var ve *ValidationError
 		var ce *ConflictError
 		switch {
 		case err == nil && !out.Replayed:
 			return recordOf(rec, out.Decision)
-		case err == nil: // decided in an earlier pass that died before storing the result
-			d, err := s.BundleByReference(ctx, b.PartnerID, ref)
+		case err == nil:
+			// Decided in an earlier pass that died before storing the
+			// result, or the same record (its own reference, the same
+			// content) decided before, in another batch or on its own: the
+			// first decision stands.
+			d, err := s.Bundle(ctx, b.PartnerID, out.BundleID)
 			if err != nil {
-				return rec, fmt.Errorf("replayed bundle %s: %w", ref, err)
+				return rec, fmt.Errorf("replayed bundle %s: %w", out.BundleID, err)
 			}
 			return recordOf(rec, d)
 		case errors.As(err, &ve):

@@ -107,13 +107,17 @@ func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*De
 		app.Materials = append(app.Materials, Material{Kind: k})
 	}
 	now := s.Now().Truncate(time.Microsecond)
-	sub := Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode}
+	sub, err := s.withMortgagees(ctx, Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode})
+	if err != nil {
+		return nil, err
+	}
 	d := &Decision{BundleID: b.ID, Reference: app.Reference, Type: app.Type, ReceivedAt: b.ReceivedAt, DecidedAt: now, Reasons: Issues{}}
 	review := checks{approving: true, officer: by.DisplayName}
 	var mortgageID int64
 	var issued, cancelled *IssuedCertificate
+	var draft *Certificate
 	if app.Type.IsFirst() {
-		mortgageID, issued, err = s.registerFirst(ctx, tx, sub, &app, d, &review)
+		mortgageID, draft, err = s.registerFirst(ctx, tx, sub, &app, d, &review)
 	} else {
 		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, &app, d, &review)
 	}
@@ -124,6 +128,11 @@ func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*De
 		return nil, &ApprovalBlockedError{Reasons: d.Reasons.Sorted()}
 	}
 	d.Status = StatusRegistered
+	if draft != nil {
+		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET status = 'registered', mortgage_id = $2, decided_at = $3, decided_by = $4
 		WHERE id = $1`, b.ID, mortgageID, now, by.Username); err != nil {
 		return nil, fmt.Errorf("record approval: %w", err)

@@ -38,6 +38,7 @@ var (
 	wang      = mortgage.Party{Name: "王芳", IDType: mortgage.IDResident, IDNumber: residentID("23020419850303345")}
 	firm      = mortgage.Party{Name: "齐齐哈尔鹤城商贸有限公司", IDType: mortgage.IDCreditCode, IDNumber: creditCode("91230202MA1FRM001")}
 	bank      = mortgage.Party{Name: "龙江示范银行股份有限公司齐齐哈尔分行", IDType: mortgage.IDCreditCode, IDNumber: bankCode}
+	hcBank    = mortgage.Party{Name: "鹤城示范银行股份有限公司", IDType: mortgage.IDCreditCode, IDNumber: otherBank}
 	submitter = mortgage.Submitter{PartnerID: "lj-bank", CreditCode: bankCode}
 )
 
@@ -73,8 +74,8 @@ func setup(t *testing.T) *env {
 	})
 	e.svc.Now = func() time.Time { return e.now }
 	e.svc.Signer = keyring(t, d)
-	for _, id := range []struct{ id, code string }{{"lj-bank", bankCode}, {"hc-bank", otherBank}} {
-		e.exec(`INSERT INTO partners (id, kind, name, credit_code) VALUES ($1, 'bank', $1, $2)`, id.id, id.code)
+	for _, id := range []struct{ id, name, code string }{{"lj-bank", bank.Name, bankCode}, {"hc-bank", hcBank.Name, otherBank}} {
+		e.exec(`INSERT INTO partners (id, kind, name, credit_code) VALUES ($1, 'bank', $2, $3)`, id.id, id.name, id.code)
 	}
 	return e
 }

@@ -75,12 +75,20 @@ const (
 		UNION ALL
 		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
 			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`
+	// The certificate number is drawn last (drawCertificateSQL): until then
+	// the new mortgage has none, which no other transaction ever sees.
 	insertMortgageSQL = `INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
 			debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
 			state, registered_at, recording_officer)
-		VALUES ($1 || lpad(next_certificate_serial($2)::text, 7, '0') || '号', $3, $4, $5, $6,
-			$7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16)
-		RETURNING id, certificate_number`
+		VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
+		RETURNING id`
+	// drawCertificateSQL draws the year's next serial from the authority's
+	// counter row (migration 0012) and numbers the mortgage with it. The row
+	// stays locked until commit, and a rollback returns the number: serials
+	// have no gaps, at the price of registrations queueing on the row from
+	// here to commit, so this runs as late as it can.
+	drawCertificateSQL = `UPDATE mortgages SET certificate_number = $1 || lpad(next_certificate_serial($2, $3)::text, 7, '0') || '号'
+		WHERE id = $4 RETURNING certificate_number`
 	insertMortgageUnitsSQL = `INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
 		SELECT $1, u, r FROM unnest($2::text[], $3::int[]) AS t(u, r)`
 )
@@ -103,9 +111,9 @@ func (c *checks) route(field string, code Code, format string, args ...any) {
 
 // registerFirst checks a first registration against the locked register and,
 // when nothing stands in the way, writes the mortgage right. Reasons go into d.
-// It returns the new mortgage's id and its certificate, signed but not yet
-// stored: the certificates row refers to the bundle, which Submit writes next.
-func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
+// It returns the new mortgage's id and its certificate's content, without
+// a number: the caller draws it last (issueCertificate).
+func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *Certificate, error) {
 	numbers := make([]string, len(app.Units))
 	for i, u := range app.Units {
 		numbers[i] = u.UnitNumber
@@ -174,37 +182,48 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 		kind = "maximum"
 	}
 	now := d.DecidedAt
-	year := now.In(s.Config.Location).Year()
-	prefix := fmt.Sprintf("%s(%d)%s不动产证明第", s.Config.Province, year, s.Config.City)
 	mortgagors, _ := json.Marshal(app.Mortgagors)
 	debtors, _ := json.Marshal(app.Debtors)
-	var row struct {
-		ID                int64  `db:"id"`
-		CertificateNumber string `db:"certificate_number"`
-	}
-	if err := tx.GetContext(ctx, &row, insertMortgageSQL, prefix, year, kind, t.CollateralKind,
+	var id int64
+	if err := tx.GetContext(ctx, &id, insertMortgageSQL, kind, t.CollateralKind,
 		nullFen(t.PrincipalFen), nullFen(t.MaximumFen), t.DebtStart.Time, t.DebtEnd.Time, t.Scope, *t.TransferRestricted,
 		mortgagors, debtors, app.Mortgagee.Name, app.Mortgagee.IDNumber, now, review.officer); err != nil {
 		return 0, nil, fmt.Errorf("insert mortgage: %w", err)
 	}
 	ranks := make([]int64, len(numbers))
-	reg := &Registration{CertificateNumber: row.CertificateNumber, RegisteredAt: now, RecordingOfficer: review.officer}
+	reg := &Registration{RegisteredAt: now, RecordingOfficer: review.officer}
 	for i, n := range numbers {
 		ranks[i] = int64(topRank[n] + 1)
 		reg.Ranks = append(reg.Ranks, UnitRank{UnitNumber: n, Rank: int(ranks[i])})
 	}
-	if _, err := tx.ExecContext(ctx, insertMortgageUnitsSQL, row.ID, pq.Array(numbers), pq.Array(ranks)); err != nil {
+	if _, err := tx.ExecContext(ctx, insertMortgageUnitsSQL, id, pq.Array(numbers), pq.Array(ranks)); err != nil {
 		return 0, nil, fmt.Errorf("insert mortgage units: %w", err)
 	}
-	cert, err := SignCertificate(s.newCertificate(app, reg, byNumber), s.Signer)
-	if err != nil {
-		return 0, nil, err
-	}
-	cert.IssuedAt = now
 	d.Registration = reg
 	fee := ComputeFee(app.Type, app.FeeExemption, uses, s.Config.FeePayer)
 	d.Fee = &fee
-	return row.ID, cert, nil
+	return id, s.newCertificate(app, reg, byNumber), nil
+}
+
+// issueCertificate draws the certificate's number for the registration in
+// d, writes it on the mortgage, and signs the certificate. It is the last
+// step before the answer is rendered and stored: the counter row it locks
+// is every registration's, and stays locked until commit.
+func (s *Service) issueCertificate(ctx context.Context, tx *ptx, mortgageID int64, d *Decision, c *Certificate) (*IssuedCertificate, error) {
+	now := d.DecidedAt
+	year := now.In(s.Config.Location).Year()
+	prefix := fmt.Sprintf("%s(%d)%s不动产证明第", s.Config.Province, year, s.Config.City)
+	var number string
+	if err := tx.GetContext(ctx, &number, drawCertificateSQL, prefix, s.Config.Authority, year, mortgageID); err != nil {
+		return nil, fmt.Errorf("draw certificate number: %w", err)
+	}
+	d.Registration.CertificateNumber, c.Number = number, number
+	cert, err := SignCertificate(c, s.Signer)
+	if err != nil {
+		return nil, err
+	}
+	cert.IssuedAt = now
+	return cert, nil
 }
 
 func nullFen(fen int64) sql.NullInt64 { return sql.NullInt64{Int64: fen, Valid: fen != 0} }
@@ -342,7 +361,7 @@ func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Appli
 	is := &d.Reasons
 	// A mortgage held by someone else is reported as not found: a partner
 	// learns nothing about other banks' rights.
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && m.Mortgagee != sub.CreditCode) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sub.holds(m.Mortgagee)) {
 		is.Add("cancellation.certificateNumber", CodeMortgageNotFound, "未找到贵机构作为抵押权人、证明号为 %s 的抵押权", c.CertificateNumber)
 		return 0, nil, nil
 	}

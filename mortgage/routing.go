@@ -2,12 +2,15 @@ package mortgage
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/mortgage/calendar"
@@ -33,20 +36,111 @@ const (
 // routing_rules); each can be switched off.
 type RoutingRules struct {
 	PromisedDocument struct {
-		Enabled        bool     `json:"-"`
-		Allowed        []string `json:"allowed"`
-		MaxWorkingDays int      `json:"maxWorkingDays"`
+		Enabled bool `json:"-"`
+		PromisedDocumentParams
 	}
 	NameNearMatch    bool
 	OldIDNumber      bool
 	PartnerRequested bool
 	AmountReview     struct {
-		Enabled  bool  `json:"-"`
-		AboveFen int64 `json:"aboveFen"`
+		Enabled bool `json:"-"`
+		AmountReviewParams
 	}
 }
 
-// LoadRoutingRules reads the rules table.
+// PromisedDocumentParams are the parameters of the promised_document rule.
+type PromisedDocumentParams struct {
+	Allowed        []string `json:"allowed"`        // material kinds that may be promised
+	MaxWorkingDays int      `json:"maxWorkingDays"` // 1–30 service days to bring them
+}
+
+// AmountReviewParams are the parameters of the amount_review rule.
+type AmountReviewParams struct {
+	AboveFen int64 `json:"aboveFen"` // amounts above this go to staff
+}
+
+// ParseRoutingParams decodes and checks a rule's parameters, as the console
+// saves them and as every node reads them: member names exactly as
+// documented, none unknown or repeated, every setting present and in
+// range. A typo (above_fen) is an error naming the member, never a
+// threshold of 0. It returns the parameters (nil for a rule without any)
+// or a *ValidationError with field paths under "params".
+func ParseRoutingParams(kind string, raw []byte) (any, error) {
+	var is Issues
+	switch Code(kind) {
+	case DeskPromisedDocument:
+		var p struct {
+			Allowed        *[]string `json:"allowed"`
+			MaxWorkingDays *int      `json:"maxWorkingDays"`
+		}
+		if decodeParams(&is, raw, &p) {
+			if p.Allowed == nil {
+				is.Add("params.allowed", CodeRequired, "缺少 allowed（可容缺受理的材料类型数组）")
+			} else {
+				for i, k := range *p.Allowed {
+					if _, ok := MaterialKinds[k]; !ok {
+						is.Add(fmt.Sprintf("params.allowed[%d]", i), CodeMaterialKind, "allowed 中的材料类型“%s”无效", clip(k))
+					}
+				}
+			}
+			if p.MaxWorkingDays == nil || *p.MaxWorkingDays < 1 || *p.MaxWorkingDays > 30 {
+				is.Add("params.maxWorkingDays", CodeNotAllowed, "maxWorkingDays 须为 1 到 30 之间的整数")
+			}
+		}
+		if len(is) == 0 {
+			return PromisedDocumentParams{Allowed: *p.Allowed, MaxWorkingDays: *p.MaxWorkingDays}, nil
+		}
+	case DeskAmountReview:
+		var p struct {
+			AboveFen *int64 `json:"aboveFen"`
+		}
+		if decodeParams(&is, raw, &p) && (p.AboveFen == nil || *p.AboveFen < 1 || *p.AboveFen > MaxAmountFen) {
+			is.Add("params.aboveFen", CodeNotAllowed, "aboveFen 须为 1 到 %d 之间的整数（分）", int64(MaxAmountFen))
+		}
+		if len(is) == 0 {
+			return AmountReviewParams{AboveFen: *p.AboveFen}, nil
+		}
+	case DeskNameNearMatch, DeskOldIDNumber, DeskPartnerRequested:
+		decodeParams(&is, raw, &struct{}{}) // no parameters: {} only
+	default:
+		is.Add("kind", CodeNotAllowed, "未知的转办规则“%s”", clip(kind))
+	}
+	if len(is) > 0 {
+		return nil, &ValidationError{Issues: is}
+	}
+	return nil, nil
+}
+
+// decodeParams decodes one JSON object strictly into dst (exact member
+// names, no unknown or duplicate member); false when it could not.
+func decodeParams(is *Issues, raw []byte, dst any) bool {
+	err := jsonv2.Unmarshal(raw, dst, jsonv2.RejectUnknownMembers(true))
+	if err == nil {
+		return true
+	}
+	field := "params"
+	var se *jsonv2.SemanticError
+	var xe *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &se) && se.JSONPointer != "":
+		field += "." + strings.Join(slices.Collect(se.JSONPointer.Tokens()), ".")
+	case errors.As(err, &xe) && xe.JSONPointer != "":
+		field += "." + strings.Join(slices.Collect(xe.JSONPointer.Tokens()), ".")
+	}
+	switch {
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		is.Add(field, CodeNotAllowed, "未知参数 %s（参数名须与说明完全一致，区分大小写）", clip(strings.TrimPrefix(field, "params.")))
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		is.Add(field, CodeNotAllowed, "参数 %s 重复", clip(strings.TrimPrefix(field, "params.")))
+	default:
+		is.Add(field, CodeNotAllowed, "参数须为 JSON 对象，且各项类型正确，例如 {}")
+	}
+	return false
+}
+
+// LoadRoutingRules reads the rules table. Parameters are decoded as
+// strictly as the console saves them: a rule that does not decode is an
+// error naming it, not a rule with zero settings.
 func LoadRoutingRules(ctx context.Context, db sqlx.QueryerContext) (RoutingRules, error) {
 	var rows []struct {
 		Kind    string `db:"kind"`
@@ -58,23 +152,28 @@ func LoadRoutingRules(ctx context.Context, db sqlx.QueryerContext) (RoutingRules
 		return r, fmt.Errorf("read routing rules: %w", err)
 	}
 	for _, row := range rows {
-		var err error
 		switch Code(row.Kind) {
-		case DeskPromisedDocument:
-			err = json.Unmarshal(row.Params, &r.PromisedDocument)
-			r.PromisedDocument.Enabled = row.Enabled
-		case DeskAmountReview:
-			err = json.Unmarshal(row.Params, &r.AmountReview)
-			r.AmountReview.Enabled = row.Enabled
+		case DeskPromisedDocument, DeskAmountReview:
+			p, err := ParseRoutingParams(row.Kind, row.Params)
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				// The centre's configuration, not the partner's input: not a 422.
+				return r, fmt.Errorf("routing rule %s: %s: %s", row.Kind, ve.Issues[0].Field, ve.Issues[0].Message)
+			}
+			switch p := p.(type) {
+			case PromisedDocumentParams:
+				r.PromisedDocument.PromisedDocumentParams = p
+				r.PromisedDocument.Enabled = row.Enabled
+			case AmountReviewParams:
+				r.AmountReview.AmountReviewParams = p
+				r.AmountReview.Enabled = row.Enabled
+			}
 		case DeskNameNearMatch:
 			r.NameNearMatch = row.Enabled
 		case DeskOldIDNumber:
 			r.OldIDNumber = row.Enabled
 		case DeskPartnerRequested:
 			r.PartnerRequested = row.Enabled
-		}
-		if err != nil {
-			return r, fmt.Errorf("routing rule %s: %w", row.Kind, err)
 		}
 	}
 	return r, nil

@@ -114,6 +114,9 @@ type Renderer func(*Decision) (Answer, error)
 type Submitter struct {
 	PartnerID  string
 	CreditCode string
+	// Mortgagees are the identities the partner may name as mortgagee (its
+	// own among them); nil means Submit reads them from the database.
+	Mortgagees []Mortgagee
 }
 
 // Outcome is the result of a submission: a fresh decision, or a replay.
@@ -121,6 +124,7 @@ type Outcome struct {
 	Decision *Decision // nil on replay
 	Answer   Answer
 	Replayed bool
+	BundleID string // on replay: the bundle replayed
 }
 
 // Service registers mortgages against the register in PostgreSQL.
@@ -175,10 +179,60 @@ const idempotencyLockSpace = 0x6d67
 // *ValidationError and writes nothing; a reused reference with other content
 // returns a *ConflictError.
 func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, render Renderer) (Outcome, error) {
+	if is := reservedReference(app.Reference); len(is) > 0 {
+		return Outcome{}, &ValidationError{Issues: is}
+	}
+	return s.submit(ctx, sub, app, render, "")
+}
+
+// reservedReference refuses a single bundle's reference that has a "#":
+// those are batch records' (Batch.RecordReference, docs/batches.md).
+func reservedReference(ref string) Issues {
+	var is Issues
+	if strings.Contains(ref, "#") {
+		is.Add("reference", CodeReferenceFormat, "含“#”的业务编号保留给批量记录（批次号#序号），单件申请请使用不含“#”的业务编号")
+	}
+	return is
+}
+
+// Reference lookups. A single bundle's reference is also the partner's
+// reference for a batch record (record_reference): both are unique per
+// partner, in one namespace (PROMISES S2/S3).
+const (
+	priorByReferenceSQL = `SELECT id, content_hash, response_status, response_body, record_reference IS NOT NULL AS is_record
+		FROM bundles WHERE partner_id = $1 AND (reference = $2 OR record_reference = $2)
+		ORDER BY received_at, id LIMIT 1`
+	priorRecordBundleSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
+		FROM bundles WHERE partner_id = $1 AND reference = $2`
+	priorByRecordSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
+		FROM bundles WHERE partner_id = $1 AND (record_reference = $2 OR (reference = $2 AND record_reference IS NULL))
+		ORDER BY received_at, id LIMIT 1`
+	// sameContentSQL compares an earlier bundle's application with one
+	// filed under another reference: a batch record's bundle carries its
+	// batch reference, the partner's reference is the same record's YWH.
+	sameContentSQL = `SELECT (application - 'reference') = ($2::jsonb - 'reference') FROM bundles WHERE id = $1`
+)
+
+type priorBundle struct {
+	ID       string `db:"id"`
+	Hash     []byte `db:"content_hash"`
+	Status   int    `db:"response_status"`
+	Body     []byte `db:"response_body"`
+	IsRecord bool   `db:"is_record"`
+}
+
+// submit decides an application filed under app.Reference. recordRef is
+// the partner's own reference when the application is a batch record
+// (filed under its batch reference); "" for a single bundle.
+func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, render Renderer, recordRef string) (Outcome, error) {
 	if s.Signer == nil {
 		return Outcome{}, ErrNoSigner
 	}
-	if is := Validate(app, Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode}); len(is) > 0 {
+	sub, err := s.withMortgagees(ctx, sub)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if is := Validate(app, s.rules(sub)); len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
 	rules, cal, err := s.routing(ctx)
@@ -202,36 +256,28 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	defer tx.Rollback()
 
 	// Concurrent retries of one submission wait here for the first to commit,
-	// then find it below and replay it.
+	// then find it below and replay it. A batch record locks its partner's
+	// reference, so the same record in two batches, or as a single bundle,
+	// queues too.
+	lockRef := app.Reference
+	if recordRef != "" {
+		lockRef = recordRef
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
-		idempotencyLockSpace, sub.PartnerID+"/"+app.Reference); err != nil {
+		idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
 		return Outcome{}, fmt.Errorf("lock reference: %w", err)
 	}
-	var prior struct {
-		ID     string `db:"id"`
-		Hash   []byte `db:"content_hash"`
-		Status int    `db:"response_status"`
-		Body   []byte `db:"response_body"`
+	if out, err, done := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
+		return out, err
 	}
-	err = tx.GetContext(ctx, &prior, `SELECT id, content_hash, response_status, response_body
-		FROM bundles WHERE partner_id = $1 AND reference = $2`, sub.PartnerID, app.Reference)
-	switch {
-	case err == nil:
-		if string(prior.Hash) != string(hash) {
-			return Outcome{}, &ConflictError{BundleID: prior.ID}
-		}
-		return Outcome{Answer: Answer{Status: prior.Status, Body: prior.Body}, Replayed: true}, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return Outcome{}, fmt.Errorf("look up reference: %w", err)
-	}
-
 	now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
 	d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
 	var mortgageID int64
 	var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
+	var draft *Certificate                   // the new certificate before its number is drawn
 	review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
 	if app.Type.IsFirst() {
-		mortgageID, issued, err = s.registerFirst(ctx, tx, sub, app, d, &review)
+		mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
 	} else {
 		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
 	}
@@ -257,16 +303,34 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	default:
 		d.Status = StatusRegistered
 	}
-	ans, err := render(d)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("render decision: %w", err)
-	}
-	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans); err != nil {
-		return Outcome{}, err
-	}
-	if issued != nil {
-		if err := insertCertificate(ctx, tx, issued, d.BundleID, mortgageID, sub.PartnerID); err != nil {
+	var ans Answer
+	if draft != nil && d.Status == StatusRegistered {
+		// The certificate number is drawn last, and the counter row it locks
+		// is every registration's until commit: first write all that does
+		// not carry the number, then draw, sign and render, then store the
+		// answer, audit record and certificate in one round trip.
+		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, Answer{}, recordRef); err != nil {
 			return Outcome{}, err
+		}
+		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
+			return Outcome{}, err
+		}
+		if ans, err = render(d); err != nil {
+			return Outcome{}, fmt.Errorf("render decision: %w", err)
+		}
+		if err := s.finishRegistration(ctx, tx, sub, app, d, mortgageID, issued, ans); err != nil {
+			return Outcome{}, err
+		}
+	} else {
+		if ans, err = render(d); err != nil {
+			return Outcome{}, fmt.Errorf("render decision: %w", err)
+		}
+		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
+			return Outcome{}, err
+		}
+		actor, detail := s.auditOf(sub, app, d)
+		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
+			return Outcome{}, fmt.Errorf("insert audit record: %w", err)
 		}
 	}
 	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
@@ -310,7 +374,7 @@ func newBundleID() string {
 	return "b" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
-func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, d *Decision, mortgageID int64, ans Answer) error {
+func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, d *Decision, mortgageID int64, ans Answer, recordRef string) error {
 	reasons, _ := json.Marshal(d.Reasons)
 	var mid sql.NullInt64
 	if mortgageID != 0 {
@@ -320,10 +384,10 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 	decidedAt := sql.NullTime{Time: d.DecidedAt, Valid: d.Status != StatusDesk}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO bundles
 		(id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
-		 received_at, decided_at, response_status, response_body, desk_reasons, deadline)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		 received_at, decided_at, response_status, response_body, desk_reasons, deadline, record_reference)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''))`,
 		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, canonical, mid,
-		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline); err != nil {
+		d.ReceivedAt, decidedAt, sql.NullInt32{Int32: int32(ans.Status), Valid: ans.Body != nil}, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
 	}
 	for _, p := range app.Promises {
@@ -346,27 +410,6 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 			return fmt.Errorf("insert materials: %w", err)
 		}
 	}
-	detail := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
-	actor := "partner:" + sub.PartnerID
-	if d.Status == StatusRegistered {
-		actor = s.Config.RecordingOfficer
-		if d.Registration != nil {
-			detail["certificateNumber"] = d.Registration.CertificateNumber
-		}
-		if d.Cancelled != nil {
-			detail["certificateNumber"] = d.Cancelled.CertificateNumber
-		}
-	} else {
-		detail["reasons"] = codesOf(d.Reasons)
-		if d.Status == StatusDesk {
-			detail["deskReasons"] = codesOf(d.DeskReasons)
-		}
-	}
-	detailJSON, _ := json.Marshal(detail)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detailJSON); err != nil {
-		return fmt.Errorf("insert audit record: %w", err)
-	}
 	if d.Fee != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
 			d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
@@ -376,9 +419,112 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 	return nil
 }
 
-// Validate checks an application without the register, as Submit will.
+const (
+	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
+	// finishRegistrationSQL stores what carries the certificate number, in
+	// one round trip while the number's counter row is locked: the answer on
+	// the bundle (written without it just before), the audit record and the
+	// signed certificate.
+	finishRegistrationSQL = `WITH answer AS (
+			UPDATE bundles SET response_status = $2, response_body = $3 WHERE id = $1),
+		audit AS (
+			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($4, $5, 'bundle.registered', $1, $6))
+		INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+		VALUES ($7, $1, $8, $9, $10, 'valid', $11, $12, $13, $14, $15, $16)`
+)
+
+// finishRegistration stores a registration's answer, audit record and
+// certificate (see finishRegistrationSQL).
+func (s *Service) finishRegistration(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate, ans Answer) error {
+	actor, detail := s.auditOf(sub, app, d)
+	if _, err := tx.ExecContext(ctx, finishRegistrationSQL, d.BundleID, ans.Status, ans.Body, d.ReceivedAt, actor, detail,
+		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
+		return fmt.Errorf("store registration: %w", err)
+	}
+	return nil
+}
+
+// auditOf is the audit record of a decision: who decided, and what.
+func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor string, detail []byte) {
+	m := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
+	actor = "partner:" + sub.PartnerID
+	if d.Status == StatusRegistered {
+		actor = s.Config.RecordingOfficer
+		if d.Registration != nil {
+			m["certificateNumber"] = d.Registration.CertificateNumber
+		}
+		if d.Cancelled != nil {
+			m["certificateNumber"] = d.Cancelled.CertificateNumber
+		}
+	} else {
+		m["reasons"] = codesOf(d.Reasons)
+		if d.Status == StatusDesk {
+			m["deskReasons"] = codesOf(d.DeskReasons)
+		}
+	}
+	detail, _ = json.Marshal(m)
+	return actor, detail
+}
+
+// Validate checks a single bundle's application without the register, as
+// Submit will; the mortgagee is checked against sub.Mortgagees when given,
+// else against the partner's own credit code only.
 func (s *Service) Validate(sub Submitter, app *Application) Issues {
-	return Validate(app, Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode})
+	return MergeIssues(reservedReference(app.Reference), Validate(app, s.rules(sub)))
+}
+
+func (s *Service) rules(sub Submitter) Rules {
+	return Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode, Mortgagees: sub.Mortgagees}
+}
+
+// prior answers a submission whose reference was used before: the first
+// answer again for the same content (S2), a conflict for other content
+// (S3). done is false when the reference is new. For a batch record the
+// record's own bundle (a pass that died before storing its result) is
+// found first; then a bundle of the partner's reference for the record,
+// from another batch or a single submission, whose content is compared
+// without the references it was filed under.
+func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, recordRef string) (out Outcome, err error, done bool) {
+	var p priorBundle
+	query, key := priorByReferenceSQL, app.Reference
+	if recordRef != "" {
+		err = tx.GetContext(ctx, &p, priorRecordBundleSQL, sub.PartnerID, app.Reference)
+		switch {
+		case err == nil:
+			if string(p.Hash) != string(hash) {
+				return Outcome{}, &ConflictError{BundleID: p.ID}, true
+			}
+			return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, nil, true
+		case !errors.Is(err, sql.ErrNoRows):
+			return Outcome{}, fmt.Errorf("look up reference: %w", err), true
+		}
+		query, key = priorByRecordSQL, recordRef
+	}
+	err = tx.GetContext(ctx, &p, query, sub.PartnerID, key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Outcome{}, nil, false
+	case err != nil:
+		return Outcome{}, fmt.Errorf("look up reference: %w", err), true
+	}
+	same := string(p.Hash) == string(hash)
+	if p.IsRecord || recordRef != "" {
+		if err := tx.GetContext(ctx, &same, sameContentSQL, p.ID, canonical); err != nil {
+			return Outcome{}, fmt.Errorf("compare with bundle %s: %w", p.ID, err), true
+		}
+	}
+	switch {
+	case same:
+		return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, nil, true
+	case recordRef != "":
+		// Refused in the record's result, as a reused reference is (S3).
+		var is Issues
+		is.Add("reference", CodeReferenceConflict, "业务编号 %s 已用于内容不同的申请 %s；同一笔业务重报请原样提交，新业务请使用新的业务编号", clip(recordRef), p.ID)
+		return Outcome{}, &ValidationError{Issues: is}, true
+	default:
+		return Outcome{}, &ConflictError{BundleID: p.ID}, true
+	}
 }
 
 func codesOf(is Issues) []Code {

@@ -287,7 +287,7 @@ func TestCancellation(t *testing.T) {
 	t.Run("ErrNotYours", func(t *testing.T) {
 		other := mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}
 		a := cancellation(cert)
-		a.Mortgagee.IDNumber = otherBank
+		a.Mortgagee = hcBank
 		out, err := e.submitAs(other, a)
 		if err != nil {
 			t.Fatal(err)
@@ -402,7 +402,7 @@ func TestIdempotency(t *testing.T) {
 	t.Run("SameReferenceOtherPartner", func(t *testing.T) {
 		other := general(e.soleUnit(li))
 		other.Reference = a.Reference
-		other.Mortgagee.IDNumber = otherBank
+		other.Mortgagee = hcBank
 		out, err := e.submitAs(mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}, other)
 		if err != nil || out.Replayed {
 			t.Fatalf("another partner's equal reference: %+v %v, want its own decision", out, err)

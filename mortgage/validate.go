@@ -13,6 +13,7 @@ import (
 const (
 	CodeRequired          Code = "required"
 	CodeReferenceFormat   Code = "reference_format"
+	CodeReferenceConflict Code = "reference_conflict" // a batch record's reference used for other content
 	CodeNotAllowed        Code = "not_allowed"
 	CodeTypeUnknown       Code = "type_unknown"
 	CodeIDTypeUnknown     Code = "id_type_unknown"
@@ -51,8 +52,13 @@ const (
 
 // Rules are the facts validation needs from outside the application.
 type Rules struct {
-	Today             Date   // business date in Asia/Shanghai
-	PartnerCreditCode string // the submitting partner must be the mortgagee
+	Today Date // business date in Asia/Shanghai
+	// Mortgagees are the names and credit codes the submitting partner is
+	// registered as (PROMISES S8): the mortgagee must be one of them, name
+	// and code together. When empty, only the credit code is checked,
+	// against PartnerCreditCode.
+	Mortgagees        []Mortgagee
+	PartnerCreditCode string
 }
 
 // Validate checks an application on its own, without the register, and
@@ -70,9 +76,7 @@ func Validate(a *Application, r Rules) Issues {
 	}
 	validateUnits(&is, a)
 	is.validateParty("mortgagee", a.Mortgagee, r.Today)
-	if a.Mortgagee.IDNumber != "" && r.PartnerCreditCode != "" && a.Mortgagee.IDNumber != r.PartnerCreditCode {
-		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
-	}
+	validateMortgagee(&is, a.Mortgagee, r)
 	if a.Agent != nil {
 		is.validateParty("agent", *a.Agent, r.Today)
 	}
@@ -82,8 +86,44 @@ func Validate(a *Application, r Rules) Issues {
 		validateCancellation(&is, a)
 	}
 	text(&is, "remarks", a.Remarks, false, MaxTextRunes)
-	validateMaterials(&is, a)
+	validateMaterials(&is, a, r.Today)
 	return is
+}
+
+// validateMortgagee checks that the mortgagee is the submitting partner: a
+// name and credit code it is registered as, the pair and not just the code,
+// or another bank's name would reach the register and the certificate.
+func validateMortgagee(is *Issues, m Party, r Rules) {
+	code, name := strings.TrimSpace(m.IDNumber), strings.TrimSpace(m.Name)
+	if code == "" {
+		return // required, reported with the party
+	}
+	notPartner := func() {
+		// One message whether branches are known or not: the documented
+		// examples are answered the same by every caller.
+		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身（统一社会信用代码 %s）", r.PartnerCreditCode)
+	}
+	if len(r.Mortgagees) == 0 {
+		if r.PartnerCreditCode != "" && code != r.PartnerCreditCode {
+			notPartner()
+		}
+		return
+	}
+	var held *Mortgagee
+	for i := range r.Mortgagees {
+		if r.Mortgagees[i].CreditCode == code {
+			held = &r.Mortgagees[i]
+			break
+		}
+	}
+	switch {
+	case held == nil && r.PartnerCreditCode != "":
+		notPartner()
+	case held == nil:
+		is.Add("mortgagee.idNumber", CodeMortgageeMismatch, "抵押权人必须是提交申请的机构本身或登记中心为其登记的分支机构")
+	case name != "" && name != held.Name:
+		is.Add("mortgagee.name", CodeMortgageeMismatch, "抵押权人名称与登记中心为统一社会信用代码 %s 登记的名称“%s”不一致", code, held.Name)
+	}
 }
 
 func validateUnits(is *Issues, a *Application) {
@@ -219,7 +259,7 @@ func validateCancellation(is *Issues, a *Application) {
 	text(is, "cancellation.reason", c.Reason, true, MaxTextRunes)
 }
 
-func validateMaterials(is *Issues, a *Application) {
+func validateMaterials(is *Issues, a *Application, today Date) {
 	if len(a.Materials) > MaxMaterials {
 		is.Add("materials", CodeTooMany, "一件申请最多 %d 份材料", MaxMaterials)
 	}
@@ -256,12 +296,12 @@ func validateMaterials(is *Issues, a *Application) {
 			is.Add("materials", CodeMaterialMissing, "缺少%s（%s）", MaterialKinds[kind], kind)
 		}
 	}
-	validatePromises(is, a)
+	validatePromises(is, a, today)
 }
 
 // validatePromises checks promises on their own; whether the centre accepts
 // them is a routing rule, checked in the service.
-func validatePromises(is *Issues, a *Application) {
+func validatePromises(is *Issues, a *Application, today Date) {
 	seen := map[string]bool{}
 	for i, p := range a.Promises {
 		f := fmt.Sprintf("promises[%d]", i)
@@ -271,8 +311,11 @@ func validatePromises(is *Issues, a *Application) {
 			is.Add(f+".kind", CodeNotAllowed, "%s已提交或已承诺，不能再承诺", MaterialKinds[p.Kind])
 		}
 		seen[p.Kind] = true
-		if p.DueOn.IsZero() {
+		switch {
+		case p.DueOn.IsZero():
 			is.Add(f+".dueOn", CodeRequired, "缺少承诺补交日期")
+		case p.DueOn.Before(today.Time):
+			is.Add(f+".dueOn", CodePromiseDue, "承诺补交日期 %s 已过，不能早于今天 %s", p.DueOn, today)
 		}
 	}
 	text(is, "reviewRequest", a.ReviewRequest, false, MaxTextRunes)

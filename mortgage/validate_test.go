@@ -50,6 +50,14 @@ func TestValidate(t *testing.T) {
 		{"ErrCreditCodeCheck", func(a *mortgage.Application) { a.Mortgagee.IDNumber = "91310000631295002J" }, []fault{{"mortgagee.idNumber", "credit_code_check_digit"}, {"mortgagee.idNumber", "mortgagee_not_partner"}}},
 		{"ErrCreditCodeAlphabet", func(a *mortgage.Application) { a.Mortgagee.IDNumber = "91310000631295OO2H" }, []fault{{"mortgagee.idNumber", "credit_code_format"}, {"mortgagee.idNumber", "mortgagee_not_partner"}}},
 		{"ErrMortgageeNotPartner", func(a *mortgage.Application) { a.Mortgagee.IDNumber = otherBank }, []fault{{"mortgagee.idNumber", "mortgagee_not_partner"}}},
+		{"OKPromiseDueToday", func(a *mortgage.Application) {
+			a.Materials = a.Materials[:2]
+			a.Promises = []mortgage.Promise{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, 11, 26)}}
+		}, nil},
+		{"ErrPromiseDueInThePast", func(a *mortgage.Application) {
+			a.Materials = a.Materials[:2]
+			a.Promises = []mortgage.Promise{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, 11, 25)}}
+		}, []fault{{"promises[0].dueOn", "promise_due_date"}}},
 		{"ErrUnitNumber", func(a *mortgage.Application) { a.Units[0].UnitNumber = "230202001001GB00001F0001000" }, []fault{{"units[0].unitNumber", "unit_number_format"}}},
 		{"ErrUnitParcelLetter", func(a *mortgage.Application) { a.Units[0].UnitNumber = "230202001001XB00001F00010001" }, []fault{{"units[0].unitNumber", "unit_number_format"}}},
 		{"ErrUnitDuplicate", func(a *mortgage.Application) { a.Units = append(a.Units, a.Units[0]) }, []fault{{"units[1].unitNumber", "unit_duplicate"}}},
@@ -203,6 +211,39 @@ func TestComputeFee(t *testing.T) {
 			f := mortgage.ComputeFee(c.typ, c.exemption, c.uses, "mortgagor")
 			if f.AmountFen != c.fen || f.Basis != c.basis || f.Payer != "mortgagor" {
 				t.Errorf("fee %+v, want %d %s", f, c.fen, c.basis)
+			}
+		})
+	}
+}
+
+// TestValidateMortgageeIdentities: with the partner's identities given, the
+// mortgagee must be one of them, name and credit code together (S8).
+func TestValidateMortgageeIdentities(t *testing.T) {
+	r := mortgage.Rules{Today: rules.Today, Mortgagees: []mortgage.Mortgagee{{Name: bank.Name, CreditCode: bankCode}, {Name: branch.Name, CreditCode: branch.IDNumber}}}
+	cases := []struct {
+		name      string
+		mortgagee mortgage.Party
+		field     string // "" when valid
+	}{
+		{"OKOwn", bank, ""},
+		{"OKOwnSpacedName", mortgage.Party{Name: " " + bank.Name + " ", IDType: mortgage.IDCreditCode, IDNumber: bankCode}, ""},
+		{"OKBranch", branch, ""},
+		{"ErrOtherNameOwnCode", mortgage.Party{Name: hcBank.Name, IDType: mortgage.IDCreditCode, IDNumber: bankCode}, "mortgagee.name"},
+		{"ErrBranchNameOwnCode", mortgage.Party{Name: branch.Name, IDType: mortgage.IDCreditCode, IDNumber: bankCode}, "mortgagee.name"},
+		{"ErrOtherCodeOwnName", mortgage.Party{Name: bank.Name, IDType: mortgage.IDCreditCode, IDNumber: otherBank}, "mortgagee.idNumber"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := validGeneral()
+			a.Mortgagee = c.mortgagee
+			var got []string
+			for _, i := range mortgage.Validate(a, r) {
+				if i.Code == mortgage.CodeMortgageeMismatch {
+					got = append(got, i.Field)
+				}
+			}
+			if want := []string{c.field}; (c.field == "" && len(got) > 0) || (c.field != "" && !slices.Equal(got, want)) {
+				t.Errorf("mortgagee_not_partner on %v, want %q", got, c.field)
 			}
 		})
 	}

@@ -40,6 +40,16 @@ type Partner struct {
 	// ClientCerts are SHA-256 fingerprints (hex) of the client certificates
 	// the partner may use; when any are set, requests must present one.
 	ClientCerts pq.StringArray `db:"client_cert_sha256" json:"clientCertificates,omitempty"`
+	// Mortgagees are the names and credit codes the partner registers
+	// mortgages under (its own and its branches'); read on authentication.
+	Mortgagees []Mortgagee `db:"-" json:"-"`
+}
+
+// Mortgagee is a name and credit code a partner may name as mortgagee.
+type Mortgagee struct {
+	Name       string `db:"name"`
+	CreditCode string `db:"credit_code"`
+	Own        bool   `db:"own"` // the partner's own: follows the partner's name and code
 }
 
 // ErrUnauthenticated is returned for a missing, malformed, unknown or revoked key.
@@ -166,6 +176,9 @@ func (r *Registry) issueKey(ctx context.Context, db sqlx.ExecerContext, partnerI
 // RotateKey issues a new key and lets the partner's other keys keep working
 // for overlap, so the bank can switch without a gap.
 func (r *Registry) RotateKey(ctx context.Context, partnerID string, overlap time.Duration) (string, error) {
+	if overlap < 0 {
+		return "", fmt.Errorf("rotate key of %s: negative overlap %s", partnerID, overlap)
+	}
 	tx, err := r.DB.BeginTxx(ctx, nil)
 	if err != nil {
 		return "", err
@@ -183,6 +196,63 @@ func (r *Registry) RotateKey(ctx context.Context, partnerID string, overlap time
 	return key, tx.Commit()
 }
 
+// Mortgagee identities (migration 0012). The partner's own name and code is
+// kept by a trigger on partners; branches are added and removed here.
+const (
+	mortgageesSQL = `SELECT name, credit_code, own FROM partner_mortgagees WHERE partner_id = $1 ORDER BY NOT own, credit_code`
+	// A credit code is one legal person: held by one partner only, so no
+	// partner can cancel another's mortgages under it.
+	addMortgageeSQL = `INSERT INTO partner_mortgagees (partner_id, credit_code, name)
+		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM partner_mortgagees WHERE credit_code = $2 AND partner_id <> $1)
+			AND NOT EXISTS (SELECT 1 FROM partners WHERE credit_code = $2 AND id <> $1)
+		ON CONFLICT (partner_id, credit_code) DO NOTHING`
+	removeMortgageeSQL = `DELETE FROM partner_mortgagees WHERE partner_id = $1 AND credit_code = $2 AND NOT own`
+)
+
+// ErrMortgageeTaken is returned when a credit code is listed already, for
+// this partner or another.
+var ErrMortgageeTaken = errors.New("credit code already listed as a mortgagee")
+
+// Mortgagees lists the identities a partner may name as mortgagee, its own first.
+func (r *Registry) Mortgagees(ctx context.Context, partnerID string) ([]Mortgagee, error) {
+	if _, err := r.Get(ctx, partnerID); err != nil {
+		return nil, err
+	}
+	var ms []Mortgagee
+	err := r.DB.SelectContext(ctx, &ms, mortgageesSQL, partnerID)
+	return ms, err
+}
+
+// AddMortgagee lets a partner register mortgages under a branch's name and
+// credit code. The caller checks the code's form.
+func (r *Registry) AddMortgagee(ctx context.Context, partnerID, name, creditCode string) error {
+	if _, err := r.Get(ctx, partnerID); err != nil {
+		return err
+	}
+	res, err := r.DB.ExecContext(ctx, addMortgageeSQL, partnerID, creditCode, name)
+	if err != nil {
+		return fmt.Errorf("add mortgagee %s to %s: %w", creditCode, partnerID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s", ErrMortgageeTaken, creditCode)
+	}
+	return nil
+}
+
+// RemoveMortgagee stops a partner naming a branch as mortgagee; mortgages
+// already registered under it stay, and the partner can still cancel them
+// only while the branch is listed. The partner's own identity cannot be removed.
+func (r *Registry) RemoveMortgagee(ctx context.Context, partnerID, creditCode string) error {
+	res, err := r.DB.ExecContext(ctx, removeMortgageeSQL, partnerID, creditCode)
+	if err != nil {
+		return fmt.Errorf("remove mortgagee %s from %s: %w", creditCode, partnerID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("partner %q has no branch mortgagee %s (its own name and code cannot be removed)", partnerID, creditCode)
+	}
+	return nil
+}
+
 // Signer is who signed a request: the partner and its signing secret.
 type Signer struct {
 	Partner Partner
@@ -195,14 +265,28 @@ func (r *Registry) KeyOwner(ctx context.Context, keyID string) (Signer, error) {
 	if len(keyID) != 16 || r.Sealer == nil {
 		return Signer{}, ErrUnauthenticated
 	}
-	var p Partner
-	st, err := r.stmt(ctx, `SELECT `+partnerColumns+`
+	var row struct {
+		Partner
+		// The mortgagee identities ride along: no second round trip.
+		Names pq.StringArray `db:"mortgagee_names"`
+		Codes pq.StringArray `db:"mortgagee_codes"`
+	}
+	st, err := r.stmt(ctx, `SELECT `+partnerColumns+`,
+			ARRAY(SELECT m.name FROM partner_mortgagees m WHERE m.partner_id = p.id ORDER BY m.credit_code) AS mortgagee_names,
+			ARRAY(SELECT m.credit_code FROM partner_mortgagees m WHERE m.partner_id = p.id ORDER BY m.credit_code) AS mortgagee_codes
 		FROM api_keys k JOIN partners p ON p.id = k.partner_id
 		WHERE k.key_id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND p.enabled`)
 	if err != nil {
 		return Signer{}, err
 	}
-	err = st.GetContext(ctx, &p, keyID)
+	err = st.GetContext(ctx, &row, keyID)
+	p := row.Partner
+	if err == nil {
+		p.Mortgagees = make([]Mortgagee, 0, len(row.Codes))
+		for i := range min(len(row.Codes), len(row.Names)) {
+			p.Mortgagees = append(p.Mortgagees, Mortgagee{Name: row.Names[i], CreditCode: row.Codes[i]})
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Signer{}, ErrUnauthenticated
 	}

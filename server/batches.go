@@ -91,9 +91,13 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 	case verr != nil:
 		s.batchFileProblem(w, r, verr)
 		return
-	case h.Mortgagee.IDNumber != p.CreditCode:
+	case !holdsMortgagee(p, h.Mortgagee.IDNumber, ""):
 		writeBatchProblem(w, r, fileProblem(&xmlsafe.Error{Code: fundbatch.CodeHeader, Field: "/GJJDYPL/PCXX/DYQRZJH",
-			Message: "批次信息中的抵押权人 DYQRZJH 必须是上传机构本身（统一社会信用代码 " + p.CreditCode + "）"}))
+			Message: "批次信息中的抵押权人 DYQRZJH 必须是上传机构本身（统一社会信用代码 " + p.CreditCode + "）或登记中心为其登记的抵押权人"}))
+		return
+	case !holdsMortgagee(p, h.Mortgagee.IDNumber, h.Mortgagee.Name):
+		writeBatchProblem(w, r, fileProblem(&xmlsafe.Error{Code: fundbatch.CodeHeader, Field: "/GJJDYPL/PCXX/DYQRMC",
+			Message: "批次信息中的抵押权人名称 DYQRMC 与登记中心为统一社会信用代码 " + h.Mortgagee.IDNumber + " 登记的名称不一致"}))
 		return
 	}
 	b, created, err := up.Commit(p.ID, mortgage.BatchHeader{Number: h.BatchNumber, Date: h.Date, Records: h.Records, TotalFen: h.TotalFen}, src.sum.Sum(nil))
@@ -364,4 +368,26 @@ func fileName(number string) string {
 		}
 		return '_'
 	}, number)
+}
+
+// holdsMortgagee reports whether the partner is registered as the mortgagee
+// with this credit code and, unless name is "", this name.
+func holdsMortgagee(p partners.Partner, code, name string) bool {
+	code, name = strings.TrimSpace(code), strings.TrimSpace(name)
+	for _, m := range p.Mortgagees {
+		if m.CreditCode == code {
+			return name == "" || name == m.Name
+		}
+	}
+	return false
+}
+
+// submitterOf is the authenticated partner as the domain sees it, with the
+// mortgagee identities it may register under (PROMISES S8).
+func submitterOf(p partners.Partner) mortgage.Submitter {
+	ms := make([]mortgage.Mortgagee, len(p.Mortgagees))
+	for i, m := range p.Mortgagees {
+		ms[i] = mortgage.Mortgagee{Name: m.Name, CreditCode: m.CreditCode}
+	}
+	return mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode, Mortgagees: ms}
 }

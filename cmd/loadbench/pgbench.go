@@ -55,6 +55,7 @@ const pgbenchScript = `-- The registration transaction of POST /v1/bundles, repl
 --   unitprefix          unit i is unitprefix || lpad(i, 8, '0')
 --   today, year         business date and year (Asia/Shanghai)
 --   certprefix          黑(<year>)齐齐哈尔市不动产证明第
+--   authority           the registration authority, whose counter numbers certificates
 --   principal, debtstart, debtend, scope, mortgagee, mortgageeid, officer
 --   mortgagors, debtors, app, hash, body, detail   a registered bundle's values
 --   kinds, names, media, sums, contents            its materials, as arrays
@@ -114,15 +115,14 @@ SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
    AND current GROUP BY unit_number;
 
--- register.go insertMortgageSQL: the mortgage right, numbered by
--- next_certificate_serial (a per-year sequence).
+-- register.go insertMortgageSQL: the mortgage right, not yet numbered.
 INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
         debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
         state, registered_at, recording_officer)
-VALUES (:certprefix::text || lpad(next_certificate_serial(:year)::text, 7, '0') || '号', 'general', '2', :principal, NULL,
+VALUES (NULL, 'general', '2', :principal, NULL,
         :debtstart, :debtend, :scope, true, :mortgagors, :debtors, :mortgagee, :mortgageeid,
         1, now(), :officer)
-RETURNING id AS mortgage_id, certificate_number AS certno
+RETURNING id AS mortgage_id
 \gset
 
 -- register.go insertMortgageUnitsSQL: the mortgage's rank on each unit.
@@ -135,6 +135,14 @@ SELECT :mortgage_id, t.u, t.r
               ARRAY[(SELECT coalesce(max(rank), 0) + 1 FROM mortgage_units
                       WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28) AND current)])
        AS t(u, r);
+
+-- register.go drawCertificateSQL: the number, drawn from the authority's
+-- counter row for the year once the decision is known; the row stays
+-- locked until COMMIT.
+UPDATE mortgages SET certificate_number = :certprefix::text || lpad(next_certificate_serial(:authority, :year)::text, 7, '0') || '号'
+ WHERE id = :mortgage_id
+RETURNING certificate_number AS certno
+\gset
 
 -- service.go writeBundle: the bundle with its canonical application and
 -- the exact answer, kept so a retry gets the same bytes back.
@@ -263,7 +271,7 @@ func pgbenchVars(ctx context.Context, d *sqlx.DB, c config, s span, today mortga
 		"run=" + strconv.FormatInt(time.Now().Unix(), 10),
 		"partner=" + pgbenchPartner, "unitprefix=" + unitPrefix,
 		"today=" + today.String(), "year=" + strconv.Itoa(year),
-		"certprefix=" + fmt.Sprintf("%s(%d)%s不动产证明第", cfg.Province, year, cfg.City),
+		"certprefix=" + fmt.Sprintf("%s(%d)%s不动产证明第", cfg.Province, year, cfg.City), "authority=" + cfg.Authority,
 		"principal=" + strconv.FormatInt(t.PrincipalFen, 10),
 		"debtstart=" + t.DebtStart.String(), "debtend=" + t.DebtEnd.String(), "scope=" + t.Scope,
 		"mortgagee=" + app.Mortgagee.Name, "mortgageeid=" + app.Mortgagee.IDNumber, "officer=" + cfg.RecordingOfficer,

@@ -16,7 +16,7 @@ import (
 
 func partnerCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("partner: want add, list, rotate-key, disable, limits, push or webhook-secret")
+		return errors.New("partner: want add, list, rotate-key, disable, limits, mortgagee, push or webhook-secret")
 	}
 	fs := flag.NewFlagSet("partner "+args[0], flag.ExitOnError)
 	var p partners.Partner
@@ -43,9 +43,23 @@ func partnerCmd(ctx context.Context, args []string) error {
 	if args[0] == "push" {
 		pf.define(fs)
 	}
+	var mf mortgageeFlags
+	if args[0] == "mortgagee" {
+		mf.define(fs)
+	}
 	c, err := loadConfig(fs, idLast(args[1:]))
 	if err != nil {
 		return err
+	}
+	// Checked before anything is opened: a negative overlap would expire
+	// the partner's current keys in the past, cutting it off at once.
+	if args[0] == "rotate-key" && *overlap < 0 {
+		return fmt.Errorf("partner rotate-key: -overlap %s is negative; use 0 to stop the old keys at once", *overlap)
+	}
+	if args[0] == "mortgagee" {
+		if err := mf.check(); err != nil {
+			return err
+		}
 	}
 	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
 	if err != nil {
@@ -60,7 +74,7 @@ func partnerCmd(ctx context.Context, args []string) error {
 	}
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	switch args[0] {
-	case "push", "webhook-secret", "rotate-key", "disable", "limits":
+	case "push", "webhook-secret", "rotate-key", "disable", "limits", "mortgagee":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("partner %s: want the partner id", args[0])
 		}
@@ -68,6 +82,8 @@ func partnerCmd(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "push":
 		return partnerPush(ctx, reg, fs.Arg(0), pf)
+	case "mortgagee":
+		return partnerMortgagee(ctx, reg, fs.Arg(0), mf)
 	case "webhook-secret":
 		return partnerWebhookSecret(ctx, reg, fs.Arg(0))
 	case "add":
@@ -125,4 +141,66 @@ func partnerCmd(ctx context.Context, args []string) error {
 		return fmt.Errorf("partner: unknown subcommand %q", args[0])
 	}
 	return nil
+}
+
+// mortgageeFlags are partner mortgagee's: add or remove a branch's name and
+// credit code, or (neither) list them.
+type mortgageeFlags struct {
+	add, remove bool
+	name, code  string
+}
+
+func (f *mortgageeFlags) define(fs *flag.FlagSet) {
+	fs.BoolVar(&f.add, "add", false, "let the partner name this branch as mortgagee (with -name and -credit-code)")
+	fs.BoolVar(&f.remove, "remove", false, "stop the partner naming this branch as mortgagee (with -credit-code)")
+	fs.StringVar(&f.name, "name", "", "the branch's legal name, exactly as on its business licence")
+	fs.StringVar(&f.code, "credit-code", "", "the branch's unified social credit code (18 characters)")
+}
+
+func (f *mortgageeFlags) check() error {
+	f.name, f.code = strings.TrimSpace(f.name), strings.ToUpper(strings.TrimSpace(f.code))
+	switch {
+	case f.add && f.remove:
+		return errors.New("partner mortgagee: -add or -remove, not both")
+	case f.add && f.name == "":
+		return errors.New("partner mortgagee -add: -name is required")
+	case (f.add || f.remove) && f.code == "":
+		return errors.New("partner mortgagee: -credit-code is required")
+	case f.add:
+		if code := mortgage.CheckCreditCode(f.code); code != "" {
+			return fmt.Errorf("partner mortgagee -add: -credit-code %q: %s", f.code, code)
+		}
+	case !f.remove && (f.name != "" || f.code != ""):
+		return errors.New("partner mortgagee: -name and -credit-code go with -add or -remove")
+	}
+	return nil
+}
+
+// partnerMortgagee lists, adds or removes the names and credit codes a
+// partner may register mortgages under (PROMISES S8).
+func partnerMortgagee(ctx context.Context, reg *partners.Registry, id string, f mortgageeFlags) error {
+	switch {
+	case f.add:
+		if err := reg.AddMortgagee(ctx, id, f.name, f.code); err != nil {
+			return err
+		}
+		fmt.Printf("partner %s may now name %s (%s) as mortgagee\n", id, f.name, f.code)
+		return nil
+	case f.remove:
+		if err := reg.RemoveMortgagee(ctx, id, f.code); err != nil {
+			return err
+		}
+		fmt.Printf("partner %s may no longer name %s as mortgagee\n", id, f.code)
+		return nil
+	}
+	ms, err := reg.Mortgagees(ctx, id)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREDIT CODE\tOWN\tNAME")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%v\t%s\n", m.CreditCode, m.Own, m.Name)
+	}
+	return tw.Flush()
 }

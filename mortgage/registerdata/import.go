@@ -211,11 +211,12 @@ const (
 	existingUnitsSQL     = `SELECT unit_number FROM units WHERE unit_number = ANY($1)`
 	existingMortgagesSQL = `SELECT certificate_number FROM mortgages WHERE certificate_number = ANY($1)`
 	mortgageIDsSQL       = `SELECT nextval(pg_get_serial_sequence('mortgages', 'id')) FROM generate_series(1, $1)`
-	// Registration certificate serials come from one sequence a year
-	// (next_certificate_serial, migration 0002): move each year's sequence
-	// past the imported serials so new registrations never reuse a number.
-	serialSequenceSQL = `CREATE SEQUENCE IF NOT EXISTS %s`
-	advanceSerialSQL  = `SELECT setval('%[1]s', greatest($1, (SELECT last_value FROM %[1]s)))`
+	// Registration certificate serials come from a counter row per
+	// authority and year (next_certificate_serial, migration 0012): move the
+	// year's counters past the imported serials so new registrations never
+	// reuse a number. A year without a counter yet starts after the highest
+	// serial in the register when first drawn.
+	advanceSerialSQL = `UPDATE certificate_serials SET last = greatest(last, $2) WHERE year = $1`
 )
 
 // checkChunk bounds the size of one = ANY($1) array.
@@ -465,12 +466,8 @@ func (im *importer) advanceSerials(ctx context.Context, tx *sqlx.Tx) error {
 	}
 	sort.Ints(years)
 	for _, y := range years {
-		seq := fmt.Sprintf("certificate_serial_%d", y) // the name next_certificate_serial uses; y is an int
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(serialSequenceSQL, seq)); err != nil {
-			return fmt.Errorf("certificate sequence %d: %w", y, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(advanceSerialSQL, seq), top[y]); err != nil {
-			return fmt.Errorf("certificate sequence %d: %w", y, err)
+		if _, err := tx.ExecContext(ctx, advanceSerialSQL, y, top[y]); err != nil {
+			return fmt.Errorf("certificate serials %d: %w", y, err)
 		}
 	}
 	return nil

@@ -347,6 +347,10 @@ func TestSupervisorSettings(t *testing.T) {
 	if msg := sup.flashAfter(sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "params": {`{"aboveFen": -1}`}})); !strings.Contains(msg, "未保存") {
 		t.Errorf("bad rule: %q", msg)
 	}
+	// A misspelt parameter is shown, naming it, and not saved as a threshold of 0.
+	if msg := sup.flashAfter(sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "enabled": {"on"}, "params": {`{"above_fen": 500000000}`}})); !strings.Contains(msg, "未保存") || !strings.Contains(msg, "above_fen") {
+		t.Errorf("misspelt rule parameter: %q, want it refused naming above_fen", msg)
+	}
 	var params string
 	var enabled bool
 	if err := e.db.QueryRow(`SELECT params::text, enabled FROM routing_rules WHERE kind = 'amount_review'`).Scan(&params, &enabled); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -60,51 +61,24 @@ func (c *Console) rules(w http.ResponseWriter, r *http.Request, s *session) erro
 	return nil
 }
 
-// checkRuleParams checks a rule's parameters: a JSON object, with the
-// known settings of the known rules in range.
-func checkRuleParams(kind string, raw []byte) (map[string]any, error) {
-	var p map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&p); err != nil || p == nil {
-		return nil, errors.New("参数须为 JSON 对象，例如 {}")
+// checkRuleParams checks a rule's parameters with the domain's own
+// decoding (mortgage.ParseRoutingParams: exact names, nothing unknown, in
+// range) and returns them as they are stored, or an error naming the member.
+func checkRuleParams(kind string, raw []byte) (any, error) {
+	p, err := mortgage.ParseRoutingParams(kind, raw)
+	var ve *mortgage.ValidationError
+	if errors.As(err, &ve) {
+		msgs := make([]string, len(ve.Issues))
+		for i, is := range ve.Issues {
+			msgs[i] = is.Field + "：" + is.Message
+		}
+		return nil, errors.New(strings.Join(msgs, "；"))
 	}
-	if dec.More() {
-		return nil, errors.New("参数须为单个 JSON 对象")
+	if err != nil {
+		return nil, err
 	}
-	wholeIn := func(key string, lo, hi int64) error {
-		v, ok := p[key]
-		if !ok {
-			return nil
-		}
-		n, isNum := v.(json.Number)
-		i, err := n.Int64()
-		if !isNum || err != nil || i < lo || i > hi {
-			return fmt.Errorf("%s 须为 %d 到 %d 之间的整数", key, lo, hi)
-		}
-		return nil
-	}
-	switch kind {
-	case "promised_document":
-		if v, ok := p["allowed"]; ok {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, errors.New("allowed 须为材料类型数组")
-			}
-			for _, k := range list {
-				s, _ := k.(string)
-				if _, known := mortgage.MaterialKinds[s]; !known {
-					return nil, fmt.Errorf("allowed 中的材料类型 %v 无效", k)
-				}
-			}
-		}
-		if err := wholeIn("maxWorkingDays", 1, 30); err != nil {
-			return nil, err
-		}
-	case "amount_review":
-		if err := wholeIn("aboveFen", 1, 1<<53); err != nil {
-			return nil, err
-		}
+	if p == nil {
+		return struct{}{}, nil
 	}
 	return p, nil
 }
