@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
@@ -24,7 +27,6 @@ import (
 const (
 	CodeSignatureMissing   mortgage.Code = "signature_missing"
 	CodeSignatureMalformed mortgage.Code = "signature_malformed"
-	CodeKeyUnknown         mortgage.Code = "key_unknown"
 	CodeSignatureExpired   mortgage.Code = "signature_expired"
 	CodeSignatureMismatch  mortgage.Code = "signature_mismatch"
 	CodeNonceReused        mortgage.Code = "nonce_reused"
@@ -39,6 +41,14 @@ const (
 // once. The body is checked against the digest as the handler reads it.
 func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 {
+			// Any refusal below leaves the body unread: close the
+			// connection after the answer instead of reading the body
+			// first (net/http drains up to 256 KB before it answers),
+			// so a refused client costs neither memory nor waiting.
+			// Kept off once the body is in.
+			w.Header().Set("Connection", "close")
+		}
 		h := r.Header
 		keyID, ts, nonce, sig, digest := h.Get(signature.HeaderKeyID), h.Get(signature.HeaderTimestamp),
 			h.Get(signature.HeaderNonce), h.Get(signature.HeaderSignature), h.Get(signature.HeaderContentSHA256)
@@ -62,21 +72,25 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			return
 		}
 		signer, err := s.Registry.KeyOwner(r.Context(), keyID)
-		if errors.Is(err, partners.ErrUnauthenticated) {
-			s.unauthenticated(w, r, signature.HeaderKeyID, CodeKeyUnknown, "密钥编号不存在、已过期、已吊销，或机构已停用")
-			return
-		}
-		if err != nil {
+		unknown := errors.Is(err, partners.ErrUnauthenticated)
+		if err != nil && !unknown {
 			s.Error(w, r, err)
 			return
+		}
+		if unknown {
+			// An unknown, revoked or expired key id is checked against a
+			// secret nobody holds, so it gets exactly the answer a wrong
+			// signature gets: a prober learns nothing about which key ids
+			// exist.
+			signer.Secret = unknownKeySecret[:]
 		}
 		req := signature.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), BodySHA256: digest, Timestamp: unix, Nonce: nonce}
 		switch err := signature.Verify(signer.Secret, req, sig, s.now()); {
 		case errors.Is(err, signature.ErrExpired):
 			s.unauthenticated(w, r, signature.HeaderTimestamp, CodeSignatureExpired, "时间戳与服务器时间相差超过 300 秒")
 			return
-		case err != nil:
-			s.unauthenticated(w, r, signature.HeaderSignature, CodeSignatureMismatch, "签名不符：请按 docs/signed-requests.md 对所发送的原始字节签名")
+		case err != nil || unknown:
+			s.unauthenticated(w, r, signature.HeaderSignature, CodeSignatureMismatch, "签名不符：密钥编号无效（不存在、已过期、已吊销或机构已停用），或签名的不是所发送的原始字节（见 docs/signed-requests.md）")
 			return
 		}
 		p := signer.Partner
@@ -103,12 +117,33 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		}
 		defer release()
 		addLog(r.Context(), slog.String("partner", p.ID))
+		ctx := r.Context()
 		if s.streamsBody(r) {
 			// Large uploads are checked as they stream; the handler
 			// must read to the end before it commits anything.
 			r.Body = &digestReader{body: r.Body, want: digest, h: sha256.New()}
 		} else {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.bodyLimit(r)))
+			limit := s.bodyLimit(r)
+			if r.ContentLength > limit { // refused before a byte of it is read
+				s.Error(w, r, &http.MaxBytesError{Limit: limit})
+				return
+			}
+			// Reserve the memory before reading: what was declared, or
+			// the route's limit for a body of unknown length (chunked).
+			if need := r.ContentLength; need != 0 {
+				if need < 0 {
+					need = limit
+				}
+				free := s.budget.take(need, s.bodyBudget())
+				if free == nil {
+					w.Header().Set("Retry-After", "2")
+					writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeBusy,
+						Detail: "服务器正在接收的请求体已达内存上限，请在 Retry-After 秒后重试（重试是安全的）。"})
+					return
+				}
+				defer free()
+			}
+			body, err := s.readBody(w, r, limit)
 			if err != nil {
 				s.Error(w, r, err)
 				return
@@ -117,17 +152,27 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 				s.Error(w, r, errBodyDigest)
 				return
 			}
+			// Handlers take these verified bytes (requestBody); the
+			// reader is for those that decode a small body as a stream.
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			ctx = context.WithValue(ctx, bodyKey, body)
+			w.Header().Del("Connection")
 		}
 		f, err := s.formats().Get(p.Format)
 		if err != nil {
 			s.Error(w, r, err) // a partner registered with a format this node lacks: the centre's fault
 			return
 		}
-		ctx := context.WithValue(context.WithValue(r.Context(), partnerKey, p), formatKey, f)
+		ctx = context.WithValue(context.WithValue(ctx, partnerKey, p), formatKey, f)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// unknownKeySecret is drawn at start and never leaves the process.
+var unknownKeySecret = func() (k [32]byte) {
+	_, _ = rand.Read(k[:]) // crypto/rand does not fail on Linux
+	return k
+}()
 
 func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, field string, code mortgage.Code, message string) {
 	w.Header().Set("WWW-Authenticate", signature.Algorithm)
@@ -200,6 +245,41 @@ func (d *digestReader) Read(p []byte) (int, error) {
 }
 
 func (d *digestReader) Close() error { return d.body.Close() }
+
+// readBody reads the whole body under limit, by the deadline
+// BodyTimeout sets: a body that trickles in is cut off (408) rather than
+// holding its connection and its share of the budget. A declared length is
+// read into one buffer of that size, not a doubling one.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.bodyTimeout()))
+	// Once the body is in, the deadline would only cancel the handler's
+	// work (the server reads on in the background to notice a hang-up).
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var b []byte
+	var err error
+	if n := r.ContentLength; n >= 0 {
+		b = make([]byte, n)
+		_, err = io.ReadFull(body, b)
+	} else {
+		b, err = io.ReadAll(body)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errBodyTimeout
+	}
+	return b, err
+}
+
+// errBodyTimeout: the body did not arrive by its deadline.
+var errBodyTimeout = errors.New("request body did not arrive in time")
+
+// requestBody is the authenticated request's body, read once and checked
+// against the signed digest (nil for streamed uploads).
+func requestBody(r *http.Request) []byte {
+	b, _ := r.Context().Value(bodyKey).([]byte)
+	return b
+}
 
 // formatFrom is the authenticated partner's wire format (nil before
 // authentication).

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -277,7 +278,7 @@ func pageParams(w http.ResponseWriter, r *http.Request) (after, limit int, ok bo
 	}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > math.MaxInt32 { // record indexes are int4
 			return bad("after", "cursor_invalid", "after 须为非负整数：上一页最后一条记录的序号 index")
 		}
 		after = n

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -35,19 +34,13 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		return415(w, r, f)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	app, decodeIssues, err := f.Decode(body)
+	app, decodeIssues, err := f.Decode(requestBody(r)) // read once, in authentication
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	p := partnerFrom(r.Context())
 	sub := submitterOf(p)
-	addLog(r.Context(), slog.String("reference", app.Reference), slog.String("type", string(app.Type)), maskedMortgagors(app))
 	if len(decodeIssues) > 0 {
 		// Report value faults together with every other fault (S4).
 		s.Error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(decodeIssues, s.Service.Validate(sub, app))})
@@ -61,6 +54,9 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	// Only now, validated, do the partner's reference and parties reach
+	// the log, clipped.
+	addLog(r.Context(), slog.String("reference", pii.Clip(app.Reference, maxLogReference)), slog.String("type", string(app.Type)), maskedMortgagors(app))
 	if out.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 		addLog(r.Context(), slog.Bool("replayed", true))
@@ -90,15 +86,17 @@ func return415(w http.ResponseWriter, r *http.Request, f *formats.Format) {
 // supplyMaterial takes a document promised under 容缺受理 for a bundle at the desk.
 func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
 	f := formatFrom(r.Context())
+	// Another partner's bundle does not exist for this one, in any state
+	// (A1): 404 before anything else is said about it.
+	if _, err := s.Service.Bundle(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"]); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != centrejson.MediaType && !slices.Contains(f.Accepts, mt)) {
 		return415(w, r, f)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
+	body := requestBody(r) // read once, in authentication
 	decode := f.DecodeMaterial
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == centrejson.MediaType {
 		decode = centrejson.DecodeMaterial // every partner may send a document as JSON
@@ -162,9 +160,9 @@ func (s *Server) writeDecision(w http.ResponseWriter, r *http.Request, d *mortga
 }
 
 func maskedMortgagors(app *mortgage.Application) slog.Attr {
-	ids := make([]string, len(app.Mortgagors))
-	for i, m := range app.Mortgagors {
-		ids[i] = pii.MaskID(m.IDNumber)
+	ids := make([]string, 0, min(len(app.Mortgagors), 8))
+	for _, m := range app.Mortgagors[:min(len(app.Mortgagors), 8)] {
+		ids = append(ids, pii.MaskID(pii.Clip(m.IDNumber, 20)))
 	}
 	return slog.String("mortgagors", strings.Join(ids, ","))
 }

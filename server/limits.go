@@ -64,3 +64,46 @@ func (l *limiter) admit(p partners.Partner) (release func(), retryAfter int) {
 		})
 	}, 0
 }
+
+// CodeRequestTimeout: the body did not arrive within its deadline (408).
+const CodeRequestTimeout mortgage.Code = "request_timeout"
+
+// CodeBusy: the node holds as many request bodies as its memory budget
+// allows; the partner retries after Retry-After.
+const CodeBusy mortgage.Code = "server_busy"
+
+// DefaultBodyBudget bounds the request bodies held in memory at once across
+// all partners (PROMISES A6). A 32 MB bundle costs about twice its size
+// while it is decoded, so 160 MB of bodies keeps the node's resident memory
+// well under 600 MB with 32 of the largest bundles arriving at once
+// (docs/BENCHMARKS.md, cmd/bodybench).
+const DefaultBodyBudget = 160 << 20
+
+// bodyBudget is a node-wide count of body bytes admitted and not yet
+// released. It never waits: a request that does not fit is answered 503
+// before its body is read, so a flood cannot queue memory either.
+type bodyBudget struct {
+	mu   sync.Mutex
+	used int64
+}
+
+// take reserves n bytes of limit and returns the function that gives them
+// back, or nil when n does not fit. A body larger than the whole budget is
+// admitted only when nothing else is held, so a small budget cannot refuse
+// the largest allowed body forever.
+func (b *bodyBudget) take(n, limit int64) (release func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used > 0 && b.used+n > limit {
+		return nil
+	}
+	b.used += n
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			b.used -= n
+			b.mu.Unlock()
+		})
+	}
+}

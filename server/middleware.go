@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"mortgaged/internal/pii"
 	"mortgaged/partners"
 )
 
@@ -68,16 +69,31 @@ const (
 	partnerKey ctxKey = iota
 	formatKey
 	logAttrsKey
+	bodyKey
 )
 
 // logAttrs collects attributes handlers add to the one request log line.
 type logAttrs struct{ attrs []slog.Attr }
 
+// Every string is clipped: whatever a handler adds may have come from the
+// request.
 func addLog(ctx context.Context, attrs ...slog.Attr) {
 	if la, ok := ctx.Value(logAttrsKey).(*logAttrs); ok {
-		la.attrs = append(la.attrs, attrs...)
+		for _, a := range attrs {
+			if a.Value.Kind() == slog.KindString {
+				a.Value = slog.StringValue(pii.Clip(a.Value.String(), maxLogValue))
+			}
+			la.attrs = append(la.attrs, a)
+		}
 	}
 }
+
+// maxLogValue is the most runes of one logged value; a reference is clipped
+// shorter (maxLogReference).
+const (
+	maxLogValue     = 256
+	maxLogReference = 64
+)
 
 // observe logs one JSON line per request and records metrics by route
 // template, never by raw path (ids would explode the label space).
@@ -103,7 +119,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			return // probes would drown the log
 		}
 		attrs := append([]slog.Attr{
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", rec.status),
+			slog.String("method", pii.Clip(r.Method, 16)), slog.String("route", route), slog.Int("status", rec.status),
 			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
 		}, la.attrs...)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
@@ -117,7 +133,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Error(w, r, errors.New("panic: "+strings.TrimSpace(slog.AnyValue(v).String())))
+				s.Error(w, r, errors.New("panic: "+pii.Clip(strings.TrimSpace(slog.AnyValue(v).String()), 1024)))
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -220,7 +220,6 @@ func TestPublicRoutesAnswerAsDocumented(t *testing.T) {
 	}{
 		{"/healthz", "/healthz", 200},
 		{"/readyz", "/readyz", 200},
-		{"/metrics", "/metrics", 200},
 		{"/openapi.json", "/openapi.json", 200},
 		{"/.well-known/mortgaged-keys.json", "/.well-known/mortgaged-keys.json", 200},
 		{"/verify", "/verify?" + q, 200},

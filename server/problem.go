@@ -3,11 +3,13 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/partners/centrejson"
@@ -51,6 +53,7 @@ var problemTitles = map[int]string{
 	http.StatusForbidden:             "无权访问",
 	http.StatusNotFound:              "未找到",
 	http.StatusMethodNotAllowed:      "不支持该请求方法",
+	http.StatusRequestTimeout:        "请求体接收超时",
 	http.StatusConflict:              "业务编号已被使用",
 	http.StatusRequestEntityTooLarge: "请求体过大",
 	http.StatusUnsupportedMediaType:  "不支持的内容类型",
@@ -122,6 +125,13 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &mbe):
 		writeProblem(w, r, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 			Detail: "请求体超过 " + strconv.Itoa(int(mbe.Limit>>20)) + " MB 上限；请压缩或拆分材料。"})
+	case errors.Is(err, errBodyTimeout):
+		// The body trickled in past its deadline; the rest is not read.
+		w.Header().Set("Connection", "close")
+		writeProblem(w, r, Problem{Status: http.StatusRequestTimeout, Code: CodeRequestTimeout,
+			Detail: "请求体未在 " + strconv.Itoa(int(s.bodyTimeout().Seconds())) + " 秒内传完，连接已断开；未作任何处理，请重新发送。"})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "请求体比 Content-Length 声明的短（连接中断？）；未作任何处理。"})
 	case errors.Is(err, mortgage.ErrNotAtDesk):
 		writeProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。"})
 	case errors.Is(err, calendar.ErrNotLoaded):
@@ -130,7 +140,8 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, mortgage.ErrNotFound):
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该业务件。"})
 	default:
-		s.log.ErrorContext(r.Context(), "internal error", slog.String("path", r.URL.Path), slog.Any("error", err))
+		// An error's text may quote the input: clipped like everything logged.
+		s.log.ErrorContext(r.Context(), "internal error", slog.String("path", pii.Clip(r.URL.Path, maxLogValue)), slog.String("error", pii.Clip(err.Error(), 1024)))
 		writeProblem(w, r, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "服务器内部错误，请稍后重试；重试是安全的。"})
 	}
 }

@@ -42,11 +42,20 @@ type Server struct {
 	Formats *formats.Set
 	// Now is the clock that judges request timestamps.
 	Now func() time.Time
+	// BodyBudget bounds the bytes of request bodies held at once across
+	// all partners; 0 means DefaultBodyBudget.
+	BodyBudget int64
+	// BodyTimeout is how long a partner's body may take to arrive once its
+	// headers are authenticated; 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 
 	log     *slog.Logger
 	router  *mux.Router
 	metrics *metrics
 	limiter *limiter
+	budget  bodyBudget
+
+	metricsHandler http.Handler
 }
 
 // New builds the server and its routes.
@@ -57,11 +66,13 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(promReg)
+	// Metrics are for the centre's monitoring, not the public: cmd serves
+	// them on their own (loopback) address.
+	s.metricsHandler = promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})
 
 	s.router.Use(s.recoverPanics, s.observe, s.refuseInvalidText)
 	s.router.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	s.router.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
-	s.router.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	s.registerDocRoutes(s.router) // docs/openapi.json describes every route: server/openapi_test.go
 
 	api := s.router.PathPrefix("/v1").Subrouter()
@@ -87,15 +98,50 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 
 func (s *Server) now() time.Time { return s.Now() }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+// DefaultBodyTimeout is how long a partner's body may take: 32 MB over a
+// slow bank link.
+const DefaultBodyTimeout = 2 * time.Minute
 
-// HTTPServer wraps h with the timeouts every public listener needs.
+func (s *Server) bodyBudget() int64 {
+	if s.BodyBudget > 0 {
+		return s.BodyBudget
+	}
+	return DefaultBodyBudget
+}
+
+func (s *Server) bodyTimeout() time.Duration {
+	if s.BodyTimeout > 0 {
+		return s.BodyTimeout
+	}
+	return DefaultBodyTimeout
+}
+
+// ServeHTTP makes the server an http.Handler. Over TLS every answer
+// tells browsers to come back only over TLS (HSTS).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS != nil {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	s.router.ServeHTTP(w, r)
+}
+
+// Metrics serves the Prometheus metrics (GET /metrics), for a listener of
+// its own: they tell the world request rates per partner route.
+func (s *Server) Metrics() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler)
+	return mux
+}
+
+// HTTPServer wraps h with the timeouts every public listener needs. Before
+// anyone is authenticated the deadlines are short: headers within 5 s, the
+// whole request within 30 s (console forms, public pages). A partner's
+// request, once its signature is checked, gets BodyTimeout for its body.
 func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute, // a 32 MB body over a slow bank link
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -411,17 +411,32 @@ func TestEveryFaultAtOnce(t *testing.T) {
 }
 
 func TestProbesAndMetrics(t *testing.T) {
-	a := setup(t)
+	var srv *server.Server
+	a := setup(t, func(s *server.Server) { srv = s })
 	a.post("lj-bank", a.body("LJB-METRICS-1"))
 	for path, want := range map[string]string{
 		"/healthz": `"ok"`,
 		"/readyz":  `"ready"`,
-		"/metrics": `mortgaged_bundles_decided_total{status="registered",type="mortgage_first_general"} 1`,
 	} {
 		r := a.do(http.MethodGet, path, "", "", nil)
 		if r.status != http.StatusOK || !strings.Contains(string(r.body), want) {
 			t.Errorf("GET %s: %d, want %s in %.300s", path, r.status, want, r.body)
 		}
+	}
+	// Metrics are served on their own listener, never the public one.
+	if r := a.do(http.MethodGet, "/metrics", "", "", nil); r.status != http.StatusNotFound {
+		t.Errorf("GET /metrics on the public address: %d, want 404", r.status)
+	}
+	metrics := httptest.NewServer(srv.Metrics())
+	t.Cleanup(metrics.Close)
+	res, err := http.Get(metrics.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if want := `mortgaged_bundles_decided_total{status="registered",type="mortgage_first_general"} 1`; res.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+		t.Errorf("GET /metrics on the metrics listener: %d, want %s in %.300s", res.StatusCode, want, b)
 	}
 	if r := a.do(http.MethodGet, "/nowhere", "", "", nil); r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("unknown path: %d %s", r.status, r.header.Get("Content-Type"))

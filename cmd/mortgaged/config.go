@@ -20,6 +20,7 @@ import (
 
 	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
+	"mortgaged/server"
 )
 
 // config is everything the server reads from its environment, validated once.
@@ -40,6 +41,11 @@ type config struct {
 	// TLS: the server's certificate and key (PEM); with ClientCA, partners
 	// may present client certificates signed by it (mutual TLS).
 	TLSCert, TLSKey, TLSClientCA string
+	// MetricsAddr is where /metrics is served, apart from the public
+	// listener; empty when off.
+	MetricsAddr string
+	// BodyBudgetBytes bounds the request bodies held at once (all partners).
+	BodyBudgetBytes int64
 	// PauseBeforeCommit is a test hook: registrations pause inside their
 	// transaction so crash tests can kill the process there.
 	PauseBeforeCommit bool
@@ -82,6 +88,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		return c, fmt.Errorf("MORTGAGED_MAX_BODY_MB must be a whole number of megabytes between 1 and 1024")
 	}
 	c.MaxBodyBytes = int64(mb) << 20
+	if err := c.loadLimits(); err != nil {
+		return c, err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("MORTGAGED_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("MORTGAGED_LOG_LEVEL: %w", err)
 	}
@@ -160,4 +169,24 @@ func (c config) tlsListener(ln net.Listener) (net.Listener, error) {
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
 	}
 	return tls.NewListener(ln, cfg), nil
+}
+
+// loadLimits reads what bounds the node against the outside (PROMISES A6):
+// the memory for request bodies, and where metrics are served.
+func (c *config) loadLimits() error {
+	mb, err := strconv.Atoi(env("MORTGAGED_BODY_BUDGET_MB", strconv.Itoa(server.DefaultBodyBudget>>20)))
+	if err != nil || mb < 1 || mb > 16384 {
+		return errors.New("MORTGAGED_BODY_BUDGET_MB must be a whole number of megabytes between 1 and 16384")
+	}
+	c.BodyBudgetBytes = int64(mb) << 20
+	switch a := env("MORTGAGED_METRICS_ADDR", "127.0.0.1:9090"); a {
+	case "off":
+		c.MetricsAddr = ""
+	default:
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("MORTGAGED_METRICS_ADDR must be host:port (loopback unless the network is trusted) or off: %w", err)
+		}
+		c.MetricsAddr = a
+	}
+	return nil
 }

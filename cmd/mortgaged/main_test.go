@@ -56,8 +56,10 @@ type process struct {
 	cmd   *exec.Cmd
 	lines chan string
 	addr  string
-	done  chan struct{}
-	log   *bytes.Buffer
+	// metrics is the metrics listener's URL, empty when off.
+	metrics string
+	done    chan struct{}
+	log     *bytes.Buffer
 }
 
 // start runs the binary with args and extra environment, and waits until it
@@ -95,11 +97,14 @@ func start(t *testing.T, env []string, args ...string) *process {
 		<-p.done
 	})
 	line := p.waitFor(`"msg":"listening"`)
-	var rec struct{ Addr string }
+	var rec struct{ Addr, Metrics string }
 	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Addr == "" {
 		t.Fatalf("listening line %q: %v", line, err)
 	}
 	p.addr = "http://" + rec.Addr
+	if rec.Metrics != "" {
+		p.metrics = "http://" + rec.Metrics
+	}
 	return p
 }
 

@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string) error {
 	srv.MaxBodyBytes = c.MaxBodyBytes
 	srv.Keys, srv.PublicURL = keys, c.PublicURL
 	srv.Formats = wire
+	srv.BodyBudget = c.BodyBudgetBytes
 	if err := mountConsole(srv, c, log); err != nil {
 		return err
 	}
@@ -86,7 +87,8 @@ func serve(ctx context.Context, args []string) error {
 	if ln, err = c.tlsListener(ln); err != nil {
 		return err
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("embedded_db", d.cluster != nil))
+	metricsAddr := listenMetrics(ctx, c.MetricsAddr, srv, log)
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("metrics", metricsAddr), slog.Bool("embedded_db", d.cluster != nil))
 	if next != "" {
 		fmt.Println(nextSteps(ln.Addr().String(), next))
 	}

@@ -13,12 +13,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/pii"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -68,7 +68,7 @@ type Console struct {
 	router   *mux.Router
 	pages    map[string]*template.Template
 	origin   *http.CrossOriginProtection
-	limiter  *signinLimiter
+	throttle *signinThrottle
 	reasons  map[string]string // refusal code → label
 }
 
@@ -135,7 +135,7 @@ func New(db *sqlx.DB, desk Desk, cfg Config, log *slog.Logger) (*Console, error)
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{db: db, desk: desk, cfg: cfg, calendar: cal, log: log, origin: http.NewCrossOriginProtection(),
-		limiter: &signinLimiter{fails: map[string][]time.Time{}}, reasons: map[string]string{}}
+		throttle: newSigninThrottle(), reasons: map[string]string{}}
 	for _, r := range cfg.RefusalReasons {
 		c.reasons[r.Code] = r.Label
 	}
@@ -168,7 +168,7 @@ func (c *Console) routes() {
 	r.Handle("/console", home)
 	r.Handle("/console/", home)
 	static, _ := fs.Sub(staticFS, "static")
-	r.PathPrefix("/console/static/").Handler(http.StripPrefix("/console/static/", cacheFor(time.Hour, http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/console/static/").Handler(http.StripPrefix("/console/static/", noListing(cacheFor(time.Hour, http.FileServerFS(static))))).Methods(http.MethodGet, http.MethodHead)
 
 	r.HandleFunc("/console/signin", c.signinPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/console/signin", c.signin).Methods(http.MethodPost)
@@ -192,6 +192,8 @@ func (c *Console) routes() {
 	post("/console/rules/{kind}", c.updateRule, Role.CanSupervise)
 	get("/console/dead-letters", c.deadLetters)
 	post("/console/dead-letters/{id}/redeliver", c.redeliver, Role.CanSupervise)
+	get("/console/throttles", c.throttles)
+	post("/console/throttles/clear", c.clearThrottle, Role.CanSupervise)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, &httpError{http.StatusNotFound, "页面不存在", "没有这个页面。"})
@@ -253,7 +255,7 @@ func (c *Console) action(h handler, allowed func(Role) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
 		if err := c.origin.Check(r); err != nil {
-			c.log.Warn("console: cross-origin POST refused", slog.String("path", r.URL.Path), slog.String("origin", r.Header.Get("Origin")))
+			c.log.Warn("console: cross-origin POST refused", slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("origin", pii.Clip(r.Header.Get("Origin"), 256)))
 			c.fail(w, r, nil, errCSRF)
 			return
 		}
@@ -272,12 +274,12 @@ func (c *Console) action(h handler, allowed func(Role) bool) http.Handler {
 			return
 		}
 		if !tokensEqual(r.PostForm.Get(csrfField), s.CSRF) {
-			c.log.Warn("console: CSRF token missing or wrong", slog.String("path", r.URL.Path), slog.String("staff", s.Username))
+			c.log.Warn("console: CSRF token missing or wrong", slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("staff", s.Username))
 			c.fail(w, r, s, errCSRF)
 			return
 		}
 		if !allowed(s.Role) {
-			c.log.Warn("console: action refused for role", slog.String("path", r.URL.Path), slog.String("staff", s.Username), slog.String("role", string(s.Role)))
+			c.log.Warn("console: action refused for role", slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("staff", s.Username), slog.String("role", string(s.Role)))
 			c.fail(w, r, s, errForbiddenRole)
 			return
 		}
@@ -302,7 +304,7 @@ func parseForm(r *http.Request) error {
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
-		c.log.Error("console: internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		c.log.Error("console: internal error", slog.String("method", pii.Clip(r.Method, 16)), slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("error", pii.Clip(err.Error(), 1024)))
 		he = &httpError{http.StatusInternalServerError, "系统错误", "系统错误，操作未完成，已记录日志。请稍后重试或联系系统管理员。"}
 	}
 	c.render(w, r, he.Status, "error.html", view{Title: he.Title, S: s, Data: he})
@@ -392,54 +394,21 @@ func (c *Console) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// noListing serves files only: a folder (the path is empty or ends in /)
+// is not listed, so what ships with the console is not advertised.
+func noListing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func cacheFor(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", fmt.Sprintf("private, max-age=%d", int(d.Seconds())))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// signinLimiter slows password guessing: after maxSigninFailures failures
-// for one username within signinWindow, that username is refused until the
-// window passes, whether or not the account exists.
-type signinLimiter struct {
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-const (
-	maxSigninFailures = 10
-	signinWindow      = 15 * time.Minute
-)
-
-func (l *signinLimiter) blocked(user string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	recent := l.fails[user][:0]
-	for _, t := range l.fails[user] {
-		if now.Sub(t) < signinWindow {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) == 0 {
-		delete(l.fails, user)
-		return false
-	}
-	l.fails[user] = recent
-	return len(recent) >= maxSigninFailures
-}
-
-func (l *signinLimiter) fail(user string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 10000 { // bounded memory under a spray of usernames
-		clear(l.fails)
-	}
-	l.fails[user] = append(l.fails[user], now)
-}
-
-func (l *signinLimiter) reset(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, user)
 }

@@ -72,6 +72,7 @@ type env struct {
 	url   string
 	clock *clock
 	units int
+	con   *console.Console
 }
 
 type envOptions struct {
@@ -119,6 +120,7 @@ func setup(t *testing.T, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	srv.MountConsole(con)
+	e.con = con
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	e.url = ts.URL

@@ -3,8 +3,12 @@ package console
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"mortgaged/internal/pii"
 )
 
 type signinData struct {
@@ -64,16 +68,30 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	username := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
 	d := signinData{Next: safeNext(r.PostForm.Get("next")), Username: username}
 	now := c.now()
-	if c.limiter.blocked(username, now) {
-		c.log.Warn("console: sign-in refused, too many failures", slog.String("username", username))
-		d.Error = "登录失败次数过多，请 15 分钟后再试。"
+	addr := clientAddr(r)
+	// The log names who tried, clipped: the form is the client's to fill.
+	who := slog.Group("signin", slog.String("username", pii.Clip(username, 64)), slog.String("addr", addr))
+	if wait := c.throttle.wait(username, addr, now); wait > 0 {
+		c.log.Warn("console: sign-in slowed, too many failures", who)
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		d.Error = "登录失败次数过多，请 " + strconv.Itoa(secs) + " 秒后再试。"
+		c.renderSignin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	done, ok := c.throttle.hash()
+	if !ok {
+		c.log.Warn("console: sign-in refused, hashing busy", who)
+		w.Header().Set("Retry-After", "1")
+		d.Error = "登录请求过多，请稍后再试。"
 		c.renderSignin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
 	st, err := authenticate(r.Context(), c.db, username, r.PostForm.Get("password"))
+	done()
 	if errors.Is(err, errUnauthenticated) {
-		c.limiter.fail(username, now)
-		c.log.Warn("console: sign-in failed", slog.String("username", username))
+		c.throttle.failed(username, addr, now)
+		c.log.Warn("console: sign-in failed", who)
 		d.Error = "用户名或密码错误。"
 		c.renderSignin(w, r, http.StatusUnauthorized, d)
 		return
@@ -82,7 +100,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	c.limiter.reset(username)
+	c.throttle.succeeded(username, addr)
 	s, err := c.startSession(r.Context(), w, r, st)
 	if err != nil {
 		c.fail(w, r, nil, err)
