@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/lib/pq"
 )
@@ -50,3 +51,7 @@ func IsUnavailable(err error) bool {
 	}
 	return false
 }
+
+// RetryAfter is how long a client is told to wait during an outage (HTTP
+// Retry-After): about what a restart of the embedded cluster takes.
+const RetryAfter = 5 * time.Second
