@@ -40,9 +40,6 @@ type config struct {
 	// TLS: the server's certificate and key (PEM); with ClientCA, partners
 	// may present client certificates signed by it (mutual TLS).
 	TLSCert, TLSKey, TLSClientCA string
-	// PauseBeforeCommit is a test hook: registrations pause inside their
-	// transaction so crash tests can kill the process there.
-	PauseBeforeCommit bool
 }
 
 func env(name, def string) string {
@@ -64,13 +61,12 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 			ObjectionPolicy:  mortgage.ObjectionPolicy(env("MORTGAGED_OBJECTION_POLICY", string(mortgage.ObjectionUndertaking))),
 			FeePayer:         env("MORTGAGED_FEE_PAYER", "mortgagee"),
 		},
-		PauseBeforeCommit: os.Getenv("MORTGAGED_TEST_PAUSE_BEFORE_COMMIT") == "1",
-		MasterKey:         os.Getenv("MORTGAGED_MASTER_KEY"),
-		PublicURL:         strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
-		DialectDir:        os.Getenv("MORTGAGED_DIALECT_DIR"),
-		TLSCert:           os.Getenv("MORTGAGED_TLS_CERT"),
-		TLSKey:            os.Getenv("MORTGAGED_TLS_KEY"),
-		TLSClientCA:       os.Getenv("MORTGAGED_TLS_CLIENT_CA"),
+		MasterKey:   os.Getenv("MORTGAGED_MASTER_KEY"),
+		PublicURL:   strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
+		DialectDir:  os.Getenv("MORTGAGED_DIALECT_DIR"),
+		TLSCert:     os.Getenv("MORTGAGED_TLS_CERT"),
+		TLSKey:      os.Getenv("MORTGAGED_TLS_KEY"),
+		TLSClientCA: os.Getenv("MORTGAGED_TLS_CLIENT_CA"),
 	}
 	fs.StringVar(&c.DataDir, "data", env("MORTGAGED_DATA", "data"), "data folder (embedded PostgreSQL, keys, demo files)")
 	fs.StringVar(&c.Addr, "addr", env("MORTGAGED_ADDR", "127.0.0.1:8080"), "listen address")

@@ -50,15 +50,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	svc.EncodeEvent = (&formats.Events{Set: wire, DB: d.DB}).Encode // each partner hears in its own format
-	if c.PauseBeforeCommit {
-		svc.BeforeCommit = func(ctx context.Context) {
-			log.Warn("test hook: paused before commit")
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Hour):
-			}
-		}
-	}
+	installTestHooks(svc, log)                                      // only in a crashtest build
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {
