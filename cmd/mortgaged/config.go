@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 )
@@ -40,6 +41,9 @@ type config struct {
 	// TLS: the server's certificate and key (PEM); with ClientCA, partners
 	// may present client certificates signed by it (mutual TLS).
 	TLSCert, TLSKey, TLSClientCA string
+	// DBTimeouts bound each pooled session's statements and open
+	// transactions (MORTGAGED_STATEMENT_TIMEOUT, MORTGAGED_IDLE_TX_TIMEOUT).
+	DBTimeouts db.Timeouts
 }
 
 func env(name, def string) string {
@@ -78,6 +82,19 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		return c, fmt.Errorf("MORTGAGED_MAX_BODY_MB must be a whole number of megabytes between 1 and 1024")
 	}
 	c.MaxBodyBytes = int64(mb) << 20
+	for _, d := range []struct {
+		name, def string
+		into      *time.Duration
+	}{
+		{"MORTGAGED_STATEMENT_TIMEOUT", "30s", &c.DBTimeouts.Statement},
+		{"MORTGAGED_IDLE_TX_TIMEOUT", "60s", &c.DBTimeouts.IdleInTransaction},
+	} {
+		v, err := time.ParseDuration(env(d.name, d.def))
+		if err != nil || v < 0 {
+			return c, fmt.Errorf("%s must be a duration such as %s (0 turns it off)", d.name, d.def)
+		}
+		*d.into = v
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("MORTGAGED_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("MORTGAGED_LOG_LEVEL: %w", err)
 	}
