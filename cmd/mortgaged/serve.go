@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	d.stop = d.cluster != nil // the server owns the embedded cluster for its lifetime
 	defer d.Close()
+	defer watchCluster(ctx, d, log)() // stopped before the cluster is (deferred calls run last first)
 
 	sealer, err := c.sealer()
 	if err != nil {
