@@ -51,13 +51,14 @@ type BatchWorker struct {
 	// Parallel is how many records are decided at once (8). Records that
 	// share a unit are decided one after another, in file order, so ranks
 	// follow the file.
-	Parallel int
-	Poll     time.Duration // how often an idle node looks for work (1 s)
+	Parallel   int
+	Poll       time.Duration // how often an idle node looks for work (1 s)
+	RetryAfter time.Duration // the wait before a batch left with undecided records is taken again (30 s)
+	Log        *slog.Logger
+
 	// MaxBackoff caps the wait between attempts while the database is
 	// unavailable: Poll, doubling up to this (60 s).
 	MaxBackoff time.Duration
-	RetryAfter time.Duration // the wait before a batch left with undecided records is taken again (30 s)
-	Log        *slog.Logger
 
 	after func(time.Duration) <-chan time.Time // time.After; tests count the waits
 }
