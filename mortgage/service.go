@@ -114,6 +114,10 @@ type Renderer func(*Decision) (Answer, error)
 type Submitter struct {
 	PartnerID  string
 	CreditCode string
+	// Format is the partner's wire format, which its events are written
+	// in; empty means it is read from the partners table inside the
+	// registration's transaction.
+	Format string
 }
 
 // Outcome is the result of a submission: a fresh decision, or a replay.
@@ -128,7 +132,7 @@ type Service struct {
 	DB     *sqlx.DB
 	Config Config
 	Now    func() time.Time
-	// EncodeEvent renders outbox events in the partner's format.
+	// EncodeEvent renders outbox events in the partner's wire format.
 	EncodeEvent EventEncoder
 	// Signer signs the electronic certificate each first registration
 	// issues; Submit refuses to run without one.

@@ -46,7 +46,7 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := partnerFrom(r.Context())
-	sub := mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode}
+	sub := mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode, Format: p.Format}
 	addLog(r.Context(), slog.String("reference", app.Reference), slog.String("type", string(app.Type)), maskedMortgagors(app))
 	if len(decodeIssues) > 0 {
 		// Report value faults together with every other fault (S4).

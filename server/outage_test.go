@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,4 +75,39 @@ func urlValues(kv ...string) string {
 		v.Set(kv[i], kv[i+1])
 	}
 	return v.Encode()
+}
+
+// TestPullUsesStoredMediaType: an event's payload goes into the pull answer
+// by the media type stored with it, not by a guess from its first byte: an
+// XML payload that does not start with '<' is still a JSON string of the
+// exact XML, and the registrations' own events are stored with their type.
+func TestPullUsesStoredMediaType(t *testing.T) {
+	t.Parallel()
+	a := setup(t)
+	a.register("LJB-MEDIA-1")
+	var types []string
+	if err := a.db.Select(&types, `SELECT DISTINCT media_type FROM events WHERE partner_id = 'lj-bank'`); err != nil {
+		t.Fatal(err)
+	}
+	if len(types) != 1 || types[0] != "application/json" {
+		t.Errorf("a JSON partner's registration events stored as %v, want application/json", types)
+	}
+	xml := "\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Event id=\"evt_xml\"/>\n"
+	if _, err := a.db.Exec(`INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, media_type, next_attempt_at)
+		VALUES ('evt_xml', 'lj-bank', 'bundle.registered', 'b', now(), $1, 'application/xml', now())`, []byte(xml)); err != nil {
+		t.Fatal(err)
+	}
+	res := a.do(http.MethodGet, "/v1/events", "lj-bank", "", nil)
+	var page struct{ Events []json.RawMessage }
+	if err := json.Unmarshal(res.body, &page); res.status != http.StatusOK || err != nil || len(page.Events) != 2 {
+		t.Fatalf("pull: %d %v %s", res.status, err, res.body)
+	}
+	var got string
+	if err := json.Unmarshal(page.Events[1], &got); err != nil || got != xml {
+		t.Errorf("the XML event pulled as %s, want a JSON string of the exact XML", page.Events[1])
+	}
+	var obj struct{ ID string }
+	if err := json.Unmarshal(page.Events[0], &obj); err != nil || obj.ID == "" {
+		t.Errorf("the JSON event pulled as %s, want the JSON object as stored", page.Events[0])
+	}
 }

@@ -103,7 +103,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	if srv.Formats, err = formats.New(shanghai, dialectSet); err != nil {
 		t.Fatal(err)
 	}
-	svc.EncodeEvent = (&formats.Events{Set: srv.Formats, DB: d}).Encode // as in production: each partner's own format
+	svc.EncodeEvent = srv.Formats.EncodeEvent // as in production: each partner's own format
 	for _, o := range opts {
 		o(srv)
 	}

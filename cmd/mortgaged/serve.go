@@ -11,7 +11,6 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
-	"mortgaged/partners/formats"
 	"mortgaged/server"
 )
 
@@ -50,7 +49,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc.EncodeEvent = (&formats.Events{Set: wire, DB: d.DB}).Encode // each partner hears in its own format
+	svc.EncodeEvent = wire.EncodeEvent // each partner hears in its own format
 	installTestHooks(svc, log)                                      // only in a crashtest build
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
