@@ -50,7 +50,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	svc.EncodeEvent = wire.EncodeEvent // each partner hears in its own format
-	installTestHooks(svc, log)                                      // only in a crashtest build
+	installTestHooks(svc, log)         // only in a crashtest build
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {
