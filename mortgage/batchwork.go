@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"mortgaged/internal/db"
 )
 
 // BatchItem is one record of a batch file as its format's decoder reads it.
@@ -53,6 +55,12 @@ type BatchWorker struct {
 	Poll       time.Duration // how often an idle node looks for work (1 s)
 	RetryAfter time.Duration // the wait before a batch left with undecided records is taken again (30 s)
 	Log        *slog.Logger
+
+	// MaxBackoff caps the wait between attempts while the database is
+	// unavailable: Poll, doubling up to this (60 s).
+	MaxBackoff time.Duration
+
+	after func(time.Duration) <-chan time.Time // time.After; tests count the waits
 }
 
 func (w *BatchWorker) defaults() {
@@ -64,6 +72,12 @@ func (w *BatchWorker) defaults() {
 	}
 	if w.Poll <= 0 {
 		w.Poll = time.Second
+	}
+	if w.MaxBackoff < w.Poll {
+		w.MaxBackoff = max(w.Poll, 60*time.Second)
+	}
+	if w.after == nil {
+		w.after = time.After
 	}
 	if w.RetryAfter <= 0 {
 		w.RetryAfter = 30 * time.Second
@@ -82,12 +96,29 @@ func (w *BatchWorker) defaults() {
 // Run works until ctx ends. A batch in hand when ctx ends is left cleanly:
 // records being decided finish, their results are stored, and the claim is
 // released so another node takes over at once.
+//
+// While the database is unavailable it backs off (Poll doubling up to
+// MaxBackoff) and logs only when the outage starts and when it ends.
 func (w *BatchWorker) Run(ctx context.Context) {
 	w.defaults()
+	outage := db.NewOutage(w.Poll, w.MaxBackoff)
 	for {
 		worked, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.Log.Error("batch processing", slog.Any("error", err))
+		wait := w.Poll
+		switch {
+		case ctx.Err() != nil:
+		case err != nil && db.IsUnavailable(err):
+			var started bool
+			if wait, started = outage.Down(); started {
+				w.Log.Warn("batch processing paused: database unavailable", slog.Any("error", err))
+			}
+		default:
+			if outage.Up() {
+				w.Log.Info("batch processing resumed: database available")
+			}
+			if err != nil {
+				w.Log.Error("batch processing", slog.Any("error", err))
+			}
 		}
 		if worked && err == nil && ctx.Err() == nil {
 			continue // there may be more
@@ -95,7 +126,7 @@ func (w *BatchWorker) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(w.Poll):
+		case <-w.after(wait):
 		}
 	}
 }

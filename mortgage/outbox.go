@@ -49,15 +49,18 @@ type Event struct {
 	Decision    *Decision
 	Certificate *IssuedCertificate
 	Batch       *Batch // batch.finished
+
+	format string // the partner's wire format when the caller knows it
 }
 
-// EventEncoder renders an event in the partner's format.
-type EventEncoder func(Event) ([]byte, error)
+// EventEncoder renders an event in the named wire format (the partner's)
+// and gives the payload's media type, which is stored with it.
+type EventEncoder func(format string, e Event) (payload []byte, mediaType string, err error)
 
 // EncodeEventJSON is the plain JSON rendering of an event, used when no
 // partner format is configured (tests, tools).
-func EncodeEventJSON(e Event) ([]byte, error) {
-	return json.Marshal(struct {
+func EncodeEventJSON(_ string, e Event) ([]byte, string, error) {
+	b, err := json.Marshal(struct {
 		ID          string             `json:"id"`
 		Type        EventType          `json:"type"`
 		OccurredAt  time.Time          `json:"occurredAt"`
@@ -65,6 +68,7 @@ func EncodeEventJSON(e Event) ([]byte, error) {
 		Certificate *IssuedCertificate `json:"certificate,omitempty"`
 		Batch       *Batch             `json:"batch,omitempty"`
 	}{e.ID, e.Type, e.OccurredAt, e.Decision, e.Certificate, e.Batch})
+	return b, "application/json", err
 }
 
 // NewEventID makes a stable, unguessable event id; partners deduplicate on it.
@@ -76,29 +80,41 @@ func NewEventID() string {
 	return "evt_" + hex.EncodeToString(b[:])
 }
 
-const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $5)`
+const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, media_type, next_attempt_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $5)`
+
+const partnerFormatSQL = `SELECT format FROM partners WHERE id = $1`
 
 // enqueue writes events in the caller's transaction: they commit with the
-// change that caused them or not at all (PROMISES D1).
+// change that caused them or not at all (PROMISES D1). A partner's format
+// the caller did not know is read in the same transaction: never on a
+// second pool connection, which under load would wait for one while this
+// transaction holds its own and its locks.
 func (s *Service) enqueue(ctx context.Context, tx *ptx, events ...Event) error {
+	if s.EncodeEvent == nil {
+		return fmt.Errorf("no event encoder configured")
+	}
+	formats := map[string]string{}
 	for _, e := range events {
-		payload, err := s.encodeEvent(e)
+		format := e.format
+		if format == "" {
+			format = formats[e.PartnerID]
+		}
+		if format == "" {
+			if err := tx.GetContext(ctx, &format, partnerFormatSQL, e.PartnerID); err != nil {
+				return fmt.Errorf("format of partner %s: %w", e.PartnerID, err)
+			}
+		}
+		formats[e.PartnerID] = format
+		payload, mediaType, err := s.EncodeEvent(format, e)
 		if err != nil {
 			return fmt.Errorf("encode event %s: %w", e.Type, err)
 		}
-		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.PartnerID, e.Type, e.Subject, e.OccurredAt, payload); err != nil {
+		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.PartnerID, e.Type, e.Subject, e.OccurredAt, payload, mediaType); err != nil {
 			return fmt.Errorf("insert event %s: %w", e.Type, err)
 		}
 	}
 	return nil
-}
-
-func (s *Service) encodeEvent(e Event) ([]byte, error) {
-	if s.EncodeEvent == nil {
-		return nil, fmt.Errorf("no event encoder configured")
-	}
-	return s.EncodeEvent(e)
 }
 
 // decisionEvents are the events a fresh decision causes.
@@ -112,10 +128,10 @@ func decisionEvents(sub Submitter, d *Decision, cert *IssuedCertificate, cancell
 	case StatusWithdrawn:
 		typ = EventWithdrawn
 	}
-	events := []Event{{ID: NewEventID(), Type: typ, PartnerID: sub.PartnerID, Subject: d.BundleID, OccurredAt: at, Decision: d, Certificate: cert}}
+	events := []Event{{ID: NewEventID(), Type: typ, PartnerID: sub.PartnerID, Subject: d.BundleID, OccurredAt: at, Decision: d, Certificate: cert, format: sub.Format}}
 	if cancelled != nil {
 		events = append(events, Event{ID: NewEventID(), Type: EventCertificateCancelled, PartnerID: sub.PartnerID,
-			Subject: cancelled.Number, OccurredAt: d.DecidedAt, Decision: d, Certificate: cancelled})
+			Subject: cancelled.Number, OccurredAt: d.DecidedAt, Decision: d, Certificate: cancelled, format: sub.Format})
 	}
 	return events
 }

@@ -117,6 +117,10 @@ type Submitter struct {
 	// Mortgagees are the identities the partner may name as mortgagee (its
 	// own among them); nil means Submit reads them from the database.
 	Mortgagees []Mortgagee
+	// Format is the partner's wire format, which its events are written
+	// in; empty means it is read from the partners table inside the
+	// registration's transaction.
+	Format string
 }
 
 // Outcome is the result of a submission: a fresh decision, or a replay.
@@ -132,7 +136,7 @@ type Service struct {
 	DB     *sqlx.DB
 	Config Config
 	Now    func() time.Time
-	// EncodeEvent renders outbox events in the partner's format.
+	// EncodeEvent renders outbox events in the partner's wire format.
 	EncodeEvent EventEncoder
 	// Signer signs the electronic certificate each first registration
 	// issues; Submit refuses to run without one.

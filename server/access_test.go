@@ -255,7 +255,7 @@ func (a *api) ownedObjects() *owned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.svc.EncodeEvent = (&formats.Events{Set: set, DB: a.db}).Encode
+	a.svc.EncodeEvent = set.EncodeEvent
 	o := &owned{reference: "LJB-A1-REG"}
 	o.registeredBody = a.body(o.reference)
 	r := a.post(bankA.ID, o.registeredBody)

@@ -390,5 +390,5 @@ func submitterOf(p partners.Partner) mortgage.Submitter {
 	for i, m := range p.Mortgagees {
 		ms[i] = mortgage.Mortgagee{Name: m.Name, CreditCode: m.CreditCode}
 	}
-	return mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode, Mortgagees: ms}
+	return mortgage.Submitter{PartnerID: p.ID, CreditCode: p.CreditCode, Format: p.Format, Mortgagees: ms}
 }

@@ -71,7 +71,7 @@ func (s *Server) pullEvents(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(push.PayloadJSON(e.Payload)) // an XML partner's events arrive as strings of exact XML
+		b.Write(push.PayloadJSON(e.Payload, e.MediaType)) // an XML partner's events arrive as strings of exact XML
 	}
 	b.WriteString(`],"next":`)
 	next, _ := json.Marshal(page.Next.String())

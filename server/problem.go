@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"mortgaged/internal/pii"
+	"mortgaged/internal/db"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/partners/centrejson"
@@ -139,9 +140,23 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeCalendarNotLoaded, Detail: "登记中心尚未载入计算审核期限所需年度的节假日安排，请稍后重试。"})
 	case errors.Is(err, mortgage.ErrNotFound):
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该业务件。"})
+	case db.IsUnavailable(err):
+		s.unavailable(w, r, err)
 	default:
 		// An error's text may quote the input: clipped like everything logged.
 		s.log.ErrorContext(r.Context(), "internal error", slog.String("path", pii.Clip(r.URL.Path, maxLogValue)), slog.String("error", pii.Clip(err.Error(), 1024)))
 		writeProblem(w, r, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "服务器内部错误，请稍后重试；重试是安全的。"})
 	}
+}
+
+// unavailable answers an outage of the database: 503 with Retry-After, the
+// same on every route, and no internal_error (the request did nothing; the
+// server itself is well). The request's log line names the cause.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		addLog(r.Context(), slog.String("unavailable", err.Error()))
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(db.RetryAfter.Seconds())))
+	writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+		Detail: "数据库暂时不可用，请求未作处理；请在 Retry-After 秒后重试（重试是安全的）。"})
 }

@@ -179,7 +179,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.DB.PingContext(ctx); err != nil {
-		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "数据库不可用。"})
+		s.unavailable(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

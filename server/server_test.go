@@ -63,7 +63,12 @@ type api struct {
 // it starts (e.g. its body limit).
 func setup(t *testing.T, opts ...func(*server.Server)) *api {
 	t.Helper()
-	d := pgtest.Open(t)
+	return setupOn(t, pgtest.Open(t), opts...)
+}
+
+// setupOn is setup on the pool d.
+func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
+	t.Helper()
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
 	svc.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) }
@@ -98,7 +103,7 @@ func setup(t *testing.T, opts ...func(*server.Server)) *api {
 	if srv.Formats, err = formats.New(shanghai, dialectSet); err != nil {
 		t.Fatal(err)
 	}
-	svc.EncodeEvent = (&formats.Events{Set: srv.Formats, DB: d}).Encode // as in production: each partner's own format
+	svc.EncodeEvent = srv.Formats.EncodeEvent // as in production: each partner's own format
 	for _, o := range opts {
 		o(srv)
 	}

@@ -22,7 +22,6 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
-	"mortgaged/partners/formats"
 	"mortgaged/server"
 )
 
@@ -227,7 +226,7 @@ func startServer(d *sqlx.DB, sec secrets) (*runningServer, error) {
 	svc.Signer = sec.keys
 	srv := server.New(d, svc, &partners.Registry{DB: d, Sealer: sec.sealer}, log)
 	srv.Keys = sec.keys
-	svc.EncodeEvent = (&formats.Events{Set: srv.Formats, DB: d}).Encode // each partner hears in its own format
+	svc.EncodeEvent = srv.Formats.EncodeEvent // each partner hears in its own format
 	hs := server.HTTPServer(labelled("server", srv), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 	"mortgaged/server"
@@ -46,9 +47,9 @@ type config struct {
 	MetricsAddr string
 	// BodyBudgetBytes bounds the request bodies held at once (all partners).
 	BodyBudgetBytes int64
-	// PauseBeforeCommit is a test hook: registrations pause inside their
-	// transaction so crash tests can kill the process there.
-	PauseBeforeCommit bool
+	// DBTimeouts bound each pooled session's statements and open
+	// transactions (MORTGAGED_STATEMENT_TIMEOUT, MORTGAGED_IDLE_TX_TIMEOUT).
+	DBTimeouts db.Timeouts
 }
 
 func env(name, def string) string {
@@ -70,13 +71,12 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 			ObjectionPolicy:  mortgage.ObjectionPolicy(env("MORTGAGED_OBJECTION_POLICY", string(mortgage.ObjectionUndertaking))),
 			FeePayer:         env("MORTGAGED_FEE_PAYER", "mortgagee"),
 		},
-		PauseBeforeCommit: os.Getenv("MORTGAGED_TEST_PAUSE_BEFORE_COMMIT") == "1",
-		MasterKey:         os.Getenv("MORTGAGED_MASTER_KEY"),
-		PublicURL:         strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
-		DialectDir:        os.Getenv("MORTGAGED_DIALECT_DIR"),
-		TLSCert:           os.Getenv("MORTGAGED_TLS_CERT"),
-		TLSKey:            os.Getenv("MORTGAGED_TLS_KEY"),
-		TLSClientCA:       os.Getenv("MORTGAGED_TLS_CLIENT_CA"),
+		MasterKey:   os.Getenv("MORTGAGED_MASTER_KEY"),
+		PublicURL:   strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
+		DialectDir:  os.Getenv("MORTGAGED_DIALECT_DIR"),
+		TLSCert:     os.Getenv("MORTGAGED_TLS_CERT"),
+		TLSKey:      os.Getenv("MORTGAGED_TLS_KEY"),
+		TLSClientCA: os.Getenv("MORTGAGED_TLS_CLIENT_CA"),
 	}
 	fs.StringVar(&c.DataDir, "data", env("MORTGAGED_DATA", "data"), "data folder (embedded PostgreSQL, keys, demo files)")
 	fs.StringVar(&c.Addr, "addr", env("MORTGAGED_ADDR", "127.0.0.1:8080"), "listen address")
@@ -90,6 +90,19 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 	c.MaxBodyBytes = int64(mb) << 20
 	if err := c.loadLimits(); err != nil {
 		return c, err
+	}
+	for _, d := range []struct {
+		name, def string
+		into      *time.Duration
+	}{
+		{"MORTGAGED_STATEMENT_TIMEOUT", "30s", &c.DBTimeouts.Statement},
+		{"MORTGAGED_IDLE_TX_TIMEOUT", "60s", &c.DBTimeouts.IdleInTransaction},
+	} {
+		v, err := time.ParseDuration(env(d.name, d.def))
+		if err != nil || v < 0 {
+			return c, fmt.Errorf("%s must be a duration such as %s (0 turns it off)", d.name, d.def)
+		}
+		*d.into = v
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(env("MORTGAGED_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("MORTGAGED_LOG_LEVEL: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"syscall"
@@ -21,9 +22,15 @@ import (
 // body that registers a mortgage on it for bank.
 func cleanBundle(t *testing.T, d *sqlx.DB, bank partners.Partner, ref string) []byte {
 	t.Helper()
+	return cleanBundleOn(t, d, bank, ref, 1)
+}
+
+// cleanBundleOn is cleanBundle on unit number n (each n its own unit).
+func cleanBundleOn(t *testing.T, d *sqlx.DB, bank partners.Partner, ref string, n int) []byte {
+	t.Helper()
 	stem := "23020219800101123"
 	owner := mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: stem + string(mortgage.ResidentIDCheckChar(stem))}
-	unit, title := "230202001001GB00001F00010001", "黑(2020)齐齐哈尔市不动产权第0000001号"
+	unit, title := fmt.Sprintf("230202001001GB%05dF00010001", n), fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", n)
 	if _, err := d.Exec(`INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
 		VALUES ($1, '龙沙区卜奎大街1号', 'residential', 80, $2, 'sole')`, unit, title); err != nil {
 		t.Fatal(err)

@@ -140,7 +140,7 @@ func openDatabase(ctx context.Context, c config, log *slog.Logger) (*database, e
 		}
 		url = cl.URL("mortgaged")
 	}
-	conn, err := db.Open(ctx, url)
+	conn, err := db.OpenWith(ctx, url, c.DBTimeouts)
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -11,7 +11,6 @@ import (
 	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
-	"mortgaged/partners/formats"
 	"mortgaged/server"
 )
 
@@ -32,6 +31,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	d.stop = d.cluster != nil // the server owns the embedded cluster for its lifetime
 	defer d.Close()
+	defer watchCluster(ctx, d, log)() // stopped before the cluster is (deferred calls run last first)
 
 	sealer, err := c.sealer()
 	if err != nil {
@@ -49,16 +49,8 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc.EncodeEvent = (&formats.Events{Set: wire, DB: d.DB}).Encode // each partner hears in its own format
-	if c.PauseBeforeCommit {
-		svc.BeforeCommit = func(ctx context.Context) {
-			log.Warn("test hook: paused before commit")
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Hour):
-			}
-		}
-	}
+	svc.EncodeEvent = wire.EncodeEvent // each partner hears in its own format
+	installTestHooks(svc, log)         // only in a crashtest build
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {

@@ -6,17 +6,19 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/lib/pq"
 )
 
 //go:embed migrations/*.sql
@@ -25,12 +27,44 @@ var migrationFiles embed.FS
 // migrationLockKey is the advisory lock held while migrating ("mortgage" in ASCII).
 const migrationLockKey = 0x6d6f7274676167
 
-// Open connects to url and checks the connection.
+// Timeouts bound what one session may hold: a statement that runs away, or
+// a transaction left open by a stalled caller, would otherwise keep locks
+// (a unit's, a reference's) and a pool connection for ever. Zero disables
+// one.
+type Timeouts struct {
+	Statement         time.Duration // statement_timeout
+	IdleInTransaction time.Duration // idle_in_transaction_session_timeout
+}
+
+// DefaultTimeouts are the pool's timeouts unless configured.
+var DefaultTimeouts = Timeouts{Statement: 30 * time.Second, IdleInTransaction: 60 * time.Second}
+
+// Open connects to url with DefaultTimeouts and checks the connection.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	d, err := sqlx.Open("postgres", url)
+	return OpenWith(ctx, url, DefaultTimeouts)
+}
+
+// OpenWith connects to url, every session with timeouts t, and checks the
+// connection.
+func OpenWith(ctx context.Context, url string, t Timeouts) (*sqlx.DB, error) {
+	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Run-time parameters of the startup message: every connection the
+	// pool opens, including after an outage, starts with them.
+	rt := maps.Clone(cfg.Runtime)
+	if rt == nil {
+		rt = map[string]string{}
+	}
+	rt["statement_timeout"] = strconv.FormatInt(t.Statement.Milliseconds(), 10)
+	rt["idle_in_transaction_session_timeout"] = strconv.FormatInt(t.IdleInTransaction.Milliseconds(), 10)
+	cfg.Runtime = rt
+	conn, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	d := sqlx.NewDb(sql.OpenDB(conn), "postgres")
 	d.SetMaxOpenConns(40)
 	d.SetMaxIdleConns(40)
 	d.SetConnMaxIdleTime(5 * time.Minute)
@@ -91,6 +125,12 @@ func Migrate(ctx context.Context, d *sqlx.DB, log *slog.Logger) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
+	// Waiting for another node's migrations, or one long migration, is no
+	// runaway statement: lift the pool's statement_timeout for this session.
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`)
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 		return 0, fmt.Errorf("take migration lock: %w", err)
 	}

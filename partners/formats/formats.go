@@ -6,13 +6,9 @@
 package formats
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/mortgage"
 	"mortgaged/partners"
@@ -34,6 +30,8 @@ type Format struct {
 	DecodeMaterial          func(body []byte) (mortgage.Material, mortgage.Issues, error)
 	EncodeDecision          func(*mortgage.Decision) ([]byte, error)
 	EncodeEvent             func(mortgage.Event) ([]byte, error)
+	// EventType is the media type of the events EncodeEvent writes.
+	EventType string
 	// EncodeProblem renders an error; nil means problem+json.
 	EncodeProblem func(problemxml.Problem) ([]byte, error)
 }
@@ -55,6 +53,7 @@ func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
 		DecodeMaterial: centrejson.DecodeMaterial,
 		EncodeDecision: func(d *mortgage.Decision) ([]byte, error) { return centrejson.EncodeDecision(d, loc) },
 		EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return centrejson.EncodeEvent(e, loc) },
+		EventType:      "application/json",
 	}
 	s.byName[json.Name] = json
 	xmlTypes := []string{"application/xml", "text/xml"}
@@ -70,6 +69,7 @@ func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
 		},
 		EncodeDecision: func(d *mortgage.Decision) ([]byte, error) { return centrexml.EncodeDecision(d, loc) },
 		EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return centrexml.EncodeEvent(e, loc) },
+		EventType:      "application/xml",
 		EncodeProblem:  centrexml.EncodeProblem,
 	}
 	// The fund centre's own file is for batches (POST /v1/batches); its
@@ -80,6 +80,7 @@ func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
 	// Its events are its own XML documents, gathered into one file per
 	// scheduled delivery (docs/formats/fund-events-v1.xsd).
 	fund.EncodeEvent = func(e mortgage.Event) ([]byte, error) { return fundbatch.EncodeEvent(e, loc) }
+	fund.EventType = "application/xml"
 	s.byName[fund.Name] = &fund
 	if dialects != nil {
 		for _, name := range dialects.Names() {
@@ -96,6 +97,7 @@ func New(loc *time.Location, dialects *xmlmap.Set) (*Set, error) {
 				DecodeMaterial: centrejson.DecodeMaterial, // documents supplied later come as JSON for every bank
 				EncodeDecision: func(dec *mortgage.Decision) ([]byte, error) { return d.EncodeDecision(dec, loc) },
 				EncodeEvent:    func(e mortgage.Event) ([]byte, error) { return d.EncodeEvent(e, loc) },
+				EventType:      "application/xml",
 				EncodeProblem:  d.EncodeProblem,
 			}
 		}
@@ -123,48 +125,15 @@ func (s *Set) Names() []string {
 	return out
 }
 
-// Events encodes outbox events in each partner's format, looking the
-// partner's format up (and remembering it for a while: formats change
-// rarely, and the lookup runs inside registration transactions).
-type Events struct {
-	Set *Set
-	DB  sqlx.QueryerContext
-
-	mu    sync.Mutex
-	cache map[string]cached
-}
-
-type cached struct {
-	format *Format
-	at     time.Time
-}
-
-// Encode renders e for its partner.
-func (ev *Events) Encode(e mortgage.Event) ([]byte, error) {
-	f, err := ev.formatOf(e.PartnerID)
+// EncodeEvent renders e in the named format (its partner's) and gives the
+// payload's media type: a mortgage.EventEncoder. The caller names the
+// format; nothing is looked up here, so encoding inside a registration's
+// transaction never waits for another database connection or a lock.
+func (s *Set) EncodeEvent(format string, e mortgage.Event) ([]byte, string, error) {
+	f, err := s.Get(format)
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("event for partner %s: %w", e.PartnerID, err)
 	}
-	return f.EncodeEvent(e)
-}
-
-func (ev *Events) formatOf(partnerID string) (*Format, error) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	if c, ok := ev.cache[partnerID]; ok && time.Since(c.at) < time.Minute {
-		return c.format, nil
-	}
-	var name string
-	if err := sqlx.GetContext(context.Background(), ev.DB, &name, `SELECT format FROM partners WHERE id = $1`, partnerID); err != nil {
-		return nil, fmt.Errorf("format of partner %s: %w", partnerID, err)
-	}
-	f, err := ev.Set.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	if ev.cache == nil {
-		ev.cache = map[string]cached{}
-	}
-	ev.cache[partnerID] = cached{f, time.Now()}
-	return f, nil
+	b, err := f.EncodeEvent(e)
+	return b, f.EventType, err
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/pii"
+	"mortgaged/internal/db"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -303,7 +305,14 @@ func parseForm(r *http.Request) error {
 // shown as a system error.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	var he *httpError
-	if !errors.As(err, &he) {
+	switch {
+	case errors.As(err, &he):
+	case db.IsUnavailable(err):
+		// An outage, not a bug: the officer may simply try again.
+		c.log.Warn("console: database unavailable", slog.String("method", pii.Clip(r.Method, 16)), slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("error", pii.Clip(err.Error(), 1024)))
+		w.Header().Set("Retry-After", strconv.Itoa(int(db.RetryAfter.Seconds())))
+		he = &httpError{http.StatusServiceUnavailable, "服务暂不可用", "数据库暂时不可用，操作未执行。请稍后重试。"}
+	default:
 		c.log.Error("console: internal error", slog.String("method", pii.Clip(r.Method, 16)), slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("error", pii.Clip(err.Error(), 1024)))
 		he = &httpError{http.StatusInternalServerError, "系统错误", "系统错误，操作未完成，已记录日志。请稍后重试或联系系统管理员。"}
 	}

@@ -77,6 +77,7 @@ type env struct {
 
 type envOptions struct {
 	secureCookies bool
+	db            *sqlx.DB // nil: a fresh database
 }
 
 // setup starts the real server with the console mounted, on a fresh
@@ -88,7 +89,10 @@ func setup(t *testing.T, opts ...envOptions) *env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	d := pgtest.Open(t)
+	d := o.db
+	if d == nil {
+		d = pgtest.Open(t)
+	}
 	clk := &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)}
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})

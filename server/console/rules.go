@@ -93,7 +93,7 @@ func (c *Console) updateRule(w http.ResponseWriter, r *http.Request, s *session)
 		raw = []byte("{}")
 	}
 	err := strictJSON(raw)
-	var params map[string]any
+	var params any
 	if err == nil {
 		params, err = checkRuleParams(kind, raw)
 	}

@@ -42,7 +42,8 @@ type Claimed struct {
 	Subject    string    `db:"subject"`
 	OccurredAt time.Time `db:"occurred_at"`
 	Payload    []byte    `db:"payload"`
-	Attempt    int       `db:"attempts"` // this attempt's number, from 1
+	MediaType  string    `db:"media_type"` // the payload's, as its encoder wrote it
+	Attempt    int       `db:"attempts"`   // this attempt's number, from 1
 }
 
 const claimSQL = `WITH due AS (
@@ -59,7 +60,7 @@ SET claimed_by = $3,
     next_attempt_at = now() + $4 * interval '1 millisecond',
     attempts = e.attempts + 1
 FROM due WHERE e.id = due.id
-RETURNING e.id, e.seq, e.type, e.subject, e.occurred_at, e.payload, e.attempts`
+RETURNING e.id, e.seq, e.type, e.subject, e.occurred_at, e.payload, e.media_type, e.attempts`
 
 // Claim takes up to limit of the partner's due events for node, for lease,
 // and counts the attempt. It commits at once: the claim outlives a crash
@@ -194,10 +195,11 @@ func ParseCursor(s string) (Cursor, error) {
 
 // Pulled is an event as a partner pulls it: the exact payload pushed.
 type Pulled struct {
-	ID      string `db:"id"`
-	Seq     int64  `db:"seq"`
-	XID     string `db:"xid_text"`
-	Payload []byte `db:"payload"`
+	ID        string `db:"id"`
+	Seq       int64  `db:"seq"`
+	XID       string `db:"xid_text"`
+	Payload   []byte `db:"payload"`
+	MediaType string `db:"media_type"`
 }
 
 // Page is one answer of the pull API.
@@ -214,7 +216,7 @@ const settledSQL = `xid < pg_snapshot_xmin(pg_current_snapshot())`
 
 // The xid is read as text (lib/pq has no xid8), under another name: ORDER
 // BY xid must sort the xid8 column, not its text.
-const pullSQL = `SELECT id, seq, xid::text AS xid_text, payload FROM events
+const pullSQL = `SELECT id, seq, xid::text AS xid_text, payload, media_type FROM events
 	WHERE partner_id = $1 AND (xid, seq) > ($2::text::xid8, $3::bigint) AND ` + settledSQL + `
 	ORDER BY xid, seq
 	LIMIT $4`

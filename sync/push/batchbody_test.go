@@ -16,8 +16,9 @@ func TestBatchBody(t *testing.T) {
 	xmlEvent := func(id string) []byte {
 		return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<GJJSJ>\n  <SJID>" + id + "</SJID>\n</GJJSJ>\n")
 	}
-	xmlEvs := []outbox.Claimed{{ID: "e1", Payload: xmlEvent("e1")}, {ID: "e2", Payload: xmlEvent("e2")}}
-	doc := batchDocument{Events: []json.RawMessage{PayloadJSON(xmlEvs[0].Payload), PayloadJSON(xmlEvs[1].Payload)}}
+	const xmlType, jsonType = "application/xml", "application/json"
+	xmlEvs := []outbox.Claimed{{ID: "e1", Payload: xmlEvent("e1"), MediaType: xmlType}, {ID: "e2", Payload: xmlEvent("e2"), MediaType: xmlType}}
+	doc := batchDocument{Events: []json.RawMessage{PayloadJSON(xmlEvs[0].Payload, xmlType), PayloadJSON(xmlEvs[1].Payload, xmlType)}}
 	body, ct, err := batchBody(doc, xmlEvs)
 	if err != nil || ct != "application/xml" || !bytes.HasPrefix(body, []byte(`<?xml`)) ||
 		strings.Count(string(body), "<?xml") != 1 || !strings.Contains(string(body), `<GJJSJWJ SL="2"`) ||
@@ -25,8 +26,8 @@ func TestBatchBody(t *testing.T) {
 		t.Errorf("XML events: %s %q %v", ct, body, err)
 	}
 
-	mixed := []outbox.Claimed{{ID: "e1", Payload: xmlEvent("e1")}, {ID: "e3", Payload: []byte(`{"id":"e3"}`)}}
-	doc = batchDocument{Events: []json.RawMessage{PayloadJSON(mixed[0].Payload), PayloadJSON(mixed[1].Payload)}}
+	mixed := []outbox.Claimed{{ID: "e1", Payload: xmlEvent("e1"), MediaType: xmlType}, {ID: "e3", Payload: []byte(`{"id":"e3"}`), MediaType: jsonType}}
+	doc = batchDocument{Events: []json.RawMessage{PayloadJSON(mixed[0].Payload, xmlType), PayloadJSON(mixed[1].Payload, jsonType)}}
 	body, ct, err = batchBody(doc, mixed)
 	var got struct{ Events []json.RawMessage }
 	if err != nil || ct != "application/json" || json.Unmarshal(body, &got) != nil || len(got.Events) != 2 {

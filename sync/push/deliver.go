@@ -203,7 +203,7 @@ func (d *Deliverer) runEach(ctx context.Context, p partners.Push) (Stats, error)
 				var posts sync.WaitGroup
 				for i, e := range evs {
 					posts.Go(func() {
-						atts[i] = d.post(ctx, p, e.ID, PayloadType(e.Payload), e.Payload, strconv.Itoa(e.Attempt))
+						atts[i] = d.post(ctx, p, e.ID, e.MediaType, e.Payload, strconv.Itoa(e.Attempt))
 					})
 				}
 				posts.Wait()
@@ -244,7 +244,7 @@ type batchDocument struct {
 func batchBody(doc batchDocument, evs []outbox.Claimed) ([]byte, string, error) {
 	xmlEvents := make([][]byte, 0, len(evs))
 	for _, e := range evs {
-		if PayloadType(e.Payload) != "application/xml" {
+		if e.MediaType != "application/xml" {
 			b, err := json.Marshal(doc)
 			return b, "application/json", err
 		}
@@ -271,7 +271,7 @@ func (d *Deliverer) runBatch(ctx context.Context, p partners.Push) (Stats, error
 		ids := sha256.New()
 		top := 0
 		for i, e := range evs {
-			doc.Events[i] = PayloadJSON(e.Payload)
+			doc.Events[i] = PayloadJSON(e.Payload, e.MediaType)
 			ids.Write([]byte(e.ID + "\n"))
 			top = max(top, e.Attempt)
 		}
@@ -468,19 +468,11 @@ func (d *Deliverer) isPaused(partnerID string) bool {
 	return ok
 }
 
-// PayloadType is the media type of a stored event payload: events are
-// encoded in each partner's format, JSON or XML.
-func PayloadType(payload []byte) string {
-	if len(payload) > 0 && payload[0] == '<' {
-		return "application/xml"
-	}
-	return "application/json"
-}
-
-// PayloadJSON is a payload as a member of a JSON document: JSON as it is,
-// XML as a JSON string holding the exact XML text.
-func PayloadJSON(payload []byte) json.RawMessage {
-	if PayloadType(payload) == "application/json" {
+// PayloadJSON is a payload of the given media type (as stored with the
+// event) as a member of a JSON document: JSON as it is, anything else (the
+// XML of an XML partner) as a JSON string holding the exact text.
+func PayloadJSON(payload []byte, mediaType string) json.RawMessage {
+	if mediaType == "application/json" {
 		return payload
 	}
 	b, _ := json.Marshal(string(payload))

@@ -418,3 +418,23 @@ func TestSeveralDeliverersNeverRepeatAnAttempt(t *testing.T) {
 		t.Errorf("%d attempts logged, %d requests received", logged, len(ep.requests()))
 	}
 }
+
+// TestPushUsesStoredMediaType: each POST carries the media type stored with
+// its event, not one guessed from the payload's first byte.
+func TestPushUsesStoredMediaType(t *testing.T) {
+	e := setup(t)
+	ep := newEndpoint(t)
+	ep.setSecret(e.partner("lj-bank", ep.url(), "@every 1m", "each"))
+	xml := "\n<Event id=\"evt_xml_media\"/>\n"
+	if _, err := e.db.Exec(`INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, media_type, next_attempt_at)
+		VALUES ('evt_xml_media', 'lj-bank', 'bundle.registered', 'b', now(), $1, 'application/xml', now())`, []byte(xml)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.deliverer("node-1", push.Config{}).Run(t.Context(), "lj-bank"); err != nil || st.Delivered != 1 {
+		t.Fatalf("run: %+v, %v", st, err)
+	}
+	got := ep.requests()
+	if len(got) != 1 || got[0].contentType != "application/xml" || string(got[0].body) != xml {
+		t.Fatalf("requests %+v, want one application/xml POST of the exact payload", got)
+	}
+}

@@ -29,6 +29,7 @@ type Scheduler struct {
 	gs   gocron.Scheduler
 	mu   sync.Mutex
 	jobs map[string]job // by partner id
+	gate *outageGate    // shut while the database is unavailable
 }
 
 type job struct {
@@ -69,7 +70,8 @@ func NewScheduler(d *Deliverer, o SchedulerOptions) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scheduler{deliverer: d, registry: d.Registry, log: d.Log, reconcile: o.Reconcile, gs: gs, jobs: map[string]job{}}, nil
+	return &Scheduler{deliverer: d, registry: d.Registry, log: d.Log, reconcile: o.Reconcile, gs: gs, jobs: map[string]job{},
+		gate: newOutageGate(d.Log, time.Now)}, nil
 }
 
 // Start schedules every active partner's push, and a job on every node that
@@ -80,7 +82,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	_, err := s.gs.NewJob(gocron.DurationJob(s.reconcile),
 		gocron.NewTask(func(ctx context.Context) {
-			if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			if s.gate.shut() {
+				return
+			}
+			err := s.Reconcile(ctx)
+			if ctx.Err() != nil || s.gate.observe("reconcile", err) {
+				return
+			}
+			if err != nil {
 				s.log.Error("push schedules not refreshed", slog.Any("error", err))
 			}
 		}),
@@ -161,7 +170,7 @@ func (s *Scheduler) add(partnerID, schedule string) (job, error) {
 		gocron.WithName("push/"+partnerID),
 		gocron.WithSingletonMode(gocron.LimitModeReschedule),
 		gocron.WithEventListeners(gocron.AfterLockError(func(_ uuid.UUID, name string, err error) {
-			if !errors.Is(err, pglock.ErrHeld) {
+			if !errors.Is(err, pglock.ErrHeld) && !s.gate.observe("lock", err) {
 				s.log.Warn("push run skipped: lock not taken", slog.String("job", name), slog.Any("error", err))
 			}
 		})),
@@ -189,8 +198,14 @@ func definition(schedule string) (gocron.JobDefinition, []gocron.JobOption, erro
 }
 
 func (s *Scheduler) run(ctx context.Context, partnerID string) {
+	if s.gate.shut() {
+		return // the events wait in the outbox; nothing is claimed
+	}
 	start := time.Now()
 	st, err := s.deliverer.Run(ctx, partnerID)
+	if s.gate.observe("push of "+partnerID, err) {
+		return
+	}
 	if err != nil {
 		s.log.Error("push run failed", slog.String("partner", partnerID), slog.Any("error", err))
 	}

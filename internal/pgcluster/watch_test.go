@@ -1,0 +1,116 @@
+package pgcluster
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink safe for the watchdog's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWatchRestartsKilledServer kills the postmaster with SIGKILL: the
+// watchdog starts it again on the same socket, and the data is there.
+func TestWatchRestartsKilledServer(t *testing.T) {
+	dir := clusterDir(t)
+	c, err := Start(t.Context(), Options{Dir: dir, Fsync: true}) // as the server runs it: a commit survives the kill
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	var logs syncBuffer
+	c.log = slog.New(slog.NewTextHandler(&logs, nil))
+	db := open(t, c.URL("postgres"))
+	if _, err := db.Exec(`CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		c.Watch(ctx, WatchOptions{Every: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond})
+		close(watched)
+	}()
+	defer func() { cancel(); <-watched }()
+
+	lines, err := c.lockFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(lines[0])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var n int
+	for {
+		err = db.QueryRow(`SELECT n FROM kept`).Scan(&n)
+		if err == nil {
+			lines, _ := c.lockFile()
+			if len(lines) > 0 && lines[0] != strconv.Itoa(pid) {
+				break // answered by the new postmaster
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not come back within 90 s: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling, with a deadline
+	}
+	if n != 42 {
+		t.Errorf("row after restart: %d, want 42", n)
+	}
+	if !strings.Contains(logs.String(), "PostgreSQL server is not running; restarting it") || !strings.Contains(logs.String(), "restarted PostgreSQL server") {
+		t.Errorf("the restart was not logged:\n%s", logs.String())
+	}
+	if c.SocketDir() == "" || !strings.Contains(c.URL("x"), c.SocketDir()) {
+		t.Errorf("socket moved")
+	}
+}
+
+// TestProcessAliveZombie: a dead process nobody has reaped is not alive,
+// though signal 0 still reaches it.
+func TestProcessAliveZombie(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatal("an exited, unreaped child still counts as alive after 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
+		t.Errorf("signal 0 to the zombie: %v (the test needs it unreaped)", err)
+	}
+	if !processAlive(syscall.Getpid()) {
+		t.Error("this process is not alive")
+	}
+}
