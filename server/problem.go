@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ var problemTitles = map[int]string{
 	http.StatusNotFound:              "未找到",
 	http.StatusMethodNotAllowed:      "不支持该请求方法",
 	http.StatusConflict:              "业务编号已被使用",
+	http.StatusGone:                  "该地址已停用",
 	http.StatusRequestEntityTooLarge: "请求体过大",
 	http.StatusUnsupportedMediaType:  "不支持的内容类型",
 	http.StatusUnprocessableEntity:   "申请未通过校验",
@@ -91,6 +93,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	var se *centrejson.SyntaxError
 	var mbe *http.MaxBytesError
 	var xe *xmlsafe.Error
+	var qe *mortgage.QuotaError
 	switch {
 	case errors.As(err, &ve):
 		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Code: CodeValidation,
@@ -122,6 +125,10 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &mbe):
 		writeProblem(w, r, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 			Detail: "请求体超过 " + strconv.Itoa(int(mbe.Limit>>20)) + " MB 上限；请压缩或拆分材料。"})
+	case errors.As(err, &qe):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(qe.RetryAfter.Seconds())))))
+		writeProblem(w, r, Problem{Status: http.StatusTooManyRequests, Code: CodeQuotaExceeded,
+			Detail: "今日抵押前查询已达 " + strconv.Itoa(qe.Quota) + " 次上限（查到与未查到的都计入），请于次日（Retry-After 秒后）再查。"})
 	case errors.Is(err, mortgage.ErrNotAtDesk):
 		writeProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。"})
 	case errors.Is(err, calendar.ErrNotLoaded):

@@ -82,6 +82,11 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		return c, fmt.Errorf("MORTGAGED_MAX_BODY_MB must be a whole number of megabytes between 1 and 1024")
 	}
 	c.MaxBodyBytes = int64(mb) << 20
+	quota, err := strconv.Atoi(env("MORTGAGED_ENCUMBRANCE_QUOTA", strconv.Itoa(mortgage.DefaultEncumbranceQuota)))
+	if err != nil || quota < 1 {
+		return c, fmt.Errorf("MORTGAGED_ENCUMBRANCE_QUOTA must be a whole number of encumbrance queries a partner may make a day, at least 1")
+	}
+	c.Registration.EncumbranceQuota = quota
 	if err := c.LogLevel.UnmarshalText([]byte(env("MORTGAGED_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("MORTGAGED_LOG_LEVEL: %w", err)
 	}
