@@ -118,7 +118,8 @@ type EncumbranceRequest struct {
 // for an old 15-digit resident ID, in its 18-digit form.
 func (q EncumbranceRequest) canonical() EncumbranceRequest {
 	q.UnitNumber = strings.TrimSpace(q.UnitNumber)
-	q.Owner = Party{Name: canonicalName(q.Owner.Name), IDType: strings.TrimSpace(q.Owner.IDType), IDNumber: canonicalID(q.Owner.IDType, q.Owner.IDNumber)}
+	idType := strings.TrimSpace(q.Owner.IDType)
+	q.Owner = Party{Name: canonicalName(q.Owner.Name), IDType: idType, IDNumber: canonicalID(idType, q.Owner.IDNumber)}
 	return q
 }
 

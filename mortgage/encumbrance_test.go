@@ -15,14 +15,14 @@ import (
 	"mortgaged/mortgage"
 )
 
-// consent is an owner's signed authorisation to query, as a bank sends it.
-func consent() *mortgage.Material {
+// consentDoc is an owner's signed authorisation to query, as a bank sends it.
+func consentDoc() *mortgage.Material {
 	m := doc(mortgage.ConsentKind)
 	return &m
 }
 
-func query(u string, owner mortgage.Party) mortgage.EncumbranceRequest {
-	return mortgage.EncumbranceRequest{UnitNumber: u, Owner: owner, Consent: consent()}
+func encumbranceQuery(u string, owner mortgage.Party) mortgage.EncumbranceRequest {
+	return mortgage.EncumbranceRequest{UnitNumber: u, Owner: owner, Consent: consentDoc()}
 }
 
 func TestQueryEncumbrances(t *testing.T) {
@@ -33,7 +33,7 @@ func TestQueryEncumbrances(t *testing.T) {
 	e.exec(`INSERT INTO objections (unit_number, applicant, matter, registered_on) VALUES ($1, '赵某', '主张共有', '2026-11-20')`, u.number)
 	e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', '王芳', '1', $2, '2026-10-01')`, u.number, wang.IDNumber)
 
-	got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", query(u.number, li))
+	got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", encumbranceQuery(u.number, li))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +63,14 @@ func TestQueryEncumbrances(t *testing.T) {
 		Scan(&stored.Unit, &stored.Name, &stored.IDType, &stored.IDNumber, &stored.Found, &stored.Kind, &stored.File, &stored.Media, &stored.Sum, &stored.Content); err != nil {
 		t.Fatalf("the query record: %v", err)
 	}
-	c := consent()
+	c := consentDoc()
 	if stored.Unit != u.number || stored.Name != li.Name || stored.IDNumber != li.IDNumber || !stored.Found ||
 		stored.Kind != mortgage.ConsentKind || stored.File != c.FileName || stored.Media != c.MediaType || stored.Sum != c.SHA256 || !bytes.Equal(stored.Content, pdf) {
 		t.Errorf("stored %+v", stored)
 	}
 
 	e.now = testNow.Add(time.Minute)
-	if _, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", query("230202001001GB99999F00019999", li)); !errors.Is(err, mortgage.ErrNotFound) {
+	if _, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", encumbranceQuery("230202001001GB99999F00019999", li)); !errors.Is(err, mortgage.ErrNotFound) {
 		t.Errorf("unknown unit: %v", err)
 	}
 	mine, err := e.svc.EncumbranceQueries(t.Context(), "lj-bank", 10)
@@ -96,20 +96,20 @@ func TestQueryEncumbrances(t *testing.T) {
 func TestEncumbranceQueriesCannotEnumerate(t *testing.T) {
 	e := setup(t)
 	u := e.addUnit(unit{owners: []owner{{party: zhang}}})
-	wrongSum := consent()
+	wrongSum := consentDoc()
 	wrongSum.SHA256 = strings.Repeat("0", 64)
-	wrongKind := consent()
+	wrongKind := consentDoc()
 	wrongKind.Kind = "authorisation"
 
 	for _, tc := range []struct {
 		name string
 		q    mortgage.EncumbranceRequest
 	}{
-		{"UnknownOwner", query(u.number, wang)},
-		{"RightNameWrongID", query(u.number, mortgage.Party{Name: zhang.Name, IDType: zhang.IDType, IDNumber: li.IDNumber})},
-		{"RightIDWrongName", query(u.number, mortgage.Party{Name: "张伟伟", IDType: zhang.IDType, IDNumber: zhang.IDNumber})},
-		{"RightIDOtherType", query(u.number, mortgage.Party{Name: zhang.Name, IDType: mortgage.IDPassport, IDNumber: zhang.IDNumber})},
-		{"UnknownUnit", query("230202001001GB99999F00019999", zhang)},
+		{"UnknownOwner", encumbranceQuery(u.number, wang)},
+		{"RightNameWrongID", encumbranceQuery(u.number, mortgage.Party{Name: zhang.Name, IDType: zhang.IDType, IDNumber: li.IDNumber})},
+		{"RightIDWrongName", encumbranceQuery(u.number, mortgage.Party{Name: "张伟伟", IDType: zhang.IDType, IDNumber: zhang.IDNumber})},
+		{"RightIDOtherType", encumbranceQuery(u.number, mortgage.Party{Name: zhang.Name, IDType: mortgage.IDPassport, IDNumber: zhang.IDNumber})},
+		{"UnknownUnit", encumbranceQuery("230202001001GB99999F00019999", zhang)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", tc.q); !errors.Is(err, mortgage.ErrNotFound) || got != nil {
@@ -129,14 +129,14 @@ func TestEncumbranceQueriesCannotEnumerate(t *testing.T) {
 		{"NoConsent", mortgage.EncumbranceRequest{UnitNumber: u.number, Owner: zhang}, "consent", "consent_required"},
 		{"WrongSHA256", mortgage.EncumbranceRequest{UnitNumber: u.number, Owner: zhang, Consent: wrongSum}, "consent.sha256", "material_sha256_mismatch"},
 		{"WrongKind", mortgage.EncumbranceRequest{UnitNumber: u.number, Owner: zhang, Consent: wrongKind}, "consent.kind", "material_kind_unknown"},
-		{"NoOwner", mortgage.EncumbranceRequest{UnitNumber: u.number, Consent: consent()}, "owner.name", "required"},
-		{"BadIDNumber", query(u.number, mortgage.Party{Name: zhang.Name, IDType: zhang.IDType, IDNumber: zhang.IDNumber[:17] + "0"}), "owner.idNumber", "id_number_check_digit"},
-		{"BadUnitNumber", query("23020200100", zhang), "unitNumber", "unit_number_format"},
+		{"NoOwner", mortgage.EncumbranceRequest{UnitNumber: u.number, Consent: consentDoc()}, "owner.name", "required"},
+		{"BadIDNumber", encumbranceQuery(u.number, mortgage.Party{Name: zhang.Name, IDType: zhang.IDType, IDNumber: zhang.IDNumber[:17] + "0"}), "owner.idNumber", "id_number_check_digit"},
+		{"BadUnitNumber", encumbranceQuery("23020200100", zhang), "unitNumber", "unit_number_format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", tc.q)
 			var ve *mortgage.ValidationError
-			if !errors.As(err, &ve) || !hasIssue(ve.Issues, tc.field, tc.code) {
+			if !errors.As(err, &ve) || !hasEncumbranceIssue(ve.Issues, tc.field, tc.code) {
 				t.Errorf("got %v, want %s at %s", err, tc.code, tc.field)
 			}
 		})
@@ -146,7 +146,7 @@ func TestEncumbranceQueriesCannotEnumerate(t *testing.T) {
 	}
 }
 
-func hasIssue(is mortgage.Issues, field, code string) bool {
+func hasEncumbranceIssue(is mortgage.Issues, field, code string) bool {
 	for _, i := range is {
 		if i.Field == field && string(i.Code) == code {
 			return true
@@ -169,7 +169,7 @@ func TestEncumbranceOwnerInCanonicalForm(t *testing.T) {
 	if asked.Name == " "+x.Name+" " {
 		t.Fatal("the test name has no decomposed form")
 	}
-	got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", query(u.number, asked))
+	got, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", encumbranceQuery(u.number, asked))
 	if err != nil || got.Owner.Name != x.Name {
 		t.Fatalf("decomposed name, lower-case x: %+v %v", got, err)
 	}
@@ -184,7 +184,7 @@ func TestEncumbranceQuota(t *testing.T) {
 	e.svc.Config.EncumbranceQuota = 3
 	u := e.addUnit(unit{owners: []owner{{party: zhang}}})
 	ask := func(partner string, owner mortgage.Party) error {
-		_, err := e.svc.QueryEncumbrances(t.Context(), partner, query(u.number, owner))
+		_, err := e.svc.QueryEncumbrances(t.Context(), partner, encumbranceQuery(u.number, owner))
 		return err
 	}
 	for i, owner := range []mortgage.Party{zhang, wang, zhang} {
@@ -236,7 +236,7 @@ func TestEncumbranceQuotaUnderConcurrency(t *testing.T) {
 	var answered, refused int
 	for range 12 {
 		wg.Go(func() {
-			_, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", query(u.number, zhang))
+			_, err := e.svc.QueryEncumbrances(t.Context(), "lj-bank", encumbranceQuery(u.number, zhang))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

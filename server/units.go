@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/formats"
 )
 
 // Encumbrance query problem codes.
@@ -141,8 +143,10 @@ func jsonField(p jsontext.Pointer) string {
 // unit is unknown or the person is not its owner (the same answer), 422
 // for a missing or bad consent, 429 past the daily quota.
 func (s *Server) queryEncumbrances(w http.ResponseWriter, r *http.Request) {
+	// The query is JSON for every partner, and so are its problems: their
+	// field paths name the JSON body's fields, not an XML format's elements.
+	r = r.WithContext(context.WithValue(r.Context(), formatKey, (*formats.Format)(nil)))
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != centrejson.MediaType {
-		// JSON for every partner, whatever format its bundles are in.
 		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Detail: "抵押前查询的请求体是 JSON：Content-Type 必须是 application/json。"})
 		return
 	}

@@ -147,7 +147,7 @@ func TestEncumbranceQueryEnumeration(t *testing.T) {
 		{"WrongSHA256", "application/json", string(encumbranceBody(n, owner, badSum)), 422, "material_sha256_mismatch", "consent.sha256"},
 		{"ConsentNotBase64", "application/json", string(encumbranceBody(n, owner, badBase64)), 422, "material_base64", "consent.content"},
 		{"ConsentOfAnotherKind", "application/json", string(encumbranceBody(n, owner, otherKind)), 422, "material_kind_unknown", "consent.kind"},
-		{"NoOwner", "application/json", `{"unitNumber":"` + n + `","consent":` + mustJSON(consentJSON()) + `}`, 422, "required", "owner.name"},
+		{"NoOwner", "application/json", `{"unitNumber":"` + n + `","consent":` + asJSON(consentJSON()) + `}`, 422, "required", "owner.name"},
 		{"DuplicateKey", "application/json", strings.Replace(good, `"name":`, `"name":"`+stranger.Name+`","name":`, 1), 400, "json_duplicate_key", "owner.name"},
 		{"EscapedDuplicateKey", "application/json", strings.Replace(good, `"unitNumber":`, `"unitNumber":"230202001001GB99999F00019999","\u0075nitNumber":`, 1), 400, "json_duplicate_key", "unitNumber"},
 		{"CaseVariantKey", "application/json", strings.Replace(good, `"unitNumber":`, `"UNITNUMBER":`, 1), 400, "json_unknown_field", "UNITNUMBER"},
@@ -181,6 +181,17 @@ func TestEncumbranceQueryEnumeration(t *testing.T) {
 		})
 	}
 
+	// A partner whose bundles are XML sends the query as JSON and reads its
+	// problems as problem+json, with the JSON body's field paths.
+	if _, err := a.db.Exec(`UPDATE partners SET format = 'centre-xml-v1' WHERE id = $1`, bankB.ID); err != nil {
+		t.Fatal(err)
+	}
+	xmlPartner := a.queryEncumbrances(bankB.ID, encumbranceBody(n, owner, badSum))
+	c.check(t, http.MethodPost, "/v1/encumbrance-queries", xmlPartner)
+	if ct := xmlPartner.header.Get("Content-Type"); xmlPartner.status != 422 || ct != "application/problem+json" || !strings.Contains(string(xmlPartner.body), `"field":"consent.sha256"`) {
+		t.Errorf("an XML partner's bad consent: %d %s %s", xmlPartner.status, ct, xmlPartner.body)
+	}
+
 	old := a.do(http.MethodGet, "/v1/units/"+n+"/encumbrances?consentReference=x", bankA.ID, "", nil)
 	c.check(t, http.MethodGet, "/v1/units/{unitNumber}/encumbrances", old)
 	if old.status != http.StatusGone || problemCode(t, old) != "encumbrance_query_moved" || !strings.Contains(string(old.body), "POST /v1/encumbrance-queries") {
@@ -194,18 +205,18 @@ func TestEncumbranceQueryEnumeration(t *testing.T) {
 	}
 }
 
-func mustJSON(v any) string {
+func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-// clock is a test clock the server reads while the test moves it.
-type clock struct{ at atomic.Int64 }
+// queryClock is a test clock the server reads while the test moves it.
+type queryClock struct{ at atomic.Int64 }
 
-func (c *clock) Now() time.Time   { return time.Unix(0, c.at.Load()).In(shanghai) }
-func (c *clock) Set(t time.Time)  { c.at.Store(t.UnixNano()) }
-func newClock(t time.Time) *clock { c := &clock{}; c.Set(t); return c }
-func withClock(c *clock) func(*server.Server) {
+func (c *queryClock) Now() time.Time        { return time.Unix(0, c.at.Load()).In(shanghai) }
+func (c *queryClock) Set(t time.Time)       { c.at.Store(t.UnixNano()) }
+func newQueryClock(t time.Time) *queryClock { c := &queryClock{}; c.Set(t); return c }
+func withQueryClock(c *queryClock) func(*server.Server) {
 	return func(s *server.Server) { s.Service.Now = c.Now }
 }
 
@@ -214,8 +225,8 @@ func withClock(c *clock) func(*server.Server) {
 // with Retry-After until the next business day, found or not found alike
 // counting; another partner is not affected; the next day it may ask again.
 func TestEncumbranceQuota(t *testing.T) {
-	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai))
-	a := setup(t, withClock(clk))
+	clk := newQueryClock(time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai))
+	a := setup(t, withQueryClock(clk))
 	c := loadContract(t)
 	if err := a.registry.SetEncumbranceQuota(t.Context(), bankA.ID, 2); err != nil {
 		t.Fatal(err)
