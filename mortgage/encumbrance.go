@@ -10,11 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/unicode/norm"
+
 	"mortgaged/internal/pii"
 )
 
-// Encumbrances is what a bank sees before lending on a unit (抵押前查询):
-// who owns it and how, and every current right and restriction on it.
+// Encumbrances is what a bank sees before lending on a unit (抵押前查询),
+// asked on behalf of one owner with that owner's consent: the owner's own
+// holding, how the unit is owned, and every current right and restriction
+// on it. Other owners are only counted (个人信息保护法: no more than the
+// purpose needs).
 type Encumbrances struct {
 	QueryID          string             `json:"queryId"`
 	AsOf             time.Time          `json:"asOf"`
@@ -24,14 +30,16 @@ type Encumbrances struct {
 	AreaM2           string             `json:"areaM2"`
 	OwnershipForm    string             `json:"ownershipForm"`
 	Mortgageable     bool               `json:"mortgageable"`
-	Owners           []EncumbranceOwner `json:"owners"`
+	Owner            EncumbranceOwner   `json:"owner"`
+	CoOwners         int                `json:"coOwners"` // the other registered owners, counted, never named
 	Mortgages        []CurrentMortgage  `json:"mortgages"`
 	Seizures         []CurrentSeizure   `json:"seizures"`
 	Objections       []CurrentObjection `json:"objections"`
 	Preregistrations []CurrentPrereg    `json:"preregistrations"`
 }
 
-// EncumbranceOwner is a registered owner; the ID number is masked.
+// EncumbranceOwner is the owner the query is about, as registered; the ID
+// number is masked even though the asker sent it whole.
 type EncumbranceOwner struct {
 	Name     string `json:"name"`
 	IDType   string `json:"idType"`
@@ -72,68 +80,182 @@ type CurrentPrereg struct {
 	RegisteredOn string `json:"registeredOn"`
 }
 
+// ConsentKind is the kind of document an encumbrance query carries: the
+// owner's signed authorisation to look at the unit (授权查询委托书).
+const ConsentKind = "owner_consent"
+
+// DefaultEncumbranceQuota is how many encumbrance queries a partner may make
+// in a business day unless the centre sets its own default or the
+// partner's: enough for a branch's lending, far too few to walk the register.
+const DefaultEncumbranceQuota = 200
+
 // Encumbrance query codes.
 const (
-	CodeConsentRequired Code = "consent_reference_required"
+	CodeConsentRequired Code = "consent_required"
 )
 
-// EncumbranceQuery is one recorded query.
-type EncumbranceQuery struct {
-	ID               string    `json:"queryId" db:"id"`
-	UnitNumber       string    `json:"unitNumber" db:"unit_number"`
-	ConsentReference string    `json:"consentReference" db:"consent_reference"`
-	Found            bool      `json:"found" db:"found"`
-	QueriedAt        time.Time `json:"queriedAt" db:"queried_at"`
+// QuotaError says the partner has used its encumbrance queries for the
+// business day; nothing was looked up or recorded.
+type QuotaError struct {
+	Quota      int
+	RetryAfter time.Duration // until the next business day begins
 }
 
-// QueryEncumbrances answers a bank's pre-loan query and records it, found or
-// not. The consent reference names the owner's written consent the bank
-// holds; without one there is no query.
-func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, consent string) (*Encumbrances, error) {
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("encumbrance query quota of %d a day used up", e.Quota)
+}
+
+// EncumbranceRequest is a pre-loan query: the unit, the owner it is asked
+// on behalf of, and that owner's signed consent.
+type EncumbranceRequest struct {
+	UnitNumber string
+	Owner      Party
+	Consent    *Material
+}
+
+// canonical is a copy with the owner in the form the register is compared
+// in: the name trimmed and NFC-normalised, the ID number in upper case and,
+// for an old 15-digit resident ID, in its 18-digit form.
+func (q EncumbranceRequest) canonical() EncumbranceRequest {
+	q.UnitNumber = strings.TrimSpace(q.UnitNumber)
+	idType := strings.TrimSpace(q.Owner.IDType)
+	q.Owner = Party{Name: canonicalName(q.Owner.Name), IDType: idType, IDNumber: canonicalID(idType, q.Owner.IDNumber)}
+	return q
+}
+
+func canonicalName(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
+
+func canonicalID(idType, s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if idType == IDResident && IsOldResidentID(s) {
+		s, _ = UpgradeResidentID(s)
+	}
+	return s
+}
+
+// CheckEncumbranceRequest finds every fault in a query without the
+// register, as QueryEncumbrances will.
+func (s *Service) CheckEncumbranceRequest(q EncumbranceRequest) Issues {
+	return checkEncumbranceRequest(q.canonical(), s.Today())
+}
+
+func checkEncumbranceRequest(q EncumbranceRequest, today Date) Issues {
 	var is Issues
-	if CheckUnitNumber(unitNumber) != "" {
-		is.Add("unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", clip(unitNumber))
-	}
 	switch {
-	case strings.TrimSpace(consent) == "":
-		is.Add("consentReference", CodeConsentRequired, "查询须提供权利人书面同意的编号（consentReference）")
-	case len(consent) > 64 || strings.IndexFunc(consent, func(r rune) bool { return r < '!' || r > '~' }) >= 0:
-		is.Add("consentReference", CodeReferenceFormat, "同意书编号只能由 1–64 个可见 ASCII 字符组成")
+	case q.UnitNumber == "":
+		is.Add("unitNumber", CodeRequired, "缺少不动产单元号")
+	case CheckUnitNumber(q.UnitNumber) != "":
+		is.Add("unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", clip(q.UnitNumber))
 	}
-	if len(is) > 0 {
+	is.validateParty("owner", q.Owner, today)
+	if q.Consent == nil {
+		is.Add("consent", CodeConsentRequired, "查询须附权利人签署的查询授权书（consent，材料类型 %s）", ConsentKind)
+		return is
+	}
+	if q.Consent.Kind != ConsentKind {
+		is.Add("consent.kind", CodeMaterialKind, "查询授权书的材料类型应为 %s，收到的是“%s”", ConsentKind, clip(q.Consent.Kind))
+	}
+	checkDocument(&is, "consent", *q.Consent)
+	return is
+}
+
+// encumbranceLockSpace namespaces the advisory locks that make one
+// partner's quota count and its new query one step.
+const encumbranceLockSpace = 0x6571
+
+// QueryEncumbrances answers a bank's pre-loan query on behalf of one owner
+// and records it with the owner's consent (不动产登记资料查询暂行办法:
+// 利害关系人查询). An unknown unit and an owner who is not a registered
+// owner of the unit are the same ErrNotFound, and both are recorded and
+// counted against the partner's daily quota, so asking cannot tell whether
+// a unit exists or who owns it (PROMISES A7). Over the quota it returns a
+// *QuotaError before looking anything up.
+func (s *Service) QueryEncumbrances(ctx context.Context, partnerID string, req EncumbranceRequest) (*Encumbrances, error) {
+	q := req.canonical()
+	if is := checkEncumbranceRequest(q, s.Today()); len(is) > 0 {
 		return nil, &ValidationError{Issues: is}
 	}
 	now := s.Now().Truncate(time.Microsecond)
+	day := s.businessDay(now)
+	if err := s.withinQuota(ctx, s.DB, partnerID, day); err != nil { // spare the register a flood over the quota
+		return nil, err
+	}
 	var id [10]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
-	e := &Encumbrances{QueryID: "q" + hex.EncodeToString(id[:]), AsOf: now, UnitNumber: unitNumber,
-		Owners: []EncumbranceOwner{}, Mortgages: []CurrentMortgage{}, Seizures: []CurrentSeizure{},
-		Objections: []CurrentObjection{}, Preregistrations: []CurrentPrereg{}}
-	tx, err := s.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}) // one consistent picture
+	e, err := s.readEncumbrances(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	e.QueryID, e.AsOf = "q"+hex.EncodeToString(id[:]), now
+	if err := s.recordQuery(ctx, partnerID, q, e, day); err != nil {
+		return nil, err
+	}
+	if !e.found {
+		return nil, ErrNotFound
+	}
+	return &e.Encumbrances, nil
+}
+
+// businessDay is the day, in the centre's time zone, a query at t counts in.
+type businessDay struct{ start, end time.Time }
+
+func (s *Service) businessDay(t time.Time) businessDay {
+	d := DateOf(t, s.Config.Location)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Config.Location)
+	return businessDay{start, start.AddDate(0, 0, 1)}
+}
+
+const (
+	encumbranceQuotaSQL = `SELECT COALESCE(encumbrance_quota, $2) FROM partners WHERE id = $1`
+	encumbranceUsedSQL  = `SELECT count(*) FROM encumbrance_queries WHERE partner_id = $1 AND queried_at >= $2 AND queried_at < $3`
+)
+
+// withinQuota returns a *QuotaError when the partner has no query left for
+// the day. Every query recorded counts, found or not: counting only the
+// found ones would let a partner probe unknown owners for free.
+func (s *Service) withinQuota(ctx context.Context, q sqlx.QueryerContext, partnerID string, day businessDay) error {
+	def := s.Config.EncumbranceQuota
+	if def <= 0 {
+		def = DefaultEncumbranceQuota
+	}
+	var quota, used int
+	if err := sqlx.GetContext(ctx, q, &quota, encumbranceQuotaSQL, partnerID, def); err != nil {
+		return fmt.Errorf("read encumbrance quota: %w", err)
+	}
+	if err := sqlx.GetContext(ctx, q, &used, encumbranceUsedSQL, partnerID, day.start, day.end); err != nil {
+		return fmt.Errorf("count encumbrance queries: %w", err)
+	}
+	if used >= quota {
+		return &QuotaError{Quota: quota, RetryAfter: day.end.Sub(s.Now())}
+	}
+	return nil
+}
+
+// answer is an answer being built, and whether there is one to give.
+type answer struct {
+	Encumbrances
+	found bool
+}
+
+// readEncumbrances reads the unit in one consistent snapshot; found is
+// false when the unit is unknown or the owner is not one of its owners.
+func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (*answer, error) {
+	e := &answer{Encumbrances: Encumbrances{UnitNumber: q.UnitNumber, Mortgages: []CurrentMortgage{}, Seizures: []CurrentSeizure{},
+		Objections: []CurrentObjection{}, Preregistrations: []CurrentPrereg{}}}
+	tx, err := s.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, unitNumber).
+	err = tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, q.UnitNumber).
 		Scan(&e.Location, &e.Use, &e.AreaM2, &e.OwnershipForm, &e.Mortgageable)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read unit: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO encumbrance_queries (id, partner_id, unit_number, consent_reference, found, queried_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, e.QueryID, partnerID, unitNumber, consent, found, now); err != nil {
-		return nil, fmt.Errorf("record query: %w", err)
-	}
-	if err := audit(ctx, tx, now, "partner:"+partnerID, "register.encumbrance_query", unitNumber, map[string]any{"query": e.QueryID, "consent": consent}); err != nil {
-		return nil, err
-	}
-	if !found {
-		if err := tx.Commit(); err != nil {
-			return nil, err
-		}
-		return nil, ErrNotFound
 	}
 	var owners []struct {
 		Name   string         `db:"name"`
@@ -142,12 +264,21 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, 
 		Share  sql.NullString `db:"share"`
 	}
 	if err := tx.SelectContext(ctx, &owners, `SELECT name, id_type, id_number, share_numerator || '/' || share_denominator AS share
-		FROM owners WHERE unit_number = $1 ORDER BY seq`, unitNumber); err != nil {
+		FROM owners WHERE unit_number = $1 ORDER BY seq`, q.UnitNumber); err != nil {
 		return nil, err
 	}
 	for _, o := range owners {
-		e.Owners = append(e.Owners, EncumbranceOwner{Name: o.Name, IDType: o.IDType, IDNumber: pii.MaskID(o.ID), Share: o.Share.String})
+		// The name and the ID number must both be the owner's: a right
+		// name with another's number, or the reverse, finds nothing.
+		if o.IDType == q.Owner.IDType && canonicalID(o.IDType, o.ID) == q.Owner.IDNumber && canonicalName(o.Name) == q.Owner.Name {
+			e.found = true
+			e.Owner = EncumbranceOwner{Name: o.Name, IDType: o.IDType, IDNumber: pii.MaskID(o.ID), Share: o.Share.String}
+		}
 	}
+	if !e.found {
+		return &answer{Encumbrances: Encumbrances{UnitNumber: q.UnitNumber}}, nil // nothing read leaves here
+	}
+	e.CoOwners = len(owners) - 1
 	var ms []struct {
 		Rank      int            `db:"rank"`
 		Kind      string         `db:"kind"`
@@ -161,7 +292,7 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, 
 	if err := tx.SelectContext(ctx, &ms, `SELECT mu.rank, m.kind, COALESCE(m.principal_fen, m.maximum_fen) AS fen,
 			m.debt_start::text, m.debt_end::text, m.mortgagee_name, m.certificate_number, m.registered_at
 		FROM mortgage_units mu JOIN mortgages m ON m.id = mu.mortgage_id
-		WHERE mu.unit_number = $1 AND mu.current ORDER BY mu.rank`, unitNumber); err != nil {
+		WHERE mu.unit_number = $1 AND mu.current ORDER BY mu.rank`, q.UnitNumber); err != nil {
 		return nil, err
 	}
 	for _, m := range ms {
@@ -169,11 +300,11 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, 
 	}
 	today := s.Today().Time
 	if err := tx.SelectContext(ctx, &e.Seizures, `SELECT authority AS "authority", document_number AS "documentnumber", seized_from::text AS "from", COALESCE(seized_until::text, '') AS "until"
-		FROM seizures WHERE unit_number = $1 AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= $2) ORDER BY seized_from`, unitNumber, today); err != nil {
+		FROM seizures WHERE unit_number = $1 AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= $2) ORDER BY seized_from`, q.UnitNumber, today); err != nil {
 		return nil, err
 	}
 	if err := tx.SelectContext(ctx, &e.Objections, `SELECT registered_on::text AS "registeredon", COALESCE(expires_on::text, '') AS "expireson"
-		FROM objections WHERE unit_number = $1 AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) ORDER BY registered_on`, unitNumber, today); err != nil {
+		FROM objections WHERE unit_number = $1 AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) ORDER BY registered_on`, q.UnitNumber, today); err != nil {
 		return nil, err
 	}
 	var prs []struct {
@@ -182,23 +313,72 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID, unitNumber, 
 		On     string `db:"registered_on"`
 	}
 	if err := tx.SelectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM preregistrations
-		WHERE unit_number = $1 AND ended_at IS NULL ORDER BY registered_on`, unitNumber); err != nil {
+		WHERE unit_number = $1 AND ended_at IS NULL ORDER BY registered_on`, q.UnitNumber); err != nil {
 		return nil, err
 	}
 	for _, p := range prs {
 		e.Preregistrations = append(e.Preregistrations, CurrentPrereg{p.Kind, pii.MaskName(p.Holder), p.On})
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	return e, tx.Commit()
+}
+
+const (
+	insertEncumbranceQuerySQL = `INSERT INTO encumbrance_queries (id, partner_id, unit_number, found, queried_at, owner_name, owner_id_type, owner_id_number)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	insertEncumbranceConsentSQL = `INSERT INTO encumbrance_consents (query_id, kind, file_name, media_type, sha256, content)
+		VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6)`
+)
+
+// recordQuery counts the query against the partner's quota and stores it
+// with the consent, in one step per partner: the quota is checked again
+// under the partner's lock, so concurrent queries cannot overrun it.
+func (s *Service) recordQuery(ctx context.Context, partnerID string, q EncumbranceRequest, e *answer, day businessDay) error {
+	tx, err := s.begin(ctx, nil) // read committed: the count after the lock sees every query committed before it
+	if err != nil {
+		return err
 	}
-	return e, nil
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, encumbranceLockSpace, partnerID); err != nil {
+		return fmt.Errorf("lock encumbrance quota: %w", err)
+	}
+	if err := s.withinQuota(ctx, tx, partnerID, day); err != nil {
+		return err
+	}
+	c := q.Consent
+	// A query that found nothing keeps the unit number it asked about: the
+	// centre audits probing as well as answers.
+	unit := q.UnitNumber
+	if _, err := tx.ExecContext(ctx, insertEncumbranceQuerySQL, e.QueryID, partnerID, unit, e.found, e.AsOf,
+		q.Owner.Name, q.Owner.IDType, q.Owner.IDNumber); err != nil {
+		return fmt.Errorf("record query: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertEncumbranceConsentSQL, e.QueryID, c.Kind, c.FileName, c.MediaType, strings.ToLower(c.SHA256), c.Content); err != nil {
+		return fmt.Errorf("store consent: %w", err)
+	}
+	if err := audit(ctx, tx, e.AsOf, "partner:"+partnerID, "register.encumbrance_query", unit, map[string]any{
+		"query": e.QueryID, "found": e.found, "owner": pii.MaskID(q.Owner.IDNumber), "consentSha256": strings.ToLower(c.SHA256)}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// EncumbranceQuery is one recorded query, as its partner sees it.
+type EncumbranceQuery struct {
+	ID               string    `json:"queryId" db:"id"`
+	UnitNumber       string    `json:"unitNumber" db:"unit_number"`
+	ConsentReference string    `json:"consentReference,omitempty" db:"consent_reference"` // queries before consent documents
+	ConsentSHA256    string    `json:"consentSha256,omitempty" db:"consent_sha256"`
+	Found            bool      `json:"found" db:"found"`
+	QueriedAt        time.Time `json:"queriedAt" db:"queried_at"`
 }
 
 // EncumbranceQueries lists a partner's own queries, newest first.
 func (s *Service) EncumbranceQueries(ctx context.Context, partnerID string, limit int) ([]EncumbranceQuery, error) {
 	qs := []EncumbranceQuery{}
-	err := s.DB.SelectContext(ctx, &qs, `SELECT id, unit_number, consent_reference, found, queried_at
-		FROM encumbrance_queries WHERE partner_id = $1 ORDER BY queried_at DESC, id LIMIT $2`, partnerID, limit)
+	err := s.DB.SelectContext(ctx, &qs, `SELECT q.id, q.unit_number, COALESCE(q.consent_reference, '') AS consent_reference,
+			COALESCE(encode(c.sha256, 'hex'), '') AS consent_sha256, q.found, q.queried_at
+		FROM encumbrance_queries q LEFT JOIN encumbrance_consents c ON c.query_id = q.id
+		WHERE q.partner_id = $1 ORDER BY q.queried_at DESC, q.id LIMIT $2`, partnerID, limit)
 	for i := range qs {
 		qs[i].UnitNumber = strings.TrimSpace(qs[i].UnitNumber)
 	}

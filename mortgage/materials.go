@@ -1,5 +1,11 @@
 package mortgage
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
 // Document kinds (材料类型) an application may carry, with their Chinese names.
 var MaterialKinds = map[string]string{
 	"application_form":          "不动产登记申请书",
@@ -51,4 +57,29 @@ func magicMatches(mediaType string, b []byte) bool {
 		return has("PK\x03\x04") // OFD is a zip package
 	}
 	return false
+}
+
+// checkDocument checks one document at field path p whatever it comes with
+// (a bundle's materials, an encumbrance query's consent): a file name, an
+// accepted format, content within the cap, the declared SHA-256 and a file
+// header that matches the format. The kind is the caller's to check.
+func checkDocument(is *Issues, p string, m Material) {
+	text(is, p+".fileName", m.FileName, true, 200)
+	if !MaterialMediaTypes[m.MediaType] {
+		is.Add(p+".mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
+	}
+	switch {
+	case len(m.Content) == 0:
+		is.Add(p+".content", CodeMaterialEmpty, "材料内容为空")
+		return
+	case len(m.Content) > MaxMaterialBytes:
+		is.Add(p+".content", CodeMaterialTooLarge, "单份材料不能超过 %d MB", MaxMaterialBytes>>20)
+		return
+	}
+	sum := sha256.Sum256(m.Content)
+	if !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256) {
+		is.Add(p+".sha256", CodeMaterialHash, "材料内容的 SHA-256 与声明值不一致")
+	} else if MaterialMediaTypes[m.MediaType] && !magicMatches(m.MediaType, m.Content) {
+		is.Add(p+".content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
+	}
 }

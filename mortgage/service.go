@@ -41,6 +41,9 @@ type Config struct {
 	FeePayer         string // "mortgagee" or "mortgagor"
 	Location         *time.Location
 	Calendar         calendar.Settings // service days, cut-off and close for desk deadlines
+	// EncumbranceQuota is each partner's encumbrance queries a business
+	// day unless the partner has its own; 0 means DefaultEncumbranceQuota.
+	EncumbranceQuota int
 }
 
 // Status is where a bundle stands.

@@ -1,8 +1,6 @@
 package mortgage
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -268,24 +266,7 @@ func validateMaterials(is *Issues, a *Application, today Date) {
 		if _, ok := MaterialKinds[m.Kind]; !ok {
 			is.Add(p+".kind", CodeMaterialKind, "未知的材料类型“%s”", clip(m.Kind))
 		}
-		text(is, p+".fileName", m.FileName, true, 200)
-		if !MaterialMediaTypes[m.MediaType] {
-			is.Add(p+".mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
-		}
-		switch {
-		case len(m.Content) == 0:
-			is.Add(p+".content", CodeMaterialEmpty, "材料内容为空")
-			continue
-		case len(m.Content) > MaxMaterialBytes:
-			is.Add(p+".content", CodeMaterialTooLarge, "单份材料不能超过 %d MB", MaxMaterialBytes>>20)
-			continue
-		}
-		sum := sha256.Sum256(m.Content)
-		if !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256) {
-			is.Add(p+".sha256", CodeMaterialHash, "材料内容的 SHA-256 与声明值不一致")
-		} else if MaterialMediaTypes[m.MediaType] && !magicMatches(m.MediaType, m.Content) {
-			is.Add(p+".content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
-		}
+		checkDocument(is, p, m)
 	}
 	required := requiredMaterials[a.Type]
 	if a.Agent != nil {

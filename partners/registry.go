@@ -132,6 +132,23 @@ func (r *Registry) SetLimits(ctx context.Context, id, format string, ratePerMinu
 	return err
 }
 
+// SetEncumbranceQuota sets how many encumbrance queries the partner may
+// make a business day; quota < 0 returns it to the centre's default.
+func (r *Registry) SetEncumbranceQuota(ctx context.Context, id string, quota int) error {
+	var q sql.NullInt64
+	if quota >= 0 {
+		q = sql.NullInt64{Int64: int64(quota), Valid: true}
+	}
+	res, err := r.DB.ExecContext(ctx, `UPDATE partners SET encumbrance_quota = $2 WHERE id = $1`, id, q)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("no partner %q", id)
+	}
+	return nil
+}
+
 func certArray(certs []string) any {
 	if certs == nil {
 		return nil

@@ -79,15 +79,24 @@ var accessTable = map[string]accessCase{
 		wantBundle(t, call(http.MethodPost, path, bankA.ID, "", nil), o.deskWithdraw, "withdrawn")
 	},
 	"GET /v1/units/{unitNumber}/encumbrances": func(t *testing.T, o *owned, call func(string, string, string, string, []byte) response) {
+		// Retired: it answers where the query went, to anyone, and looks
+		// nothing up.
+		for _, p := range []string{bankB.ID, bankA.ID} {
+			if r := call(http.MethodGet, "/v1/units/"+o.unit+"/encumbrances?consentReference=X", p, "", nil); r.status != http.StatusGone {
+				t.Errorf("%s on the retired route: %d %s", p, r.status, r.body)
+			}
+		}
+	},
+	"POST /v1/encumbrance-queries": func(t *testing.T, o *owned, call func(string, string, string, string, []byte) response) {
 		// The register is not a partner's: any bank holding the owner's
 		// consent may ask. What is the asker's own is the record of the
 		// query, listed to it alone (next entry).
-		path := "/v1/units/" + o.unit + "/encumbrances?consentReference=HCB-CONSENT-1"
-		b := call(http.MethodGet, path, bankB.ID, "", nil)
+		body := encumbranceBody(o.unit, owner, consentJSON())
+		b := call(http.MethodPost, "/v1/encumbrance-queries", bankB.ID, "application/json", body)
 		if b.status != http.StatusOK || b.json(t)["queryId"] == o.queryID {
 			t.Errorf("B's own query: %d %s", b.status, b.body)
 		}
-		if a := call(http.MethodGet, path, bankA.ID, "", nil); a.status != http.StatusOK {
+		if a := call(http.MethodPost, "/v1/encumbrance-queries", bankA.ID, "application/json", body); a.status != http.StatusOK {
 			t.Errorf("A's query: %d %s", a.status, a.body)
 		}
 	},
@@ -286,7 +295,7 @@ func (a *api) ownedObjects() *owned {
 		*id = r.json(t)["bundleId"].(string)
 	}
 
-	q := a.do(http.MethodGet, "/v1/units/"+o.unit+"/encumbrances?consentReference=LJB-CONSENT-1", bankA.ID, "", nil)
+	q := a.queryEncumbrances(bankA.ID, encumbranceBody(o.unit, owner, consentJSON()))
 	if q.status != http.StatusOK {
 		t.Fatalf("encumbrance query: %d %s", q.status, q.body)
 	}

@@ -205,13 +205,14 @@ var StreamedUploads = map[string]bool{"POST /v1/batches": true}
 
 // bodyLimit is the largest body a route takes (413 above it): a bundle with
 // its documents gets MaxBodyBytes, one supplied document a little over the
-// 10 MB document cap in base64, an acknowledgement a page of ids, and reads
+// 10 MB document cap in base64 (so does an encumbrance query with its
+// consent), an acknowledgement a page of ids, and reads
 // next to nothing.
 func (s *Server) bodyLimit(r *http.Request) int64 {
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/bundles":
 		return s.MaxBodyBytes
-	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/materials"):
+	case r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/materials") || r.URL.Path == "/v1/encumbrance-queries"):
 		return min(s.MaxBodyBytes, 16<<20)
 	case r.Method == http.MethodPost:
 		return 1 << 20

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -56,6 +57,7 @@ var problemTitles = map[int]string{
 	http.StatusMethodNotAllowed:      "不支持该请求方法",
 	http.StatusRequestTimeout:        "请求体接收超时",
 	http.StatusConflict:              "业务编号已被使用",
+	http.StatusGone:                  "该地址已停用",
 	http.StatusRequestEntityTooLarge: "请求体过大",
 	http.StatusUnsupportedMediaType:  "不支持的内容类型",
 	http.StatusUnprocessableEntity:   "申请未通过校验",
@@ -95,6 +97,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	var se *centrejson.SyntaxError
 	var mbe *http.MaxBytesError
 	var xe *xmlsafe.Error
+	var qe *mortgage.QuotaError
 	switch {
 	case errors.As(err, &ve):
 		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Code: CodeValidation,
@@ -133,6 +136,10 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: "请求体未在 " + strconv.Itoa(int(s.bodyTimeout().Seconds())) + " 秒内传完，连接已断开；未作任何处理，请重新发送。"})
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "请求体比 Content-Length 声明的短（连接中断？）；未作任何处理。"})
+	case errors.As(err, &qe):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(qe.RetryAfter.Seconds())))))
+		writeProblem(w, r, Problem{Status: http.StatusTooManyRequests, Code: CodeQuotaExceeded,
+			Detail: "今日抵押前查询已达 " + strconv.Itoa(qe.Quota) + " 次上限（查到与未查到的都计入），请于次日（Retry-After 秒后）再查。"})
 	case errors.Is(err, mortgage.ErrNotAtDesk):
 		writeProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。"})
 	case errors.Is(err, calendar.ErrNotLoaded):

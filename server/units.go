@@ -1,30 +1,175 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gorilla/mux"
 
 	"mortgaged/mortgage"
+	"mortgaged/partners/centrejson"
+	"mortgaged/partners/formats"
+)
+
+// Encumbrance query problem codes.
+const (
+	// CodeQuotaExceeded: the partner has used its encumbrance queries for
+	// the business day.
+	CodeQuotaExceeded mortgage.Code = "quota_exceeded"
+	// CodeEncumbranceQueryMoved: the old GET route, which took any consent
+	// string, answers only with where the query went.
+	CodeEncumbranceQueryMoved mortgage.Code = "encumbrance_query_moved"
+	// codeDuplicateKey: a member name twice in one JSON object.
+	codeDuplicateKey mortgage.Code = "json_duplicate_key"
 )
 
 // registerUnitRoutes serves the pre-loan encumbrance query (抵押前查询).
 func (s *Server) registerUnitRoutes(r *mux.Router) {
-	r.HandleFunc("/units/{unitNumber}/encumbrances", s.encumbrances).Methods(http.MethodGet)
+	r.HandleFunc("/units/{unitNumber}/encumbrances", s.encumbrancesMoved).Methods(http.MethodGet)
+	r.HandleFunc("/encumbrance-queries", s.queryEncumbrances).Methods(http.MethodPost)
 	r.HandleFunc("/encumbrance-queries", s.encumbranceQueries).Methods(http.MethodGet)
 }
 
-// encumbrances answers who owns a unit and what burdens it, for a bank
-// holding the owner's written consent; every query is recorded.
-func (s *Server) encumbrances(w http.ResponseWriter, r *http.Request) {
-	e, err := s.Service.QueryEncumbrances(r.Context(), partnerFrom(r.Context()).ID,
-		mux.Vars(r)["unitNumber"], r.URL.Query().Get("consentReference"))
+// encumbrancesMoved tells a partner still on the old query where it went;
+// it looks nothing up and counts nothing.
+func (s *Server) encumbrancesMoved(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, Problem{Status: http.StatusGone, Code: CodeEncumbranceQueryMoved,
+		Detail: "抵押前查询已改为 POST /v1/encumbrance-queries：请求体写明所查询的权利人（姓名、证件种类、证件号码）并附其签署的查询授权书（consent），见 docs/integration-guide.md。"})
+}
+
+// encumbranceRequest is the wire form of mortgage.EncumbranceRequest.
+type encumbranceRequest struct {
+	UnitNumber string            `json:"unitNumber"`
+	Owner      *encumbranceParty `json:"owner"`
+	Consent    *consentDocument  `json:"consent"`
+}
+
+type encumbranceParty struct {
+	Name     string `json:"name"`
+	IDType   string `json:"idType"`
+	IDNumber string `json:"idNumber"`
+}
+
+// consentDocument has the shape of a bundle's material (centre JSON v1).
+type consentDocument struct {
+	Kind      string `json:"kind"`
+	FileName  string `json:"fileName"`
+	MediaType string `json:"mediaType"`
+	SHA256    string `json:"sha256"`
+	Content   string `json:"content"` // standard base64
+}
+
+// strictJSON reads partner JSON as encoding/json/v2 does, and refuses
+// unknown members: names match exactly, a name twice in one object and
+// invalid UTF-8 are errors, never last-one-wins (PROMISES S7).
+var strictJSON = jsonv2.JoinOptions(jsonv2.DefaultOptionsV2(), jsonv2.RejectUnknownMembers(true))
+
+// decodeEncumbranceRequest reads a query. A *centrejson.SyntaxError means
+// the body is not a query at all (400); the issues are values that cannot
+// be read, reported with the validation issues (422).
+func decodeEncumbranceRequest(body []byte) (mortgage.EncumbranceRequest, mortgage.Issues, error) {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(body)) == 0 {
+		return mortgage.EncumbranceRequest{}, nil, &centrejson.SyntaxError{Code: centrejson.CodeEmpty, Message: "请求体为空"}
+	}
+	var w encumbranceRequest
+	if err := jsonv2.Unmarshal(body, &w, strictJSON); err != nil {
+		return mortgage.EncumbranceRequest{}, nil, strictSyntaxError(err)
+	}
+	q := mortgage.EncumbranceRequest{UnitNumber: w.UnitNumber}
+	if w.Owner != nil {
+		q.Owner = mortgage.Party{Name: w.Owner.Name, IDType: w.Owner.IDType, IDNumber: w.Owner.IDNumber}
+	}
+	var is mortgage.Issues
+	if c := w.Consent; c != nil {
+		content, err := base64.StdEncoding.Strict().DecodeString(c.Content)
+		if err != nil {
+			is.Add("consent.content", centrejson.CodeBase64, "查询授权书内容不是有效的 base64 编码（标准字母表，带 = 填充）")
+		}
+		q.Consent = &mortgage.Material{Kind: c.Kind, FileName: c.FileName, MediaType: c.MediaType, SHA256: c.SHA256, Content: content}
+	}
+	return q, is, nil
+}
+
+// strictSyntaxError names the rule a body broke, and where.
+func strictSyntaxError(err error) *centrejson.SyntaxError {
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		f := jsonField(syn.JSONPointer)
+		return &centrejson.SyntaxError{Field: f, Code: codeDuplicateKey, Message: fmt.Sprintf("字段 %s 在同一对象中出现了不止一次", f)}
+	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
+		f := jsonField(sem.JSONPointer)
+		return &centrejson.SyntaxError{Field: f, Code: centrejson.CodeUnknownField, Message: fmt.Sprintf("未知字段 %s（请检查拼写和大小写）", f)}
+	case errors.As(err, &sem):
+		f := jsonField(sem.JSONPointer)
+		return &centrejson.SyntaxError{Field: f, Code: centrejson.CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型不对（应为字符串或对象）", f)}
+	case errors.As(err, &syn):
+		return &centrejson.SyntaxError{Field: jsonField(syn.JSONPointer), Code: centrejson.CodeMalformed, Message: fmt.Sprintf("JSON 格式错误（第 %d 字节附近）", syn.ByteOffset)}
+	}
+	return &centrejson.SyntaxError{Code: centrejson.CodeMalformed, Message: "JSON 文档不完整或格式错误"}
+}
+
+// jsonField writes a JSON pointer (/owner/name) as a field path
+// (owner.name), clipped: the name came from the partner.
+func jsonField(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		parts = append(parts, tok)
+	}
+	f := strings.Join(parts, ".")
+	if r := []rune(f); len(r) > 64 {
+		f = string(r[:64]) + "…"
+	}
+	return f
+}
+
+// queryEncumbrances answers who holds what on a unit for a bank asking on
+// behalf of an owner with that owner's signed consent (PROMISES A7): 200
+// with the owner's own holding and the unit's encumbrances, 404 when the
+// unit is unknown or the person is not its owner (the same answer), 422
+// for a missing or bad consent, 429 past the daily quota.
+func (s *Server) queryEncumbrances(w http.ResponseWriter, r *http.Request) {
+	// The query is JSON for every partner, and so are its problems: their
+	// field paths name the JSON body's fields, not an XML format's elements.
+	r = r.WithContext(context.WithValue(r.Context(), formatKey, (*formats.Format)(nil)))
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != centrejson.MediaType {
+		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Detail: "抵押前查询的请求体是 JSON：Content-Type 必须是 application/json。"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	q, issues, err := decodeEncumbranceRequest(body)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if len(issues) > 0 {
+		s.Error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(issues, s.Service.CheckEncumbranceRequest(q))})
+		return
+	}
+	e, err := s.Service.QueryEncumbrances(r.Context(), partnerFrom(r.Context()).ID, q)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	addLog(r.Context(), slog.String("query", e.QueryID))
 	e.AsOf = e.AsOf.In(s.Service.Config.Location)
 	writeJSON(w, http.StatusOK, e)
 }

@@ -104,6 +104,11 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		}
 		*d.into = v
 	}
+	quota, err := strconv.Atoi(env("MORTGAGED_ENCUMBRANCE_QUOTA", strconv.Itoa(mortgage.DefaultEncumbranceQuota)))
+	if err != nil || quota < 1 {
+		return c, fmt.Errorf("MORTGAGED_ENCUMBRANCE_QUOTA must be a whole number of encumbrance queries a partner may make a day, at least 1")
+	}
+	c.Registration.EncumbranceQuota = quota
 	if err := c.LogLevel.UnmarshalText([]byte(env("MORTGAGED_LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("MORTGAGED_LOG_LEVEL: %w", err)
 	}

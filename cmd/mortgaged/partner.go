@@ -32,8 +32,10 @@ func partnerCmd(ctx context.Context, args []string) error {
 		format     string
 		rate, conc int
 		certs      string
+		quota      int
 	}
 	if args[0] == "limits" {
+		fs.IntVar(&limits.quota, "encumbrance-quota", 0, "encumbrance queries a business day (0 stops them); -1 returns to the centre's MORTGAGED_ENCUMBRANCE_QUOTA; unset keeps")
 		fs.StringVar(&limits.format, "format", "", "wire format")
 		fs.IntVar(&limits.rate, "rate", 0, "requests per minute, per node")
 		fs.IntVar(&limits.conc, "concurrent", 0, "requests in flight, per node")
@@ -124,6 +126,11 @@ func partnerCmd(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("partner %s disabled: its keys no longer authenticate\n", fs.Arg(0))
 	case "limits":
+		quotaSet := false
+		fs.Visit(func(f *flag.Flag) { quotaSet = quotaSet || f.Name == "encumbrance-quota" })
+		if quotaSet && limits.quota < -1 {
+			return fmt.Errorf("partner limits: -encumbrance-quota %d: want a number of queries a day, or -1 for the centre's default", limits.quota)
+		}
 		var certs []string
 		if limits.certs != "-" {
 			certs = []string{}
@@ -135,6 +142,11 @@ func partnerCmd(ctx context.Context, args []string) error {
 		}
 		if err := reg.SetLimits(ctx, fs.Arg(0), limits.format, limits.rate, limits.conc, certs); err != nil {
 			return err
+		}
+		if quotaSet {
+			if err := reg.SetEncumbranceQuota(ctx, fs.Arg(0), limits.quota); err != nil {
+				return err
+			}
 		}
 		fmt.Printf("partner %s updated\n", fs.Arg(0))
 	default:
