@@ -223,14 +223,19 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 	// NUL and invalid UTF-8 in the path and the query of every GET route.
 	var gets []strictCase
 	for _, rt := range routesOf(t) {
-		if rt.method != http.MethodGet {
-			continue
-		}
 		partner := ""
 		if strings.HasPrefix(rt.path, "/v1/") {
 			partner = bankA.ID
 		}
 		path := pathVar.ReplaceAllString(rt.path, "x")
+		if rt.method != http.MethodGet {
+			if path != rt.path { // a NUL in the object's id is refused before the body is read
+				gets = append(gets, strictCase{name: "PathNUL" + rt.method + rt.path, method: rt.method, template: rt.path,
+					path: pathVar.ReplaceAllString(rt.path, "a%00b"), partner: partner, contentType: "application/json", body: []byte(`{}`),
+					status: 400, code: "invalid_characters", field: "path"})
+			}
+			continue
+		}
 		gets = append(gets,
 			strictCase{name: "QueryNUL" + rt.path, method: http.MethodGet, template: rt.path, path: path + "?code=%00&reference=a%00", partner: partner,
 				status: 400, code: "invalid_characters", field: "code"},
@@ -249,6 +254,10 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 		strictCase{name: "ConsoleSigninQuery", method: http.MethodGet, path: "/console/signin?next=%00", status: 400, code: "invalid_characters", field: "next"},
 		strictCase{name: "ConsoleBundlePath", method: http.MethodGet, path: "/console/bundles/b%00", status: 400, code: "invalid_characters", field: "path"},
 		strictCase{name: "ConsoleQueueQuery", method: http.MethodGet, path: "/console/queue?q=%C0%80", status: 400, code: "invalid_characters", field: "q"},
+		strictCase{name: "ConsoleApprovePath", method: http.MethodPost, path: "/console/bundles/b%00/approve", contentType: "application/x-www-form-urlencoded",
+			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
+		strictCase{name: "ConsoleRulePath", method: http.MethodPost, path: "/console/rules/amount%00review", contentType: "application/x-www-form-urlencoded",
+			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
 		strictCase{name: "ConsoleSigninForm", method: http.MethodPost, path: "/console/signin", contentType: "application/x-www-form-urlencoded",
 			body: []byte("username=admin%00&password=x"), status: 400, code: "invalid_characters", field: "username"},
 	)
