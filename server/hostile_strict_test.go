@@ -67,7 +67,8 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 				if tc.template != "" {
 					c.check(t, tc.method, tc.template, r)
 				}
-				if code := problemCode(t, r); code != tc.code && !bytes.Contains(r.body, []byte(` code="`+tc.code+`"`)) { // a dialect's problem carries the code as an attribute
+				if tc.code == "" { // an HTML page for staff
+				} else if code := problemCode(t, r); code != tc.code && !bytes.Contains(r.body, []byte(` code="`+tc.code+`"`)) { // a dialect's problem carries the code as an attribute
 					t.Errorf("code %q, want %q: %.500s", code, tc.code, r.body)
 				}
 				fieldCode := tc.fieldCode
@@ -258,8 +259,10 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
 		strictCase{name: "ConsoleRulePath", method: http.MethodPost, path: "/console/rules/amount%00review", contentType: "application/x-www-form-urlencoded",
 			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
+		// Console forms are the console's to check once parsed, after its
+		// own cheap checks: it answers with a page naming the field.
 		strictCase{name: "ConsoleSigninForm", method: http.MethodPost, path: "/console/signin", contentType: "application/x-www-form-urlencoded",
-			body: []byte("username=admin%00&password=x"), status: 400, code: "invalid_characters", field: "username"},
+			body: []byte("username=admin%00&password=x"), status: 400, field: "username"},
 	)
 	t.Run("PathAndQuery", func(t *testing.T) { run(t, gets) })
 

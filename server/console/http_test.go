@@ -313,6 +313,15 @@ func TestSettingsJSONStrict(t *testing.T) {
 	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {year}})); !strings.Contains(msg, "/year") || !strings.Contains(msg, "未载入") {
 		t.Errorf("calendar with year twice: %q", msg)
 	}
+	// A raw NUL or broken UTF-8 in any form field: a 400 page naming it.
+	for _, v := range []string{"{\"aboveFen\": 5}\x00", "\xff"} {
+		if p := sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "enabled": {"on"}, "params": {v}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "params") {
+			t.Errorf("rule params %q: %d %.300s", v, p.status, p.body)
+		}
+	}
+	if p := sup.post("/console/bundles/b1/refuse", url.Values{"csrf": {sup.token()}, "reason": {"x"}, "note": {"备注\x00"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "note") {
+		t.Errorf("refusal note with NUL: %d %.300s", p.status, p.body)
+	}
 	nul := `{"year": 2027, "source": "国务院办公厅\u0000", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
 	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {nul}})); !strings.Contains(msg, "控制字符") {
 		t.Errorf("calendar with an escaped NUL: %q", msg)
