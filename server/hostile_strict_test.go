@@ -173,6 +173,7 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			upload("RepeatedAttribute", editBatch("<JL>", `<JL XH="1" XH="2">`), "xml_duplicate_attribute", "/GJJDYPL/JL/@XH"),
 			upload("RepeatedAttributeInHeader", editBatch("<ZJE>", `<ZJE unit="yuan" unit="fen">`), "xml_duplicate_attribute", "/GJJDYPL/PCXX/ZJE/@unit"),
 			upload("InvalidGBK", gbkDocument(t, batch, "<DBFW>", "\xd5\x7f"), "xml_invalid_bytes", ""),
+			upload("RepeatedHeaderElement", editBatch("<ZJE>", "<ZJE>0.01</ZJE><ZJE>"), "xml_duplicate_element", "/GJJDYPL/PCXX/ZJE"),
 		})
 	})
 
