@@ -94,6 +94,10 @@ func textChars(is *Issues, field, s string, multiline bool) {
 		if multiline && (r == '\t' || r == '\n' || (r == '\r' && i+1 < len(s) && s[i+1] == '\n')) {
 			continue
 		}
+		if multiline && r == '\r' {
+			is.Add(field, CodeTextCharacter, "第 %d 个字符是单独的回车符 U+000D：换行请用 \\n 或 \\r\\n", pos)
+			return
+		}
 		if what := forbidden(r); what != "" {
 			is.Add(field, CodeTextCharacter, "第 %d 个字符是%s U+%04X，不能登记：登记簿和证明上看不见它，或它会改变文字的显示顺序；请删除后重新提交", pos, what, r)
 			return

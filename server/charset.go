@@ -1,7 +1,6 @@
 package server
 
 import (
-	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,14 +11,15 @@ import (
 	"mortgaged/mortgage"
 )
 
-// CodeInvalidCharacters is a path, query parameter, signature header or
-// form field holding a control character (NUL among them) or bytes that are
+// CodeInvalidCharacters is a path, query parameter or signature header
+// holding a control character (NUL among them) or bytes that are
 // not UTF-8.
 const CodeInvalidCharacters mortgage.Code = "invalid_characters"
 
 // refuseInvalidText answers 400 for a control character or invalid UTF-8
-// in the path, the query, the signature headers or (on the console) a form
-// field, before any handler runs. PostgreSQL refuses NUL and invalid UTF-8
+// in the path, the query or the signature headers, before any handler runs
+// (console form fields are checked by the console once it has parsed them:
+// this middleware never reads a body). PostgreSQL refuses NUL and invalid UTF-8
 // in text, so such a value used to reach SQL and come back as a 500 that
 // said retrying was safe; no handler has a use for one. Bodies are the
 // formats' and the domain's to check (mortgage.Validate's text rules).
@@ -33,7 +33,7 @@ func (s *Server) refuseInvalidText(next http.Handler) http.Handler {
 			r = r.WithContext(r.Context())
 			r.URL = &u
 			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeInvalidCharacters,
-				Detail: "请求地址、参数或表单中含有控制字符（如 NUL）或无效的 UTF-8 编码：" + field + "。",
+				Detail: "请求地址、参数或签名请求头中含有控制字符（如 NUL）或无效的 UTF-8 编码：" + field + "。",
 				Errors: mortgage.Issues{{Field: field, Code: CodeInvalidCharacters, Message: field + " 含有控制字符或无效的 UTF-8 编码，请删除后重试"}}})
 			return
 		}
@@ -44,27 +44,19 @@ func (s *Server) refuseInvalidText(next http.Handler) http.Handler {
 // invalidText names the first part of the request that holds a control
 // character or invalid UTF-8.
 func invalidText(r *http.Request) (string, bool) {
-	if !cleanText(r.URL.Path, false) {
+	if !cleanText(r.URL.Path) {
 		return "path", true
 	}
 	q, _ := url.ParseQuery(r.URL.RawQuery) // malformed escapes are the handlers' to report
-	if f, ok := firstInvalid(q, false); ok {
+	if f, ok := firstInvalid(q); ok {
 		return f, true
 	}
 	for name, vs := range r.Header {
 		if strings.HasPrefix(name, "X-Mgd-") {
 			for _, v := range vs {
-				if !cleanText(v, false) {
+				if !cleanText(v) {
 					return name, true
 				}
-			}
-		}
-	}
-	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/console/") {
-		// Console forms: text areas may hold line breaks and tabs.
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.ParseForm() == nil {
-			if f, ok := firstInvalid(r.PostForm, true); ok {
-				return f, true
 			}
 		}
 	}
@@ -73,18 +65,18 @@ func invalidText(r *http.Request) (string, bool) {
 
 // firstInvalid finds, in name order, the first parameter whose name or a
 // value is not clean text.
-func firstInvalid(v url.Values, multiline bool) (string, bool) {
+func firstInvalid(v url.Values) (string, bool) {
 	names := make([]string, 0, len(v))
 	for name := range v {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !cleanText(name, false) {
+		if !cleanText(name) {
 			return "query", true // the name itself cannot be shown
 		}
 		for _, s := range v[name] {
-			if !cleanText(s, multiline) {
+			if !cleanText(s) {
 				return clipField(name), true
 			}
 		}
@@ -92,16 +84,14 @@ func firstInvalid(v url.Values, multiline bool) (string, bool) {
 	return "", false
 }
 
-// cleanText reports whether s is UTF-8 without control characters (tab and
-// line breaks allowed when multiline).
-func cleanText(s string, multiline bool) bool {
+// cleanText reports whether s is UTF-8 without control characters.
+func cleanText(s string) bool {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError:
 			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
 				return false
 			}
-		case multiline && (r == '\t' || r == '\n' || r == '\r'):
 		case unicode.Is(unicode.Cc, r):
 			return false
 		}

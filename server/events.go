@@ -107,7 +107,7 @@ func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, id := range req.IDs {
-		if !cleanText(id, false) { // PostgreSQL refuses NUL and invalid UTF-8: no event id has them
+		if !cleanText(id) { // PostgreSQL refuses NUL and invalid UTF-8: no event id has them
 			f := "ids[" + strconv.Itoa(i) + "]"
 			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "事件编号含有控制字符或无效的 UTF-8 编码。",
 				Errors: mortgage.Issues{{Field: f, Code: CodeInvalidCharacters, Message: f + " 含有控制字符或无效的 UTF-8 编码"}}})

@@ -67,7 +67,8 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 				if tc.template != "" {
 					c.check(t, tc.method, tc.template, r)
 				}
-				if code := problemCode(t, r); code != tc.code && !bytes.Contains(r.body, []byte(` code="`+tc.code+`"`)) { // a dialect's problem carries the code as an attribute
+				if tc.code == "" { // an HTML page for staff
+				} else if code := problemCode(t, r); code != tc.code && !bytes.Contains(r.body, []byte(` code="`+tc.code+`"`)) { // a dialect's problem carries the code as an attribute
 					t.Errorf("code %q, want %q: %.500s", code, tc.code, r.body)
 				}
 				fieldCode := tc.fieldCode
@@ -172,6 +173,7 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			upload("RepeatedAttribute", editBatch("<JL>", `<JL XH="1" XH="2">`), "xml_duplicate_attribute", "/GJJDYPL/JL/@XH"),
 			upload("RepeatedAttributeInHeader", editBatch("<ZJE>", `<ZJE unit="yuan" unit="fen">`), "xml_duplicate_attribute", "/GJJDYPL/PCXX/ZJE/@unit"),
 			upload("InvalidGBK", gbkDocument(t, batch, "<DBFW>", "\xd5\x7f"), "xml_invalid_bytes", ""),
+			upload("RepeatedHeaderElement", editBatch("<ZJE>", "<ZJE>0.01</ZJE><ZJE>"), "xml_duplicate_element", "/GJJDYPL/PCXX/ZJE"),
 		})
 	})
 
@@ -223,14 +225,19 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 	// NUL and invalid UTF-8 in the path and the query of every GET route.
 	var gets []strictCase
 	for _, rt := range routesOf(t) {
-		if rt.method != http.MethodGet {
-			continue
-		}
 		partner := ""
 		if strings.HasPrefix(rt.path, "/v1/") {
 			partner = bankA.ID
 		}
 		path := pathVar.ReplaceAllString(rt.path, "x")
+		if rt.method != http.MethodGet {
+			if path != rt.path { // a NUL in the object's id is refused before the body is read
+				gets = append(gets, strictCase{name: "PathNUL" + rt.method + rt.path, method: rt.method, template: rt.path,
+					path: pathVar.ReplaceAllString(rt.path, "a%00b"), partner: partner, contentType: "application/json", body: []byte(`{}`),
+					status: 400, code: "invalid_characters", field: "path"})
+			}
+			continue
+		}
 		gets = append(gets,
 			strictCase{name: "QueryNUL" + rt.path, method: http.MethodGet, template: rt.path, path: path + "?code=%00&reference=a%00", partner: partner,
 				status: 400, code: "invalid_characters", field: "code"},
@@ -249,8 +256,14 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 		strictCase{name: "ConsoleSigninQuery", method: http.MethodGet, path: "/console/signin?next=%00", status: 400, code: "invalid_characters", field: "next"},
 		strictCase{name: "ConsoleBundlePath", method: http.MethodGet, path: "/console/bundles/b%00", status: 400, code: "invalid_characters", field: "path"},
 		strictCase{name: "ConsoleQueueQuery", method: http.MethodGet, path: "/console/queue?q=%C0%80", status: 400, code: "invalid_characters", field: "q"},
+		strictCase{name: "ConsoleApprovePath", method: http.MethodPost, path: "/console/bundles/b%00/approve", contentType: "application/x-www-form-urlencoded",
+			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
+		strictCase{name: "ConsoleRulePath", method: http.MethodPost, path: "/console/rules/amount%00review", contentType: "application/x-www-form-urlencoded",
+			body: []byte("csrf=x"), status: 400, code: "invalid_characters", field: "path"},
+		// Console forms are the console's to check once parsed, after its
+		// own cheap checks: it answers with a page naming the field.
 		strictCase{name: "ConsoleSigninForm", method: http.MethodPost, path: "/console/signin", contentType: "application/x-www-form-urlencoded",
-			body: []byte("username=admin%00&password=x"), status: 400, code: "invalid_characters", field: "username"},
+			body: []byte("username=admin%00&password=x"), status: 400, field: "username"},
 	)
 	t.Run("PathAndQuery", func(t *testing.T) { run(t, gets) })
 

@@ -275,6 +275,10 @@ func (c *Console) action(h handler, allowed func(Role) bool) http.Handler {
 			c.fail(w, r, s, badRequest("表单无法解析或超过大小限制。"))
 			return
 		}
+		if err := formText(r); err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
 		if !tokensEqual(r.PostForm.Get(csrfField), s.CSRF) {
 			c.log.Warn("console: CSRF token missing or wrong", slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("staff", s.Username))
 			c.fail(w, r, s, errCSRF)

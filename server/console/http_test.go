@@ -304,7 +304,7 @@ func TestMaterialInline(t *testing.T) {
 func TestSettingsJSONStrict(t *testing.T) {
 	e := setup(t)
 	sup := e.signIn("zhaolei")
-	for _, params := range []string{`{"aboveFen": 500000000, "aboveFen": 1}`, `{"aboveFen": 500000000, "above\u0046en": 1}`, `{"aboveFen": 5, "note": "\ud800"}`} {
+	for _, params := range []string{`{"aboveFen": 500000000, "aboveFen": 1}`, `{"aboveFen": 500000000, "above\u0046en": 1}`, `{"aboveFen": 5, "note": "\ud800"}`, `{"aboveFen": 5, "note": "a\u0000"}`} {
 		if msg := sup.flashAfter(sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "enabled": {"on"}, "params": {params}})); !strings.Contains(msg, "未保存") {
 			t.Errorf("rule %s: %q", params, msg)
 		}
@@ -312,6 +312,19 @@ func TestSettingsJSONStrict(t *testing.T) {
 	year := `{"year": 2027, "year": 2031, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
 	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {year}})); !strings.Contains(msg, "/year") || !strings.Contains(msg, "未载入") {
 		t.Errorf("calendar with year twice: %q", msg)
+	}
+	// A raw NUL or broken UTF-8 in any form field: a 400 page naming it.
+	for _, v := range []string{"{\"aboveFen\": 5}\x00", "\xff"} {
+		if p := sup.post("/console/rules/amount_review", url.Values{"csrf": {sup.token()}, "enabled": {"on"}, "params": {v}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "params") {
+			t.Errorf("rule params %q: %d %.300s", v, p.status, p.body)
+		}
+	}
+	if p := sup.post("/console/bundles/b1/refuse", url.Values{"csrf": {sup.token()}, "reason": {"x"}, "note": {"备注\x00"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "note") {
+		t.Errorf("refusal note with NUL: %d %.300s", p.status, p.body)
+	}
+	nul := `{"year": 2027, "source": "国务院办公厅\u0000", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
+	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {nul}})); !strings.Contains(msg, "控制字符") {
+		t.Errorf("calendar with an escaped NUL: %q", msg)
 	}
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE action LIKE 'routing_rule.%' OR action LIKE 'calendar.%'`); n != 0 {
 		t.Errorf("%d settings changed", n)

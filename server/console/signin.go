@@ -59,6 +59,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, badRequest("表单无法解析。"))
 		return
 	}
+	if err := formText(r); err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
 	ck, err := r.Cookie(signinCookie)
 	if err != nil || !tokensEqual(ck.Value, r.PostForm.Get(csrfField)) {
 		c.log.Warn("console: sign-in without a valid form token")
