@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -151,7 +153,18 @@ type Service struct {
 	// before commit: crash tests pause there (PROMISES S1).
 	BeforeCommit func(context.Context)
 
+	// InFlight bounds the registration transactions this node runs at once
+	// (0: DefaultInFlight). Every registration queues on its year's
+	// certificate counter row from the draw to commit; with more
+	// transactions than cores, the holder waits for a CPU behind the others
+	// and the whole queue with it. The rest wait here, before the
+	// transaction, holding nothing.
+	InFlight int
+
 	desk desk // routing rules and calendar, refreshed from the database
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 
 	stmtsOnce sync.Once
 	stmts     *db.Statements // prepared statements of the hot path
@@ -172,6 +185,28 @@ func NewService(db *sqlx.DB, cfg Config) *Service {
 // decision until 16:00, and closes at 17:30.
 func DefaultCalendar(loc *time.Location) calendar.Settings {
 	return calendar.Settings{Location: loc, SaturdayService: true, CutOff: 16 * time.Hour, Close: 17*time.Hour + 30*time.Minute}
+}
+
+// DefaultInFlight is how many registration transactions a node runs at
+// once unless Service.InFlight says otherwise: a few per core keep the
+// cores and the database busy while the counter row's holder runs.
+var DefaultInFlight = 4 * runtime.GOMAXPROCS(0)
+
+// acquireSlot waits for one of the node's registration slots (InFlight).
+func (s *Service) acquireSlot(ctx context.Context) (release func(), err error) {
+	s.slotsOnce.Do(func() {
+		n := s.InFlight
+		if n <= 0 {
+			n = DefaultInFlight
+		}
+		s.slots = make(chan struct{}, n)
+	})
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Today is the business date now.
@@ -239,6 +274,7 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	if err != nil {
 		return Outcome{}, err
 	}
+	app = ownCopy(app) // normalised below: the caller's copy stays as it was
 	if is := Validate(app, s.rules(sub)); len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
@@ -256,6 +292,11 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	sum := sha256.Sum256(canonical)
 	hash := sum[:]
 
+	release, err := s.acquireSlot(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer release()
 	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return Outcome{}, err
@@ -350,6 +391,19 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 		return Outcome{}, fmt.Errorf("commit: %w", err)
 	}
 	return Outcome{Decision: d, Answer: ans}, nil
+}
+
+// ownCopy copies what normalise changes, so that concurrent submissions of
+// one application (retries sharing its slices) never write what another reads.
+func ownCopy(a *Application) *Application {
+	c := *a
+	c.Units = slices.Clone(a.Units)
+	c.Materials = slices.Clone(a.Materials)
+	if a.Cancellation != nil {
+		cancellation := *a.Cancellation
+		c.Cancellation = &cancellation
+	}
+	return &c
 }
 
 // normalise puts identifiers in their canonical spelling so that equal

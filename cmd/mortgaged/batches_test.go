@@ -291,6 +291,8 @@ func TestBatchUpload(t *testing.T) {
 			{"ErrTotalMismatch", "<ZJE>603000.00</ZJE>", "<ZJE>603000.01</ZJE>", "batch_total_mismatch", "/GJJDYPL/PCXX/ZJE", ""},
 			{"ErrTotalMismatchXML", "<ZJE>603000.00</ZJE>", "<ZJE>1.00</ZJE>", "batch_total_mismatch", "/GJJDYPL/PCXX/ZJE", "application/problem+xml"},
 			{"ErrNotOurCentre", "<DYQRZJH>12230200MB1GJJ0012</DYQRZJH>", "<DYQRZJH>91230200MA1BANK01" + creditCheck(t, "91230200MA1BANK01") + "</DYQRZJH>", "batch_header_invalid", "/GJJDYPL/PCXX/DYQRZJH", ""},
+			// The fund centre's code under another name (PROMISES S8).
+			{"ErrNotOurCentresName", "<DYQRMC>" + fundCentreParty.Name + "</DYQRMC>", "<DYQRMC>龙江示范银行股份有限公司</DYQRMC>", "batch_header_invalid", "/GJJDYPL/PCXX/DYQRMC", ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				bad := bytes.Replace(good, []byte(c.old), []byte(c.new), 1)
