@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,8 +59,27 @@ type process struct {
 	addr  string
 	// metrics is the metrics listener's URL, empty when off.
 	metrics string
-	done    chan struct{}
-	log     *bytes.Buffer
+	done  chan struct{}
+	log   *syncBuffer // the process's stdout
+}
+
+// syncBuffer is a buffer the process's output is copied into while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // start runs the binary with args and extra environment, and waits until it
@@ -75,12 +95,12 @@ func start(t *testing.T, env []string, args ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	stdout := &syncBuffer{}
+	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{t: t, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{}), log: &stdout}
+	p := &process{t: t, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{}), log: stdout}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"mortgaged/internal/db"
 	"mortgaged/mortgage/registerdata"
 )
 
@@ -39,6 +40,9 @@ func registerCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		defer f.Close()
+		// One long transaction of bulk copies and checks, run by hand: the
+		// server's limits for request-sized work do not fit it.
+		c.DBTimeouts = db.Timeouts{}
 		d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
 		if err != nil {
 			return err

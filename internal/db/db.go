@@ -64,7 +64,7 @@ func OpenWith(ctx context.Context, url string, t Timeouts) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	d := sqlx.NewDb(sql.OpenDB(conn), "postgres")
+	d := sqlx.NewDb(sql.OpenDB(connector{conn}), "postgres")
 	d.SetMaxOpenConns(40)
 	d.SetMaxIdleConns(40)
 	d.SetConnMaxIdleTime(5 * time.Minute)

@@ -1,12 +1,11 @@
 package db
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"io"
 	"net"
-	"syscall"
 	"time"
 
 	"github.com/lib/pq"
@@ -18,9 +17,10 @@ import (
 // with 503 and Retry-After, and back off, instead of treating it as a bug.
 //
 // This is the one place that knows how lib/pq and database/sql show an
-// outage: a failed dial, a connection that died mid-query (EOF, broken
-// pipe, driver.ErrBadConn after database/sql's own retries), and the
-// server's own refusals by SQLSTATE.
+// outage: a failed dial, a connection that died mid-query, and the
+// server's own refusals by SQLSTATE. A bare io.EOF is not one: lib/pq
+// turns its own into driver.ErrBadConn, and a truncated request body
+// must stay a 400.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
@@ -36,20 +36,37 @@ func IsUnavailable(err error) bool {
 		}
 		return pqErr.Code.Class() == "08" // connection_exception
 	}
+	// A failed dial or a connection that broke under a query: lib/pq
+	// reports these as *net.OpError, or as driver.ErrBadConn (which it
+	// also makes of EOF) once database/sql has given up retrying. A
+	// timeout is not counted: the pool sets no deadlines, so one comes from
+	// somewhere else (a client's slow body, say).
 	var opErr *net.OpError
-	switch {
-	case errors.As(err, &opErr),
-		errors.Is(err, driver.ErrBadConn),
-		errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, io.EOF),
-		errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED),
-		errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE),
-		errors.Is(err, syscall.ENOENT): // a unix socket that is gone
+	var ce *connectError
+	if errors.As(err, &opErr) && !opErr.Timeout() || errors.As(err, &ce) {
 		return true
 	}
-	return false
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
+}
+
+// connectError is a failure to open a connection below PostgreSQL's own
+// answers: a refused dial, or an EOF in the startup handshake when the
+// server dies as we connect (lib/pq returns that one bare).
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// connector marks the pool's connection failures as connectErrors.
+type connector struct{ driver.Connector }
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	var pqErr *pq.Error
+	if err != nil && ctx.Err() == nil && !errors.As(err, &pqErr) {
+		err = &connectError{err}
+	}
+	return conn, err
 }
 
 // RetryAfter is how long a client is told to wait during an outage (HTTP

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,8 +40,9 @@ func TestIsUnavailable(t *testing.T) {
 		{"connection does not exist", pqErr("08003"), true},
 		{"bad connection", driver.ErrBadConn, true},
 		{"connection done", sql.ErrConnDone, true},
-		{"EOF", io.EOF, true},
-		{"unexpected EOF", io.ErrUnexpectedEOF, true},
+		{"truncated body", fmt.Errorf("decode: %w", io.ErrUnexpectedEOF), false},
+		{"read timeout", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, false},
+		{"refused", &net.OpError{Op: "dial", Net: "unix", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}, true},
 		{"wrapped", fmt.Errorf("insert event: %w", fmt.Errorf("tx: %w", driver.ErrBadConn)), true},
 		{"wrapped pq", fmt.Errorf("claim: %w", pqErr("57P01")), true},
 	} {
@@ -170,5 +174,35 @@ func TestBackoff(t *testing.T) {
 	}
 	if w, started := o.Down(); w != time.Second || !started {
 		t.Errorf("after recovery: wait %v started %v, want 1s and a new outage", w, started)
+	}
+}
+
+// TestIsUnavailableHandshakeEOF: a server that dies as we connect closes
+// the socket mid-handshake; lib/pq returns that EOF bare, and the pool's
+// connector marks it as an outage.
+func TestIsUnavailableHandshakeEOF(t *testing.T) {
+	t.Parallel()
+	dir, err := os.MkdirTemp("", "pgeof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("unix", dir+"/.s.PGSQL.5432")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, err = db.Open(t.Context(), "postgres://postgres@/x?host="+dir+"&port=5432&sslmode=disable")
+	if err == nil || !db.IsUnavailable(err) {
+		t.Errorf("a connection closed in the handshake: %v, want an error classified unavailable", err)
 	}
 }
