@@ -5,7 +5,7 @@
 // memory (VmHWM from /proc), every answer's status, and the small requests'
 // p50/p99.
 //
-//	go run ./cmd/bodybench [-n 32] [-rounds 2] [-budget-mb 0] [-timeout 5m]
+//	go run ./cmd/bodybench [-n 32] [-rounds 1] [-budget-mb 0] [-timeout 10m]
 //
 // It builds cmd/mortgaged, starts a private PostgreSQL cluster (fsync on, as
 // production) and a fresh `mortgaged serve` child process on 127.0.0.1:0,
@@ -73,9 +73,9 @@ var probe = partners.Partner{ID: "bench-probe", Kind: partners.KindBank, Name: "
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 32, "largest bundles sent at once per round (half from each bank)")
-	flag.IntVar(&o.rounds, "rounds", 2, "rounds")
+	flag.IntVar(&o.rounds, "rounds", 1, "rounds")
 	flag.IntVar(&o.budgetMB, "budget-mb", 0, "MORTGAGED_BODY_BUDGET_MB for the server (0: its default)")
-	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	flag.IntVar(&o.docBytes, "doc-bytes", 8_000_000, "size of each of the three PDFs (8 MB makes a 32 MB body in base64)")
 	flag.Parse()
 	if o.n < 1 || o.n > 256 || o.rounds < 1 || o.rounds > 20 || o.docBytes < 1000 || o.docBytes > mortgage.MaxMaterialBytes {
