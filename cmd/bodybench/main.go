@@ -29,7 +29,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,6 +59,8 @@ import (
 )
 
 type options struct {
+	signin    int           // sign-in flood workers instead of bundles
+	flood     time.Duration // how long the sign-in flood lasts
 	n, rounds int
 	budgetMB  int
 	timeout   time.Duration
@@ -77,9 +82,12 @@ func main() {
 	flag.IntVar(&o.budgetMB, "budget-mb", 0, "MORTGAGED_BODY_BUDGET_MB for the server (0: its default)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	flag.IntVar(&o.docBytes, "doc-bytes", 8_000_000, "size of each of the three PDFs (8 MB makes a 32 MB body in base64)")
+	flag.IntVar(&o.signin, "signin", 0, "instead of bundles: this many workers flood the console sign-in with unknown users, each try from another 127.x address")
+	flag.DurationVar(&o.flood, "flood", 20*time.Second, "how long the sign-in flood lasts")
 	flag.Parse()
-	if o.n < 1 || o.n > 256 || o.rounds < 1 || o.rounds > 20 || o.docBytes < 1000 || o.docBytes > mortgage.MaxMaterialBytes {
-		fmt.Fprintln(os.Stderr, "bodybench: -n 1–256, -rounds 1–20, -doc-bytes up to 10 MB")
+	if o.n < 1 || o.n > 256 || o.rounds < 1 || o.rounds > 20 || o.docBytes < 1000 || o.docBytes > mortgage.MaxMaterialBytes ||
+		o.signin < 0 || o.signin > 64 || o.flood <= 0 || o.flood > 5*time.Minute {
+		fmt.Fprintln(os.Stderr, "bodybench: -n 1–256, -rounds 1–20, -doc-bytes up to 10 MB, -signin 0–64, -flood up to 5m")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -167,6 +175,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer srv.stop()
 
+	if o.signin > 0 {
+		return signinFlood(ctx, o, srv, keys[probe.ID])
+	}
 	big, err := largeMaterials(o.docBytes)
 	if err != nil {
 		return err
@@ -512,4 +523,84 @@ func (s *server) status(field string) int64 {
 		}
 	}
 	return -1
+}
+
+// signinFlood sends o.signin sign-in attempts at a time for unknown users
+// with wrong passwords, each from another loopback address (so only the
+// hashing bound holds them, not the per-address throttle), for o.flood,
+// while the probe partner's small requests are timed.
+func signinFlood(ctx context.Context, o options, srv *server, probeKey string) error {
+	fmt.Printf("bodybench: %d cores, %s; %d workers flood the console sign-in for %s\n", runtime.NumCPU(), runtime.Version(), o.signin, o.flood)
+	fmt.Printf("  server idle: RSS %.0f MB, VmHWM %.0f MB\n", kb(srv.status("VmRSS")), kb(srv.status("VmHWM")))
+	fctx, cancel := context.WithTimeout(ctx, o.flood)
+	defer cancel()
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range o.signin {
+		wg.Go(func() {
+			for i := 0; fctx.Err() == nil; i++ {
+				ip := fmt.Sprintf("127.1.%d.%d", w, i%250+1)
+				status, err := signinOnce(fctx, srv.url, ip, fmt.Sprintf("nobody%d", i))
+				if err != nil {
+					continue // the flood's end cancels requests in flight
+				}
+				mu.Lock()
+				statuses[status]++
+				mu.Unlock()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var lat []time.Duration
+	probeClient := &http.Client{}
+	for fctx.Err() == nil {
+		t0 := time.Now()
+		status, _, err := send(ctx, probeClient, srv.url, http.MethodGet, "/v1/bundles?reference=none", probeKey, signature.BodyDigest(nil), 0, nil)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusNotFound {
+			return fmt.Errorf("probe: status %d", status)
+		}
+		lat = append(lat, time.Since(t0))
+		select {
+		case <-fctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	<-done
+	slices.Sort(lat)
+	fmt.Printf("  sign-in answers: %s\n", statusText(statuses))
+	fmt.Printf("  server peak RSS (VmHWM) %.0f MB\n", kb(srv.status("VmHWM")))
+	fmt.Printf("  small requests meanwhile: %d, p50 %s, p99 %s, max %s\n", len(lat), pct(lat, 50), pct(lat, 99), pct(lat, 100))
+	return nil
+}
+
+// signinOnce fetches the sign-in form and posts it once, from ip.
+func signinOnce(ctx context.Context, base, ip, user string) (int, error) {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/console/signin", nil)
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	_, rest, _ := strings.Cut(string(page), `name="csrf" value="`)
+	token, _, _ := strings.Cut(rest, `"`)
+	form := neturl.Values{"csrf": {token}, "username": {user}, "password": {"not-the-password"}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, base+"/console/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err = c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
 }
