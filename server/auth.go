@@ -122,6 +122,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			// Large uploads are checked as they stream; the handler
 			// must read to the end before it commits anything.
 			r.Body = &digestReader{body: r.Body, want: digest, h: sha256.New()}
+			w.Header().Del("Connection") // the handler reads it to the end
 		} else {
 			limit := s.bodyLimit(r)
 			if r.ContentLength > limit { // refused before a byte of it is read

@@ -86,10 +86,10 @@ func TestHostileInputThroughTheServer(t *testing.T) {
 			if bytes.Contains(r.body, []byte("root:")) || bytes.Contains(r.body, []byte("lollol")) {
 				t.Errorf("the answer echoes an entity's expansion: %.500s", r.body)
 			}
-			// The body is read once under the limit and once more by the
-			// handler from that copy; the parser stops at the first
-			// broken rule. Allocations stay within a small multiple of
-			// what was sent (capped at the limit), and nothing stays.
+			// The body is read once, under the limit, and the handler
+			// decodes that copy; the parser stops at the first broken
+			// rule. Allocations stay within a small multiple of what was
+			// sent (capped at the limit), and nothing stays.
 			read := min(int64(len(tc.body)), server.DefaultMaxBodyBytes)
 			if grew := int64(totalAfter - total); grew > 6*read+32<<20 {
 				t.Errorf("allocated %d MB for a %d MB body", grew>>20, len(tc.body)>>20)

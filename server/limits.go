@@ -73,11 +73,11 @@ const CodeRequestTimeout mortgage.Code = "request_timeout"
 const CodeBusy mortgage.Code = "server_busy"
 
 // DefaultBodyBudget bounds the request bodies held in memory at once across
-// all partners (PROMISES A6). A 32 MB bundle costs about twice its size
-// while it is decoded, so 160 MB of bodies keeps the node's resident memory
-// well under 600 MB with 32 of the largest bundles arriving at once
-// (docs/BENCHMARKS.md, cmd/bodybench).
-const DefaultBodyBudget = 160 << 20
+// all partners (PROMISES A6): two of the largest bundles, or many small
+// requests. A 32 MB bundle costs several times its size while it is decoded
+// and stored, so the budget is what keeps a flood of them from growing the
+// node without bound (measured with cmd/bodybench, docs/BENCHMARKS.md).
+const DefaultBodyBudget = 64 << 20
 
 // bodyBudget is a node-wide count of body bytes admitted and not yet
 // released. It never waits: a request that does not fit is answered 503

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 )
 
@@ -304,7 +305,7 @@ func (c *Console) deskFailed(w http.ResponseWriter, r *http.Request, s *session,
 	if !public {
 		level = slog.LevelError
 	}
-	c.log.Log(r.Context(), level, "console: desk did not act", slog.String("bundle", id), slog.String("staff", s.Username), slog.Any("error", err))
+	c.log.Log(r.Context(), level, "console: desk did not act", slog.String("bundle", pii.Clip(id, 64)), slog.String("staff", s.Username), slog.Any("error", err))
 	c.setFlash(w, r, "error", msg)
 	http.Redirect(w, r, "/console/bundles/"+url.PathEscape(id), http.StatusSeeOther)
 	return nil
@@ -368,6 +369,6 @@ func (c *Console) reassign(w http.ResponseWriter, r *http.Request, s *session) e
 		}
 		return c.deskFailed(w, r, s, id, err)
 	}
-	c.log.Info("console: reassigned", slog.String("bundle", id), slog.String("staff", s.Username), slog.String("to", to))
+	c.log.Info("console: reassigned", slog.String("bundle", id), slog.String("staff", s.Username), slog.String("to", pii.Clip(to, 64)))
 	return c.done(w, r, "业务 "+id+" 已改派给 "+to+"。", "/console/bundles/"+url.PathEscape(id))
 }

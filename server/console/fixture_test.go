@@ -77,7 +77,8 @@ type env struct {
 
 type envOptions struct {
 	secureCookies bool
-	db            *sqlx.DB // nil: a fresh database
+	db            *sqlx.DB  // nil: a fresh database
+	log           io.Writer // the server's and console's log, as JSON lines, instead of the test's
 }
 
 // setup starts the real server with the console mounted, on a fresh
@@ -114,6 +115,9 @@ func setup(t *testing.T, opts ...envOptions) *env {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.log != nil {
+		log = slog.New(slog.NewJSONHandler(o.log, nil))
+	}
 	srv := server.New(d, svc, reg, log)
 	srv.Keys = keys
 	con, err := console.New(d, console.MortgageDesk{Service: svc}, console.Config{

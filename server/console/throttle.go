@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +36,6 @@ import (
 // slowdown) instead of growing memory. A supervisor sees the slowed
 // entries and may clear one (/console/throttles).
 const (
-	hashSlots    = 2
 	addrBurst    = 30
 	addrEvery    = 10 * time.Second
 	userBurst    = 5
@@ -43,6 +43,11 @@ const (
 	throttleKeep = time.Hour // an entry unused this long is forgotten (full again)
 	throttleSize = 10_000
 )
+
+// hashSlots is how many hashes may run at once: one argon2id uses four
+// lanes, so one per four cores (one on the two-core node: two at once
+// only took turns on the cores and slowed the partner API more).
+var hashSlots = max(1, runtime.NumCPU()/4)
 
 type signinThrottle struct {
 	mu      sync.Mutex // one limiter per key, however many fail at once

@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +173,46 @@ func TestBrowserClearsThrottle(t *testing.T) {
 	if p := stranger.signInAs("liuyang", testPassword); p.status != http.StatusSeeOther {
 		t.Errorf("after the clear: %d, want signed in", p.status)
 	}
+}
+
+// Nothing a client sends reaches the log unclipped: a 300 KB user name, a
+// long Origin and a long path give no line over a few KB.
+func TestConsoleLogsAreClipped(t *testing.T) {
+	var lines lockedLines
+	e := setup(t, envOptions{log: &lines})
+	c := e.clientFrom("127.0.0.1")
+	huge := strings.Repeat("名", 100<<10) // 300 KB; 900 KB in the form, under its 1 MB cap
+	if p := c.signInAs(huge, "wrong-password"); p.status != http.StatusUnauthorized {
+		t.Errorf("sign-in with a huge user name: %d", p.status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/console/bundles/"+strings.Repeat("b", 20<<10)+"/approve", strings.NewReader("x=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://"+strings.Repeat("o", 20<<10)+".example")
+	c.do(req)
+	if len(lines.all()) == 0 {
+		t.Fatal("nothing was logged")
+	}
+	for _, l := range lines.all() {
+		if len(l) > 4<<10 {
+			t.Errorf("a log line of %d bytes: %.200s…", len(l), l)
+		}
+	}
+}
+
+type lockedLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lockedLines) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(b))
+	return len(b), nil
+}
+
+func (l *lockedLines) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
 }
