@@ -34,7 +34,7 @@ func TestEventFormatPassedIn(t *testing.T) {
 	}
 	other := mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}
 	app := general(e.soleUnit(li), li)
-	app.Mortgagee = mortgage.Party{Name: "hc-bank", IDType: mortgage.IDCreditCode, IDNumber: otherBank}
+	app.Mortgagee = hcBank
 	if _, err := e.submitAs(other, app); err != nil {
 		t.Fatal(err)
 	}

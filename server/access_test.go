@@ -14,7 +14,6 @@ import (
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
-	"mortgaged/partners/formats"
 	"mortgaged/partners/fundbatch"
 )
 
@@ -258,13 +257,6 @@ func TestPartnersSeeOnlyTheirOwn(t *testing.T) {
 func (a *api) ownedObjects() *owned {
 	t := a.t
 	t.Helper()
-	// Events in each partner's own format, as cmd/mortgaged wires it (setup
-	// keeps the domain's plain JSON).
-	set, err := formats.New(shanghai, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.svc.EncodeEvent = set.EncodeEvent
 	o := &owned{reference: "LJB-A1-REG"}
 	o.registeredBody = a.body(o.reference)
 	r := a.post(bankA.ID, o.registeredBody)

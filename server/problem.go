@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"mortgaged/internal/pii"
 	"mortgaged/internal/db"
+	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/partners/centrejson"

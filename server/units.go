@@ -1,21 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gorilla/mux"
 
 	"mortgaged/mortgage"
@@ -31,8 +25,6 @@ const (
 	// CodeEncumbranceQueryMoved: the old GET route, which took any consent
 	// string, answers only with where the query went.
 	CodeEncumbranceQueryMoved mortgage.Code = "encumbrance_query_moved"
-	// codeDuplicateKey: a member name twice in one JSON object.
-	codeDuplicateKey mortgage.Code = "json_duplicate_key"
 )
 
 // registerUnitRoutes serves the pre-loan encumbrance query (抵押前查询).
@@ -71,22 +63,13 @@ type consentDocument struct {
 	Content   string `json:"content"` // standard base64
 }
 
-// strictJSON reads partner JSON as encoding/json/v2 does, and refuses
-// unknown members: names match exactly, a name twice in one object and
-// invalid UTF-8 are errors, never last-one-wins (PROMISES S7).
-var strictJSON = jsonv2.JoinOptions(jsonv2.DefaultOptionsV2(), jsonv2.RejectUnknownMembers(true))
-
 // decodeEncumbranceRequest reads a query. A *centrejson.SyntaxError means
 // the body is not a query at all (400); the issues are values that cannot
 // be read, reported with the validation issues (422).
 func decodeEncumbranceRequest(body []byte) (mortgage.EncumbranceRequest, mortgage.Issues, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	if len(bytes.TrimSpace(body)) == 0 {
-		return mortgage.EncumbranceRequest{}, nil, &centrejson.SyntaxError{Code: centrejson.CodeEmpty, Message: "请求体为空"}
-	}
 	var w encumbranceRequest
-	if err := jsonv2.Unmarshal(body, &w, strictJSON); err != nil {
-		return mortgage.EncumbranceRequest{}, nil, strictSyntaxError(err)
+	if err := centrejson.Strict(body, &w); err != nil {
+		return mortgage.EncumbranceRequest{}, nil, err
 	}
 	q := mortgage.EncumbranceRequest{UnitNumber: w.UnitNumber}
 	if w.Owner != nil {
@@ -101,40 +84,6 @@ func decodeEncumbranceRequest(body []byte) (mortgage.EncumbranceRequest, mortgag
 		q.Consent = &mortgage.Material{Kind: c.Kind, FileName: c.FileName, MediaType: c.MediaType, SHA256: c.SHA256, Content: content}
 	}
 	return q, is, nil
-}
-
-// strictSyntaxError names the rule a body broke, and where.
-func strictSyntaxError(err error) *centrejson.SyntaxError {
-	var syn *jsontext.SyntacticError
-	var sem *jsonv2.SemanticError
-	switch {
-	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		f := jsonField(syn.JSONPointer)
-		return &centrejson.SyntaxError{Field: f, Code: codeDuplicateKey, Message: fmt.Sprintf("字段 %s 在同一对象中出现了不止一次", f)}
-	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
-		f := jsonField(sem.JSONPointer)
-		return &centrejson.SyntaxError{Field: f, Code: centrejson.CodeUnknownField, Message: fmt.Sprintf("未知字段 %s（请检查拼写和大小写）", f)}
-	case errors.As(err, &sem):
-		f := jsonField(sem.JSONPointer)
-		return &centrejson.SyntaxError{Field: f, Code: centrejson.CodeWrongType, Message: fmt.Sprintf("字段 %s 的类型不对（应为字符串或对象）", f)}
-	case errors.As(err, &syn):
-		return &centrejson.SyntaxError{Field: jsonField(syn.JSONPointer), Code: centrejson.CodeMalformed, Message: fmt.Sprintf("JSON 格式错误（第 %d 字节附近）", syn.ByteOffset)}
-	}
-	return &centrejson.SyntaxError{Code: centrejson.CodeMalformed, Message: "JSON 文档不完整或格式错误"}
-}
-
-// jsonField writes a JSON pointer (/owner/name) as a field path
-// (owner.name), clipped: the name came from the partner.
-func jsonField(p jsontext.Pointer) string {
-	var parts []string
-	for tok := range p.Tokens() {
-		parts = append(parts, tok)
-	}
-	f := strings.Join(parts, ".")
-	if r := []rune(f); len(r) > 64 {
-		f = string(r[:64]) + "…"
-	}
-	return f
 }
 
 // queryEncumbrances answers who holds what on a unit for a bank asking on

@@ -59,8 +59,8 @@ type process struct {
 	addr  string
 	// metrics is the metrics listener's URL, empty when off.
 	metrics string
-	done  chan struct{}
-	log   *syncBuffer // the process's stdout
+	done    chan struct{}
+	log     *syncBuffer // the process's stdout
 }
 
 // syncBuffer is a buffer the process's output is copied into while the

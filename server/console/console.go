@@ -19,8 +19,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/pii"
 	"mortgaged/internal/db"
+	"mortgaged/internal/pii"
 	"mortgaged/mortgage/calendar"
 )
 
