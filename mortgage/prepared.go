@@ -3,6 +3,7 @@ package mortgage
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/jmoiron/sqlx"
 
@@ -15,7 +16,9 @@ import (
 // (the load benchmark's profile: about a third of PostgreSQL's time).
 type ptx struct {
 	*sqlx.Tx
-	st *db.Statements
+	st    *db.Statements
+	svc   *Service
+	drawn []drawnSerial // certificate serials drawn, recorded as gaps if this rolls back
 }
 
 // begin starts a transaction on the service's pool.
@@ -25,7 +28,30 @@ func (s *Service) begin(ctx context.Context, opts *sql.TxOptions) (*ptx, error) 
 		return nil, err
 	}
 	s.stmtsOnce.Do(func() { s.stmts = &db.Statements{DB: s.DB} })
-	return &ptx{Tx: tx, st: s.stmts}, nil
+	return &ptx{Tx: tx, st: s.stmts, svc: s}, nil
+}
+
+// Commit commits. When the request was cancelled first, database/sql rolls
+// back without sending COMMIT: the serials drawn are recorded as gaps.
+// Any other failed COMMIT may have landed; reconciliation decides those.
+func (t *ptx) Commit() error {
+	err := t.Tx.Commit()
+	if err != nil && len(t.drawn) > 0 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)) {
+		t.svc.recordRolledBack(t.drawn)
+	}
+	t.drawn = nil
+	return err
+}
+
+// Rollback rolls back (a no-op after Commit) and records the certificate
+// serials the transaction drew as gaps with their reason.
+func (t *ptx) Rollback() error {
+	err := t.Tx.Rollback()
+	if len(t.drawn) > 0 && (err == nil || errors.Is(err, sql.ErrTxDone)) {
+		t.svc.recordRolledBack(t.drawn)
+	}
+	t.drawn = nil
+	return err
 }
 
 // GetContext runs a prepared query for one row.

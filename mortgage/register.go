@@ -83,10 +83,9 @@ const (
 		VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
 		RETURNING id`
 	// drawCertificateSQL draws the year's next serial from the authority's
-	// counter row (migration 0012) and numbers the mortgage with it. The row
-	// stays locked until commit, and a rollback returns the number: serials
-	// have no gaps, at the price of registrations queueing on the row from
-	// here to commit, so this runs as late as it can.
+	// sequence (migration 0012) and numbers the mortgage with it. A sequence
+	// never waits for another transaction; a number whose transaction rolls
+	// back is recorded as a gap with its reason (serials.go).
 	drawCertificateSQL = `UPDATE mortgages SET certificate_number = $1 || lpad(next_certificate_serial($2, $3)::text, 7, '0') || '号'
 		WHERE id = $4 RETURNING certificate_number`
 	insertMortgageUnitsSQL = `INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
@@ -206,16 +205,17 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 }
 
 // issueCertificate draws the certificate's number for the registration in
-// d, writes it on the mortgage, and signs the certificate. It is the last
-// step before the answer is rendered and stored: the counter row it locks
-// is every registration's, and stays locked until commit.
+// d, writes it on the mortgage, and signs the certificate. Should the
+// transaction then roll back, tx records the number as a gap.
 func (s *Service) issueCertificate(ctx context.Context, tx *ptx, mortgageID int64, d *Decision, c *Certificate) (*IssuedCertificate, error) {
 	now := d.DecidedAt
 	year := now.In(s.Config.Location).Year()
-	prefix := fmt.Sprintf("%s(%d)%s不动产证明第", s.Config.Province, year, s.Config.City)
 	var number string
-	if err := tx.GetContext(ctx, &number, drawCertificateSQL, prefix, s.Config.Authority, year, mortgageID); err != nil {
+	if err := tx.GetContext(ctx, &number, drawCertificateSQL, s.certificatePrefix(year), s.Config.Authority, year, mortgageID); err != nil {
 		return nil, fmt.Errorf("draw certificate number: %w", err)
+	}
+	if c, err := ParseCertificateNumber(number); err == nil {
+		tx.drawn = append(tx.drawn, drawnSerial{authority: s.Config.Authority, year: year, serial: int64(c.Serial)})
 	}
 	d.Registration.CertificateNumber, c.Number = number, number
 	cert, err := SignCertificate(c, s.Signer)

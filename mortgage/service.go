@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -153,18 +152,7 @@ type Service struct {
 	// before commit: crash tests pause there (PROMISES S1).
 	BeforeCommit func(context.Context)
 
-	// InFlight bounds the registration transactions this node runs at once
-	// (0: DefaultInFlight). Every registration queues on its year's
-	// certificate counter row from the draw to commit; with more
-	// transactions than cores, the holder waits for a CPU behind the others
-	// and the whole queue with it. The rest wait here, before the
-	// transaction, holding nothing.
-	InFlight int
-
 	desk desk // routing rules and calendar, refreshed from the database
-
-	slotsOnce sync.Once
-	slots     chan struct{}
 
 	stmtsOnce sync.Once
 	stmts     *db.Statements // prepared statements of the hot path
@@ -185,28 +173,6 @@ func NewService(db *sqlx.DB, cfg Config) *Service {
 // decision until 16:00, and closes at 17:30.
 func DefaultCalendar(loc *time.Location) calendar.Settings {
 	return calendar.Settings{Location: loc, SaturdayService: true, CutOff: 16 * time.Hour, Close: 17*time.Hour + 30*time.Minute}
-}
-
-// DefaultInFlight is how many registration transactions a node runs at
-// once unless Service.InFlight says otherwise: a few per core keep the
-// cores and the database busy while the counter row's holder runs.
-var DefaultInFlight = 4 * runtime.GOMAXPROCS(0)
-
-// acquireSlot waits for one of the node's registration slots (InFlight).
-func (s *Service) acquireSlot(ctx context.Context) (release func(), err error) {
-	s.slotsOnce.Do(func() {
-		n := s.InFlight
-		if n <= 0 {
-			n = DefaultInFlight
-		}
-		s.slots = make(chan struct{}, n)
-	})
-	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // Today is the business date now.
@@ -292,11 +258,6 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	sum := sha256.Sum256(canonical)
 	hash := sum[:]
 
-	release, err := s.acquireSlot(ctx)
-	if err != nil {
-		return Outcome{}, err
-	}
-	defer release()
 	tx, err := s.begin(ctx, nil)
 	if err != nil {
 		return Outcome{}, err
@@ -353,9 +314,9 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	}
 	var ans Answer
 	if draft != nil && d.Status == StatusRegistered {
-		// The certificate number is drawn last, and the counter row it locks
-		// is every registration's until commit: first write all that does
-		// not carry the number, then draw, sign and render, then store the
+		// The certificate number is drawn once the decision is known, so a
+		// failure before it draws nothing: first write all that does not
+		// carry the number, then draw, sign and render, then store the
 		// answer, audit record and certificate in one round trip.
 		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, Answer{}, recordRef); err != nil {
 			return Outcome{}, err
@@ -483,7 +444,7 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 const (
 	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
 	// finishRegistrationSQL stores what carries the certificate number, in
-	// one round trip while the number's counter row is locked: the answer on
+	// one round trip: the answer on
 	// the bundle (written without it just before), the audit record and the
 	// signed certificate.
 	finishRegistrationSQL = `WITH answer AS (

@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	svc.EncodeEvent = wire.EncodeEvent // each partner hears in its own format
 	installTestHooks(svc, log)         // only in a crashtest build
+	go reconcileSerials(ctx, svc, log)
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
 	var next string
 	if *demo {

@@ -211,12 +211,12 @@ const (
 	existingUnitsSQL     = `SELECT unit_number FROM units WHERE unit_number = ANY($1)`
 	existingMortgagesSQL = `SELECT certificate_number FROM mortgages WHERE certificate_number = ANY($1)`
 	mortgageIDsSQL       = `SELECT nextval(pg_get_serial_sequence('mortgages', 'id')) FROM generate_series(1, $1)`
-	// Registration certificate serials come from a counter row per
-	// authority and year (next_certificate_serial, migration 0012): move the
-	// year's counters past the imported serials so new registrations never
-	// reuse a number. A year without a counter yet starts after the highest
+	// Registration certificate serials come from a sequence per authority
+	// and year (next_certificate_serial, migration 0012): move the year's
+	// sequences past the imported serials so new registrations never reuse
+	// a number. A year without a sequence yet starts after the highest
 	// serial in the register when first drawn.
-	advanceSerialSQL = `UPDATE certificate_serials SET last = greatest(last, $2) WHERE year = $1`
+	advanceSerialSQL = `SELECT advance_certificate_serials($1, $2)`
 )
 
 // checkChunk bounds the size of one = ANY($1) array.

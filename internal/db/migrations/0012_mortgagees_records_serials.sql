@@ -54,23 +54,42 @@ CREATE UNIQUE INDEX bundles_partner_record_reference ON bundles (partner_id, rec
 ALTER TABLE batch_records DROP CONSTRAINT batch_records_bundle_id_key;
 CREATE INDEX batch_records_bundle ON batch_records (bundle_id);
 
--- Certificate serials come from a counter row per authority and year,
--- updated inside the registration transaction: a rollback returns the
--- number, so the serials of a year have no gaps. authority is the centre's
--- configured registration authority (issue 10 will add others). A row is
--- made, and seeded from the certificates already in the register, by the
--- first draw of its authority and year (next_certificate_serial): the
--- authority's name is configuration, which a migration cannot read.
+-- Certificate serials come from a sequence per authority and year. nextval
+-- never waits for another transaction, so registrations do not queue on a
+-- counter row through each other's commits (a counter row cost about half
+-- the node's throughput: docs/BENCHMARKS.md). A sequence does not take a
+-- number back when the transaction that drew it rolls back, so every number
+-- that reaches no certificate is recorded in certificate_serial_gaps with its
+-- reason: the transaction rolled back (written by the server as it rolls
+-- back), or it never committed because a process or the database stopped
+-- (found by reconciliation, which waits for every transaction older than its
+-- look at the sequence to end). Every number of a year is on a certificate or
+-- explained (DECISIONS.md, Numbers). authority is the configured
+-- registration authority (issue 10 will add others); its name is
+-- configuration, which a migration cannot read, so a year's sequence is made,
+-- and seeded from the certificates already in the register, by the first
+-- draw of its authority and year.
 CREATE TABLE certificate_serials (
-    authority  text NOT NULL,
-    year       int NOT NULL,
-    last       bigint NOT NULL CHECK (last >= 0),
+    authority        text NOT NULL,
+    year             int NOT NULL,
+    sequence_name    text NOT NULL UNIQUE,
+    -- serials up to here are on a certificate or in certificate_serial_gaps
+    reconciled_upto  bigint NOT NULL CHECK (reconciled_upto >= 0),
     PRIMARY KEY (authority, year)
+);
+
+CREATE TABLE certificate_serial_gaps (
+    authority    text NOT NULL,
+    year         int NOT NULL,
+    serial       bigint NOT NULL,
+    reason       text NOT NULL CHECK (reason IN ('rolled_back', 'not_committed')),
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (authority, year, serial)
 );
 
 -- certificate_serial_floor is the highest serial of a year among the
 -- certificates already in the register (issued or imported): a new
--- counter row starts after it.
+-- sequence starts after it.
 CREATE FUNCTION certificate_serial_floor(year int) RETURNS bigint
 LANGUAGE sql STABLE AS $$
     SELECT COALESCE(max(substring(certificate_number FROM '第([0-9]+)号$')::bigint), 0)
@@ -78,29 +97,54 @@ LANGUAGE sql STABLE AS $$
     WHERE certificate_number ~ ('^[^(（]*[(（]' || year || '[)）].*不动产证明第[0-9]+号$')
 $$;
 
--- next_certificate_serial draws the next serial of the authority's year. The
--- counter row stays locked until the transaction ends, so callers draw as
--- late as they can. The first draw of a year seeds the row from the register.
+-- next_certificate_serial draws the next serial of the authority's year.
+-- The first draw of a year makes the year's sequence; two first draws at
+-- once: the second's CREATE waits for the first to commit, fails on the
+-- catalog's unique index, and draws from the sequence the first made.
 CREATE FUNCTION next_certificate_serial(of_authority text, of_year int) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    n bigint;
+    seq text;
+    floor bigint;
 BEGIN
-    UPDATE certificate_serials SET last = last + 1
-    WHERE authority = of_authority AND year = of_year
-    RETURNING last INTO n;
-    IF FOUND THEN
-        RETURN n;
+    SELECT sequence_name INTO seq FROM certificate_serials WHERE authority = of_authority AND year = of_year;
+    IF NOT FOUND THEN
+        seq := format('certificate_serial_%s_%s', of_year, left(md5(of_authority), 12));
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE %I MINVALUE 1', seq);
+            floor := certificate_serial_floor(of_year);
+            PERFORM setval(seq::regclass, floor + 1, false);
+            INSERT INTO certificate_serials (authority, year, sequence_name, reconciled_upto)
+            VALUES (of_authority, of_year, seq, floor);
+        EXCEPTION WHEN unique_violation OR duplicate_table THEN
+            NULL; -- made by a concurrent first draw of the year
+        END;
     END IF;
-    INSERT INTO certificate_serials AS s (authority, year, last)
-    VALUES (of_authority, of_year, certificate_serial_floor(of_year) + 1)
-    ON CONFLICT (authority, year) DO UPDATE SET last = s.last + 1  -- a concurrent first draw of the year
-    RETURNING s.last INTO n;
-    RETURN n;
+    RETURN nextval(seq::regclass);
 END $$;
 
--- The per-year sequences gave numbers that a rollback lost; nothing draws
--- from them any more. Their numbers that reached the register are what
+-- advance_certificate_serials moves a year's sequences past serials loaded
+-- from the system of record (register import): they are never drawn again,
+-- and numbers up to there are the system of record's, not gaps.
+CREATE FUNCTION advance_certificate_serials(of_year int, past bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    last bigint;
+BEGIN
+    FOR r IN SELECT authority, sequence_name FROM certificate_serials WHERE year = of_year FOR UPDATE LOOP
+        SELECT COALESCE(s.last_value, 0) INTO last FROM pg_sequences s
+        WHERE s.schemaname = current_schema() AND s.sequencename = r.sequence_name;
+        IF last < past THEN
+            PERFORM setval(r.sequence_name::regclass, past);
+        END IF;
+        UPDATE certificate_serials SET reconciled_upto = greatest(reconciled_upto, past)
+        WHERE authority = r.authority AND year = of_year;
+    END LOOP;
+END $$;
+
+-- The old per-year sequences (one for every authority) are replaced by the
+-- ones above; the numbers they gave that reached the register are what
 -- certificate_serial_floor reads.
 DROP FUNCTION next_certificate_serial(int);
 DO $$
