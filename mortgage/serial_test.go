@@ -94,7 +94,9 @@ func TestSerialRollbackIsRecorded(t *testing.T) {
 		t.Fatal("a submission cancelled before commit succeeded")
 	}
 	// A renderer that fails after the draw rolls the transaction back too.
-	failRender := func(*mortgage.Decision) (mortgage.Answer, error) { return mortgage.Answer{}, errors.New("renderer broke") }
+	failRender := func(*mortgage.Decision) (mortgage.Answer, error) {
+		return mortgage.Answer{}, errors.New("renderer broke")
+	}
 	if _, err := e.svc.Submit(t.Context(), submitter, general(e.soleUnit(zhang)), failRender); err == nil {
 		t.Fatal("a submission whose answer could not be rendered succeeded")
 	}
