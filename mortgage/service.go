@@ -418,25 +418,59 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 			return fmt.Errorf("insert promise: %w", err)
 		}
 	}
-	if n := len(app.Materials); n > 0 {
-		kinds, names, media, sums := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		contents := make(pq.ByteaArray, n)
-		for i, m := range app.Materials {
-			kinds[i], names[i], media[i], sums[i], contents[i] = m.Kind, m.FileName, m.MediaType, m.SHA256, m.Content
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
-			SELECT $1, m.ord, m.kind, m.name, m.media, decode(m.sum, 'hex'), m.content
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) WITH ORDINALITY
-				AS m(kind, name, media, sum, content, ord)`,
-			d.BundleID, pq.Array(kinds), pq.Array(names), pq.Array(media), pq.Array(sums), contents); err != nil {
-			return fmt.Errorf("insert materials: %w", err)
-		}
+	if err := insertMaterials(ctx, tx, d.BundleID, app.Materials); err != nil {
+		return err
 	}
 	if d.Fee != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
 			d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
 			return fmt.Errorf("insert fee: %w", err)
 		}
+	}
+	return nil
+}
+
+// materialsOneByOne is the size of a bundle's documents past which each is
+// stored with its own statement: the driver sends bytea as hex text, so one
+// statement for all would hold twice their size at once, twice over (the
+// array literal and the driver's buffer). Small bundles, the usual case,
+// keep their one round trip.
+const materialsOneByOne = 1 << 20
+
+const (
+	insertMaterialsSQL = `INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
+		SELECT $1, m.ord, m.kind, m.name, m.media, decode(m.sum, 'hex'), m.content
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) WITH ORDINALITY
+			AS m(kind, name, media, sum, content, ord)`
+	insertMaterialSQL = `INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
+		VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), $7)`
+)
+
+// insertMaterials stores a bundle's documents in the order given.
+func insertMaterials(ctx context.Context, tx *ptx, bundleID string, ms []Material) error {
+	size := 0
+	for _, m := range ms {
+		size += len(m.Content)
+	}
+	if size > materialsOneByOne {
+		for i, m := range ms {
+			if _, err := tx.ExecContext(ctx, insertMaterialSQL, bundleID, i+1, m.Kind, m.FileName, m.MediaType, m.SHA256, m.Content); err != nil {
+				return fmt.Errorf("insert material %d: %w", i+1, err)
+			}
+		}
+		return nil
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	n := len(ms)
+	kinds, names, media, sums := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	contents := make(pq.ByteaArray, n)
+	for i, m := range ms {
+		kinds[i], names[i], media[i], sums[i], contents[i] = m.Kind, m.FileName, m.MediaType, m.SHA256, m.Content
+	}
+	if _, err := tx.ExecContext(ctx, insertMaterialsSQL, bundleID, pq.Array(kinds), pq.Array(names), pq.Array(media), pq.Array(sums), contents); err != nil {
+		return fmt.Errorf("insert materials: %w", err)
 	}
 	return nil
 }

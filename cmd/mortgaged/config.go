@@ -47,6 +47,8 @@ type config struct {
 	MetricsAddr string
 	// BodyBudgetBytes bounds the request bodies held at once (all partners).
 	BodyBudgetBytes int64
+	// MemoryLimitBytes is the Go runtime's soft memory limit; 0: none.
+	MemoryLimitBytes int64
 	// DBTimeouts bound each pooled session's statements and open
 	// transactions (MORTGAGED_STATEMENT_TIMEOUT, MORTGAGED_IDLE_TX_TIMEOUT).
 	DBTimeouts db.Timeouts
@@ -197,6 +199,17 @@ func (c *config) loadLimits() error {
 		return errors.New("MORTGAGED_BODY_BUDGET_MB must be a whole number of megabytes between 1 and 16384")
 	}
 	c.BodyBudgetBytes = int64(mb) << 20
+	// The Go runtime's soft memory limit: with it the collector works
+	// harder as the heap nears it instead of letting it double, which is
+	// what keeps a burst of the largest bundles within the node's memory
+	// (docs/BENCHMARKS.md#bodies). GOMEMLIMIT, when set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		mb, err := strconv.Atoi(env("MORTGAGED_MEMORY_LIMIT_MB", "450"))
+		if err != nil || mb < 0 {
+			return errors.New("MORTGAGED_MEMORY_LIMIT_MB must be a whole number of megabytes (0: no limit)")
+		}
+		c.MemoryLimitBytes = int64(mb) << 20
+	}
 	switch a := env("MORTGAGED_METRICS_ADDR", "127.0.0.1:9090"); a {
 	case "off":
 		c.MetricsAddr = ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"mortgaged/internal/signing"
@@ -25,6 +26,9 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(c.LogLevel)
+	if c.MemoryLimitBytes > 0 {
+		debug.SetMemoryLimit(c.MemoryLimitBytes)
+	}
 	d, err := openDatabase(ctx, c, log)
 	if err != nil {
 		return err
