@@ -23,6 +23,9 @@ type ptx struct {
 
 // begin starts a transaction on the service's pool.
 func (s *Service) begin(ctx context.Context, opts *sql.TxOptions) (*ptx, error) {
+	if err := s.ensureSerialSequence(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.DB.BeginTxx(ctx, opts)
 	if err != nil {
 		return nil, err

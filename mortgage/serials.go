@@ -52,6 +52,24 @@ const (
 		WHERE authority = $1 AND year = $2 AND reconciled_upto < $3`
 )
 
+const ensureSequenceSQL = `SELECT certificate_serial_sequence($1, $2)::text`
+
+// ensureSerialSequence makes sure the sequence of this year's serials
+// exists, committed, before a registration transaction may draw from it
+// (migration 0012 says why); once per year and process.
+func (s *Service) ensureSerialSequence(ctx context.Context) error {
+	year := s.Now().In(s.Config.Location).Year()
+	if y := s.serialYear.Load(); y == int64(year) {
+		return nil
+	}
+	var name string
+	if err := s.DB.GetContext(ctx, &name, ensureSequenceSQL, s.Config.Authority, year); err != nil {
+		return fmt.Errorf("certificate serials of %d: %w", year, err)
+	}
+	s.serialYear.Store(int64(year))
+	return nil
+}
+
 // certificatePrefix is the certificate number up to its serial.
 func (s *Service) certificatePrefix(year int) string {
 	return fmt.Sprintf("%s(%d)%s不动产证明第", s.Config.Province, year, s.Config.City)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -153,6 +154,8 @@ type Service struct {
 	BeforeCommit func(context.Context)
 
 	desk desk // routing rules and calendar, refreshed from the database
+
+	serialYear atomic.Int64 // the year whose serial sequence is known to exist
 
 	stmtsOnce sync.Once
 	stmts     *db.Statements // prepared statements of the hot path

@@ -97,11 +97,14 @@ LANGUAGE sql STABLE AS $$
     WHERE certificate_number ~ ('^[^(（]*[(（]' || year || '[)）].*不动产证明第[0-9]+号$')
 $$;
 
--- next_certificate_serial draws the next serial of the authority's year.
--- The first draw of a year makes the year's sequence; two first draws at
--- once: the second's CREATE waits for the first to commit, fails on the
--- catalog's unique index, and draws from the sequence the first made.
-CREATE FUNCTION next_certificate_serial(of_authority text, of_year int) RETURNS bigint
+-- certificate_serial_sequence finds, or makes, the sequence of the
+-- authority's year. The server makes it in a transaction of its own before
+-- a registration can draw from it: a sequence made inside a registration
+-- that then rolls back would vanish with the numbers drawn from it, and a
+-- concurrent registration would draw them again. Two first calls at once:
+-- the second's CREATE waits for the first to commit, fails on the catalog's
+-- unique index, and the sequence the first made is used.
+CREATE FUNCTION certificate_serial_sequence(of_authority text, of_year int) RETURNS regclass
 LANGUAGE plpgsql AS $$
 DECLARE
     seq text;
@@ -117,11 +120,17 @@ BEGIN
             INSERT INTO certificate_serials (authority, year, sequence_name, reconciled_upto)
             VALUES (of_authority, of_year, seq, floor);
         EXCEPTION WHEN unique_violation OR duplicate_table THEN
-            NULL; -- made by a concurrent first draw of the year
+            NULL; -- made by a concurrent first call for the year
         END;
     END IF;
-    RETURN nextval(seq::regclass);
+    RETURN seq::regclass;
 END $$;
+
+-- next_certificate_serial draws the next serial of the authority's year.
+CREATE FUNCTION next_certificate_serial(of_authority text, of_year int) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT nextval(certificate_serial_sequence(of_authority, of_year))
+$$;
 
 -- advance_certificate_serials moves a year's sequences past serials loaded
 -- from the system of record (register import): they are never drawn again,
