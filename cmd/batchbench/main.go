@@ -38,6 +38,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"mortgaged/internal/benchproc"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
@@ -203,20 +204,20 @@ func runOne(ctx context.Context, o options, bin, work, url string, n int) (resul
 	if o.parallel > 0 {
 		env = append(env, "MORTGAGED_BATCH_PARALLEL="+strconv.Itoa(o.parallel))
 	}
-	srv, err := startServer(ctx, bin, env)
+	srv, err := benchproc.Start(ctx, bin, env)
 	if err != nil {
 		return r, err
 	}
-	defer srv.stop()
-	r.rssBeforeUpload = srv.status("VmRSS")
+	defer srv.Stop()
+	r.rssBeforeUpload = srv.Status("VmRSS")
 
 	t0 := time.Now()
-	id, err := upload(ctx, srv.url, key, file, digest, size)
+	id, err := upload(ctx, srv.URL, key, file, digest, size)
 	if err != nil {
 		return r, err
 	}
 	r.upload = time.Since(t0)
-	r.peakAfterUpload = srv.status("VmHWM")
+	r.peakAfterUpload = srv.Status("VmHWM")
 	t1 := time.Now()
 	for {
 		var b struct {
@@ -231,8 +232,8 @@ func runOne(ctx context.Context, o options, bin, work, url string, n int) (resul
 			r.registered, r.rejected, r.desk = b.Registered, b.Rejected, b.Desk
 			break
 		}
-		if srv.exited() {
-			return r, fmt.Errorf("the server exited; its log: %s", srv.log)
+		if srv.Exited() {
+			return r, fmt.Errorf("the server exited; its log: %s", srv.Log())
 		}
 		select {
 		case <-ctx.Done():
@@ -241,11 +242,11 @@ func runOne(ctx context.Context, o options, bin, work, url string, n int) (resul
 		}
 	}
 	t2 := time.Now()
-	if r.resultsBytes, err = download(ctx, srv.url, key, id); err != nil {
+	if r.resultsBytes, err = download(ctx, srv.URL, key, id); err != nil {
 		return r, err
 	}
 	r.download = time.Since(t2)
-	r.peakRSS = srv.status("VmHWM")
+	r.peakRSS = srv.Status("VmHWM")
 	if o.statements {
 		return r, printStatements(ctx, d)
 	}
@@ -400,92 +401,4 @@ func download(ctx context.Context, base, key, id string) (int64, error) {
 		return 0, fmt.Errorf("results: %d %s", res.StatusCode, b)
 	}
 	return io.Copy(io.Discard, res.Body)
-}
-
-// server is a mortgaged serve child process.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	log  *strings.Builder
-	done chan struct{}
-}
-
-func startServer(ctx context.Context, bin string, env []string) (*server, error) {
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, log: &strings.Builder{}, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, `"msg":"listening"`) {
-				var rec struct{ Addr string }
-				if json.Unmarshal([]byte(line), &rec) == nil {
-					addr <- rec.Addr
-				}
-			}
-			if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
-				if s.log.Len() < 64<<10 {
-					s.log.WriteString(line + "\n")
-				}
-			}
-		}
-	}()
-	go func() { cmd.Wait(); close(s.done) }()
-	select {
-	case a := <-addr:
-		s.url = "http://" + a
-		return s, nil
-	case <-s.done:
-		return nil, fmt.Errorf("mortgaged exited before listening: %s", s.log)
-	case <-time.After(time.Minute):
-		s.stop()
-		return nil, fmt.Errorf("mortgaged did not listen within a minute")
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
-	}
-}
-
-func (s *server) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// status reads a kB field of the server's /proc/PID/status (VmRSS, VmHWM).
-func (s *server) status(field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return -1
 }

@@ -17,7 +17,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -25,7 +24,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +46,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"mortgaged/internal/benchproc"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
@@ -169,11 +168,11 @@ func run(ctx context.Context, o options) error {
 	if o.budgetMB > 0 {
 		env = append(env, "MORTGAGED_BODY_BUDGET_MB="+strconv.Itoa(o.budgetMB))
 	}
-	srv, err := startServer(ctx, bin, env)
+	srv, err := benchproc.Start(ctx, bin, env)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 
 	if o.signin > 0 {
 		return signinFlood(ctx, o, srv, keys[probe.ID])
@@ -186,7 +185,7 @@ func run(ctx context.Context, o options) error {
 	today := mortgage.DateOf(time.Now(), loc)
 	fmt.Printf("bodybench: %d cores, %s; %d × %d bundles of %.1f MB from two banks, server budget %s\n",
 		runtime.NumCPU(), runtime.Version(), o.rounds, o.n, float64(len(big)+2000)/(1<<20), budgetText(o.budgetMB))
-	fmt.Printf("  server idle: RSS %.0f MB, VmHWM %.0f MB\n", kb(srv.status("VmRSS")), kb(srv.status("VmHWM")))
+	fmt.Printf("  server idle: RSS %.0f MB, VmHWM %.0f MB\n", kb(srv.Status("VmRSS")), kb(srv.Status("VmHWM")))
 
 	statuses := map[int]int{}
 	var latencies []time.Duration
@@ -201,7 +200,7 @@ func run(ctx context.Context, o options) error {
 			reqs = append(reqs, b)
 		}
 		t0 := time.Now()
-		st, lat, err := burst(ctx, srv.url, keys[probe.ID], reqs)
+		st, lat, err := burst(ctx, srv.URL, keys[probe.ID], reqs)
 		if err != nil {
 			return err
 		}
@@ -211,7 +210,7 @@ func run(ctx context.Context, o options) error {
 		}
 		latencies = append(latencies, lat...)
 	}
-	peak := srv.status("VmHWM")
+	peak := srv.Status("VmHWM")
 	var registered int
 	if err := d.GetContext(ctx, &registered, `SELECT count(*) FROM mortgages`); err != nil {
 		return err
@@ -443,95 +442,13 @@ func send(ctx context.Context, c *http.Client, base, method, path, key, digest s
 	return res.StatusCode, time.Duration(max(secs, 1)) * time.Second, nil
 }
 
-// server is the mortgaged child process.
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	log  *strings.Builder
-	mu   sync.Mutex
-	done chan struct{}
-}
-
-func startServer(ctx context.Context, bin string, env []string) (*server, error) {
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, log: &strings.Builder{}, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, `"msg":"listening"`) {
-				var rec struct{ Addr string }
-				if json.Unmarshal([]byte(line), &rec) == nil {
-					addr <- rec.Addr
-				}
-			}
-			if strings.Contains(line, `"level":"ERROR"`) {
-				s.mu.Lock()
-				if s.log.Len() < 64<<10 {
-					s.log.WriteString(line + "\n")
-				}
-				s.mu.Unlock()
-			}
-		}
-	}()
-	go func() { _ = cmd.Wait(); close(s.done) }()
-	select {
-	case a := <-addr:
-		s.url = "http://" + a
-		return s, nil
-	case <-s.done:
-		return nil, fmt.Errorf("mortgaged exited before listening: %s", s.log)
-	case <-time.After(time.Minute):
-		s.stop()
-		return nil, errors.New("mortgaged did not listen within a minute")
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
-	}
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// status reads a kB field of the server's /proc/PID/status (VmRSS, VmHWM).
-func (s *server) status(field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return -1
-}
-
 // signinFlood sends o.signin sign-in attempts at a time for unknown users
 // with wrong passwords, each from another loopback address (so only the
 // hashing bound holds them, not the per-address throttle), for o.flood,
 // while the probe partner's small requests are timed.
-func signinFlood(ctx context.Context, o options, srv *server, probeKey string) error {
+func signinFlood(ctx context.Context, o options, srv *benchproc.Server, probeKey string) error {
 	fmt.Printf("bodybench: %d cores, %s; %d workers flood the console sign-in for %s\n", runtime.NumCPU(), runtime.Version(), o.signin, o.flood)
-	fmt.Printf("  server idle: RSS %.0f MB, VmHWM %.0f MB\n", kb(srv.status("VmRSS")), kb(srv.status("VmHWM")))
+	fmt.Printf("  server idle: RSS %.0f MB, VmHWM %.0f MB\n", kb(srv.Status("VmRSS")), kb(srv.Status("VmHWM")))
 	fctx, cancel := context.WithTimeout(ctx, o.flood)
 	defer cancel()
 	statuses := map[int]int{}
@@ -541,7 +458,7 @@ func signinFlood(ctx context.Context, o options, srv *server, probeKey string) e
 		wg.Go(func() {
 			for i := 0; fctx.Err() == nil; i++ {
 				ip := fmt.Sprintf("127.1.%d.%d", w, i%250+1)
-				status, err := signinOnce(fctx, srv.url, ip, fmt.Sprintf("nobody%d", i))
+				status, err := signinOnce(fctx, srv.URL, ip, fmt.Sprintf("nobody%d", i))
 				if err != nil {
 					continue // the flood's end cancels requests in flight
 				}
@@ -557,7 +474,7 @@ func signinFlood(ctx context.Context, o options, srv *server, probeKey string) e
 	probeClient := &http.Client{}
 	for fctx.Err() == nil {
 		t0 := time.Now()
-		status, _, err := send(ctx, probeClient, srv.url, http.MethodGet, "/v1/bundles?reference=none", probeKey, signature.BodyDigest(nil), 0, nil)
+		status, _, err := send(ctx, probeClient, srv.URL, http.MethodGet, "/v1/bundles?reference=none", probeKey, signature.BodyDigest(nil), 0, nil)
 		if err != nil {
 			return err
 		}
@@ -573,7 +490,7 @@ func signinFlood(ctx context.Context, o options, srv *server, probeKey string) e
 	<-done
 	slices.Sort(lat)
 	fmt.Printf("  sign-in answers: %s\n", statusText(statuses))
-	fmt.Printf("  server peak RSS (VmHWM) %.0f MB\n", kb(srv.status("VmHWM")))
+	fmt.Printf("  server peak RSS (VmHWM) %.0f MB\n", kb(srv.Status("VmHWM")))
 	fmt.Printf("  small requests meanwhile: %d, p50 %s, p99 %s, max %s\n", len(lat), pct(lat, 50), pct(lat, 99), pct(lat, 100))
 	return nil
 }
