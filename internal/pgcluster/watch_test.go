@@ -72,8 +72,11 @@ func TestWatchRestartsKilledServer(t *testing.T) {
 		err = db.QueryRow(`SELECT n FROM kept`).Scan(&n)
 		if err == nil {
 			lines, _ := c.lockFile()
-			if len(lines) > 0 && lines[0] != strconv.Itoa(pid) {
-				break // answered by the new postmaster
+			// Answered by the new postmaster, and the watchdog is done with
+			// it: pg_ctl start -w returns (and the restart is logged) a
+			// moment after the server first answers.
+			if len(lines) > 0 && lines[0] != strconv.Itoa(pid) && strings.Contains(logs.String(), "restarted PostgreSQL server") {
+				break
 			}
 		}
 		if time.Now().After(deadline) {
