@@ -24,6 +24,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
 )
 
@@ -116,22 +117,38 @@ func (k *Keyring) Refresh(ctx context.Context) error {
 }
 
 // Watch refreshes the active key every interval until ctx ends, so a node
-// picks up a rotation made elsewhere. Failures are logged and retried.
+// picks up a rotation made elsewhere. Failures are retried at the next
+// tick; a database outage is logged when it starts and when it ends, not
+// at every tick.
 func (k *Keyring) Watch(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	k.watch(ctx, t.C, log)
+}
+
+func (k *Keyring) watch(ctx context.Context, ticks <-chan time.Time, log *slog.Logger) {
+	var outage db.Outage
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-ticks:
 		}
 		before := k.KeyID()
 		if err := k.Refresh(ctx); err != nil {
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case db.IsUnavailable(err):
+				if _, started := outage.Down(); started {
+					log.Warn("signing key refresh paused: database unavailable", slog.Any("error", err))
+				}
+			default:
 				log.Warn("refresh signing key", slog.Any("error", err))
 			}
 			continue
+		}
+		if outage.Up() {
+			log.Info("signing key refresh resumed")
 		}
 		if after := k.KeyID(); after != before {
 			log.Info("signing key changed", slog.String("from", before), slog.String("to", after))
