@@ -279,7 +279,7 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 		idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
 		return Outcome{}, fmt.Errorf("lock reference: %w", err)
 	}
-	if out, err, done := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
+	if out, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
 		return out, err
 	}
 	now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
@@ -315,35 +315,22 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	default:
 		d.Status = StatusRegistered
 	}
-	var ans Answer
 	if draft != nil && d.Status == StatusRegistered {
 		// The certificate number is drawn once the decision is known, so a
-		// failure before it draws nothing: first write all that does not
-		// carry the number, then draw, sign and render, then store the
-		// answer, audit record and certificate in one round trip.
-		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, Answer{}, recordRef); err != nil {
-			return Outcome{}, err
-		}
+		// refusal or a fault found earlier draws nothing.
 		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
 			return Outcome{}, err
 		}
-		if ans, err = render(d); err != nil {
-			return Outcome{}, fmt.Errorf("render decision: %w", err)
-		}
-		if err := s.finishRegistration(ctx, tx, sub, app, d, mortgageID, issued, ans); err != nil {
-			return Outcome{}, err
-		}
-	} else {
-		if ans, err = render(d); err != nil {
-			return Outcome{}, fmt.Errorf("render decision: %w", err)
-		}
-		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
-			return Outcome{}, err
-		}
-		actor, detail := s.auditOf(sub, app, d)
-		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
-			return Outcome{}, fmt.Errorf("insert audit record: %w", err)
-		}
+	}
+	ans, err := render(d)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("render decision: %w", err)
+	}
+	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
+		return Outcome{}, err
+	}
+	if err := s.writeDecisionRecords(ctx, tx, sub, app, d, mortgageID, issued); err != nil {
+		return Outcome{}, err
 	}
 	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
 		return Outcome{}, err
@@ -412,7 +399,7 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 		 received_at, decided_at, response_status, response_body, desk_reasons, deadline, record_reference)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''))`,
 		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, canonical, mid,
-		d.ReceivedAt, decidedAt, sql.NullInt32{Int32: int32(ans.Status), Valid: ans.Body != nil}, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
+		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
 	}
 	for _, p := range app.Promises {
@@ -480,24 +467,26 @@ func insertMaterials(ctx context.Context, tx *ptx, bundleID string, ms []Materia
 
 const (
 	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
-	// finishRegistrationSQL stores what carries the certificate number, in
-	// one round trip: the answer on
-	// the bundle (written without it just before), the audit record and the
-	// signed certificate.
-	finishRegistrationSQL = `WITH answer AS (
-			UPDATE bundles SET response_status = $2, response_body = $3 WHERE id = $1),
-		audit AS (
-			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($4, $5, 'bundle.registered', $1, $6))
+	// registeredSQL stores a registration's audit record and signed
+	// certificate in one round trip.
+	registeredSQL = `WITH audit AS (
+			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'bundle.registered', $3, $4))
 		INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
 			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-		VALUES ($7, $1, $8, $9, $10, 'valid', $11, $12, $13, $14, $15, $16)`
+		VALUES ($5, $3, $6, $7, $8, 'valid', $9, $10, $11, $12, $13, $14)`
 )
 
-// finishRegistration stores a registration's answer, audit record and
-// certificate (see finishRegistrationSQL).
-func (s *Service) finishRegistration(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate, ans Answer) error {
+// writeDecisionRecords writes the audit record of a decision and, for a
+// registration, its certificate.
+func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate) error {
 	actor, detail := s.auditOf(sub, app, d)
-	if _, err := tx.ExecContext(ctx, finishRegistrationSQL, d.BundleID, ans.Status, ans.Body, d.ReceivedAt, actor, detail,
+	if c == nil {
+		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
+			return fmt.Errorf("insert audit record: %w", err)
+		}
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, registeredSQL, d.ReceivedAt, actor, d.BundleID, detail,
 		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
 		return fmt.Errorf("store registration: %w", err)
 	}
@@ -544,7 +533,7 @@ func (s *Service) rules(sub Submitter) Rules {
 // found first; then a bundle of the partner's reference for the record,
 // from another batch or a single submission, whose content is compared
 // without the references it was filed under.
-func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, recordRef string) (out Outcome, err error, done bool) {
+func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, recordRef string) (out Outcome, done bool, err error) {
 	var p priorBundle
 	query, key := priorByReferenceSQL, app.Reference
 	if recordRef != "" {
@@ -552,37 +541,37 @@ func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Applic
 		switch {
 		case err == nil:
 			if string(p.Hash) != string(hash) {
-				return Outcome{}, &ConflictError{BundleID: p.ID}, true
+				return Outcome{}, true, &ConflictError{BundleID: p.ID}
 			}
-			return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, nil, true
+			return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, true, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return Outcome{}, fmt.Errorf("look up reference: %w", err), true
+			return Outcome{}, true, fmt.Errorf("look up reference: %w", err)
 		}
 		query, key = priorByRecordSQL, recordRef
 	}
 	err = tx.GetContext(ctx, &p, query, sub.PartnerID, key)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return Outcome{}, nil, false
+		return Outcome{}, false, nil
 	case err != nil:
-		return Outcome{}, fmt.Errorf("look up reference: %w", err), true
+		return Outcome{}, true, fmt.Errorf("look up reference: %w", err)
 	}
 	same := string(p.Hash) == string(hash)
 	if p.IsRecord || recordRef != "" {
 		if err := tx.GetContext(ctx, &same, sameContentSQL, p.ID, canonical); err != nil {
-			return Outcome{}, fmt.Errorf("compare with bundle %s: %w", p.ID, err), true
+			return Outcome{}, true, fmt.Errorf("compare with bundle %s: %w", p.ID, err)
 		}
 	}
 	switch {
 	case same:
-		return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, nil, true
+		return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, true, nil
 	case recordRef != "":
 		// Refused in the record's result, as a reused reference is (S3).
 		var is Issues
 		is.Add("reference", CodeReferenceConflict, "业务编号 %s 已用于内容不同的申请 %s；同一笔业务重报请原样提交，新业务请使用新的业务编号", clip(recordRef), p.ID)
-		return Outcome{}, &ValidationError{Issues: is}, true
+		return Outcome{}, true, &ValidationError{Issues: is}
 	default:
-		return Outcome{}, &ConflictError{BundleID: p.ID}, true
+		return Outcome{}, true, &ConflictError{BundleID: p.ID}
 	}
 }
 

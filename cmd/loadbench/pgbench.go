@@ -55,7 +55,7 @@ const pgbenchScript = `-- The registration transaction of POST /v1/bundles, repl
 --   unitprefix          unit i is unitprefix || lpad(i, 8, '0')
 --   today, year         business date and year (Asia/Shanghai)
 --   certprefix          黑(<year>)齐齐哈尔市不动产证明第
---   authority           the registration authority, whose counter numbers certificates
+--   authority           the registration authority, whose sequence numbers certificates
 --   principal, debtstart, debtend, scope, mortgagee, mortgageeid, officer
 --   mortgagors, debtors, app, hash, body, detail   a registered bundle's values
 --   kinds, names, media, sums, contents            its materials, as arrays
@@ -136,14 +136,21 @@ SELECT :mortgage_id, t.u, t.r
                       WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28) AND current)])
        AS t(u, r);
 
--- service.go writeBundle: the bundle with its canonical application, not
--- yet its answer, which carries the certificate number drawn below.
+-- register.go drawCertificateSQL: the number, drawn from the authority's
+-- sequence for the year once the decision is known.
+UPDATE mortgages SET certificate_number = :certprefix::text || lpad(next_certificate_serial(:authority, :year)::text, 7, '0') || '号'
+ WHERE id = :mortgage_id
+RETURNING certificate_number AS certno
+\gset
+
+-- service.go writeBundle: the bundle with its canonical application and
+-- the exact answer, kept so a retry gets the same bytes back.
 INSERT INTO bundles (id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
         received_at, decided_at, response_status, response_body, desk_reasons, deadline)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :partner,
         'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text,
         :hash, 'mortgage_first_general', 'registered', '[]', :app, :mortgage_id,
-        now(), now(), NULL, NULL, '[]', NULL);
+        now(), now(), 201, :body, '[]', NULL);
 
 -- service.go writeBundle: the materials, one statement for all of them.
 INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
@@ -156,20 +163,9 @@ SELECT 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text,
 INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
 
--- register.go drawCertificateSQL: the number, drawn from the authority's
--- counter row for the year once the decision is known; the row stays
--- locked until COMMIT, so from here on every registration queues.
-UPDATE mortgages SET certificate_number = :certprefix::text || lpad(next_certificate_serial(:authority, :year)::text, 7, '0') || '号'
- WHERE id = :mortgage_id
-RETURNING certificate_number AS certno
-\gset
-
--- service.go finishRegistrationSQL: the answer, the audit record and the
--- signed certificate (JSON and XML with their signatures), in one statement.
-WITH answer AS (
-        UPDATE bundles SET response_status = 201, response_body = :body
-         WHERE id = 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text),
-     audit AS (
+-- service.go registeredSQL: the audit record and the signed certificate
+-- (JSON and XML with their signatures), in one statement.
+WITH audit AS (
         INSERT INTO audit_log (at, actor, action, subject, detail)
         VALUES (now(), :officer, 'bundle.registered', 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :detail))
 INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
