@@ -26,7 +26,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -86,9 +85,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "mortgaged")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
-		return fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+	bin, err := benchproc.Build(ctx, work)
+	if err != nil {
+		return err
 	}
 	// The cluster directory is its own temp dir: pgcluster hands it to the
 	// postgres OS user when we are root.

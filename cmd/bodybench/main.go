@@ -32,7 +32,6 @@ import (
 	"net/http/cookiejar"
 	neturl "net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -105,9 +104,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "mortgaged")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
-		return fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+	bin, err := benchproc.Build(ctx, work)
+	if err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "bodybench-pg-")
 	if err != nil {

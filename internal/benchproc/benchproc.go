@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,4 +124,14 @@ func (s *Server) Status(field string) int64 {
 		}
 	}
 	return -1
+}
+
+// Build compiles ./cmd/mortgaged into dir (run from the module root) and
+// returns the binary's path.
+func Build(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "mortgaged")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+	}
+	return bin, nil
 }
