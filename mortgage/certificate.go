@@ -23,7 +23,7 @@ const (
 )
 
 // Signer signs issued certificates with the installation's active key
-// (internal/signing.Keyring in production). Sign returns the detached
+// (internal/certkeys.Keyring in production). Sign returns the detached
 // signature and the id of the key that made it.
 type Signer interface {
 	Sign(msg []byte) (keyID string, signature []byte)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 )
 
 // The worked example in docs/formats/certificate-v1.md signs the golden
@@ -50,12 +50,12 @@ func TestWorkedExample(t *testing.T) {
 	priv := exampleKey()
 	pub := priv.Public().(ed25519.PublicKey)
 	sig := ed25519.Sign(priv, doc)
-	env := signing.Envelope{Format: signing.EnvelopeFormat, Number: "黑(2026)齐齐哈尔市不动产证明第0000001号", Status: "valid",
-		VerificationCode: "H7K3M9XPQ2", KeyID: exampleKeyID, Algorithm: signing.Algorithm, MediaType: "application/json",
+	env := certkeys.Envelope{Format: certkeys.EnvelopeFormat, Number: "黑(2026)齐齐哈尔市不动产证明第0000001号", Status: "valid",
+		VerificationCode: "H7K3M9XPQ2", KeyID: exampleKeyID, Algorithm: certkeys.Algorithm, MediaType: "application/json",
 		Document: base64.StdEncoding.EncodeToString(doc), Signature: base64.StdEncoding.EncodeToString(sig)}
 	envJSON, _ := json.MarshalIndent(env, "", "  ")
 	created := time.Date(2026, 1, 5, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
-	keySet, err := signing.MarshalKeySet([]signing.PublicKey{{ID: exampleKeyID, Algorithm: signing.Algorithm, Key: pub, CreatedAt: created}}, created.Location())
+	keySet, err := certkeys.MarshalKeySet([]certkeys.PublicKey{{ID: exampleKeyID, Algorithm: certkeys.Algorithm, Key: pub, CreatedAt: created}}, created.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,8 @@ func TestWorkedExample(t *testing.T) {
 		"document SHA-256":   hexSHA256(doc),
 		"document length":    itoa(len(doc)),
 		"verification code":  "H7K3M9XPQ2",
-		"key list path":      signing.KeySetPath,
-		"envelope format":    signing.EnvelopeFormat,
+		"key list path":      certkeys.KeySetPath,
+		"envelope format":    certkeys.EnvelopeFormat,
 		"certificate format": `"format":"mortgaged-certificate/v1"`,
 	} {
 		if !bytes.Contains(md, []byte(value)) {
@@ -104,7 +104,7 @@ func TestWorkedExample(t *testing.T) {
 	}
 
 	// The library agrees, and one flipped byte fails.
-	keys, err := signing.ParseKeySet(keySet)
+	keys, err := certkeys.ParseKeySet(keySet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestWorkedExample(t *testing.T) {
 	}
 	bad := bytes.Clone(doc)
 	bad[len(bad)/2] ^= 1
-	if err := signing.Verify(keys, exampleKeyID, bad, sig); !errors.Is(err, signing.ErrBadSignature) {
+	if err := certkeys.Verify(keys, exampleKeyID, bad, sig); !errors.Is(err, certkeys.ErrBadSignature) {
 		t.Errorf("flipped example: %v", err)
 	}
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 	"mortgaged/mortgage"
 )
 
@@ -47,9 +47,9 @@ func (e *env) certificate(number string) certRow {
 	return r
 }
 
-func (e *env) publishedKeys() []signing.PublicKey {
+func (e *env) publishedKeys() []certkeys.PublicKey {
 	e.t.Helper()
-	keys, err := signing.PublicKeys(context.Background(), e.db)
+	keys, err := certkeys.PublicKeys(context.Background(), e.db)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -165,16 +165,16 @@ func TestCertificateSignatureVerifies(t *testing.T) {
 		doc, sig []byte
 	}{{"JSON", c.JSON, c.JSONSignature}, {"XML", c.XML, c.XMLSignature}} {
 		t.Run(r.name, func(t *testing.T) {
-			if err := signing.Verify(keys, c.KeyID, r.doc, r.sig); err != nil {
+			if err := certkeys.Verify(keys, c.KeyID, r.doc, r.sig); err != nil {
 				t.Fatalf("stored signature over stored bytes: %v", err)
 			}
 			flipped(r.doc, func(pos int, bad []byte) {
-				if err := signing.Verify(keys, c.KeyID, bad, r.sig); !errors.Is(err, signing.ErrBadSignature) {
+				if err := certkeys.Verify(keys, c.KeyID, bad, r.sig); !errors.Is(err, certkeys.ErrBadSignature) {
 					t.Fatalf("byte %d flipped: %v, want ErrBadSignature", pos, err)
 				}
 			})
 			flipped(r.sig, func(pos int, bad []byte) {
-				if err := signing.Verify(keys, c.KeyID, r.doc, bad); !errors.Is(err, signing.ErrBadSignature) {
+				if err := certkeys.Verify(keys, c.KeyID, r.doc, bad); !errors.Is(err, certkeys.ErrBadSignature) {
 					t.Fatalf("signature byte %d flipped: %v, want ErrBadSignature", pos, err)
 				}
 			})
@@ -237,8 +237,8 @@ func TestCertificateContent(t *testing.T) {
 func TestCertificateAfterKeyRotation(t *testing.T) {
 	e := setup(t)
 	before := e.certificate(e.decide(general(e.soleUnit(zhang))).Registration.CertificateNumber)
-	ring := e.svc.Signer.(*signing.Keyring)
-	if _, err := signing.Rotate(t.Context(), e.db, testSealer(t)); err != nil {
+	ring := e.svc.Signer.(*certkeys.Keyring)
+	if _, err := certkeys.Rotate(t.Context(), e.db, testSealer(t)); err != nil {
 		t.Fatal(err)
 	}
 	if err := ring.Refresh(t.Context()); err != nil {
@@ -253,10 +253,10 @@ func TestCertificateAfterKeyRotation(t *testing.T) {
 		t.Fatalf("%d published keys, want the retired and the active one", len(keys))
 	}
 	for _, c := range []certRow{before, after} {
-		if err := signing.Verify(keys, c.KeyID, c.JSON, c.JSONSignature); err != nil {
+		if err := certkeys.Verify(keys, c.KeyID, c.JSON, c.JSONSignature); err != nil {
 			t.Errorf("%s (key %s) JSON: %v", c.Number, c.KeyID, err)
 		}
-		if err := signing.Verify(keys, c.KeyID, c.XML, c.XMLSignature); err != nil {
+		if err := certkeys.Verify(keys, c.KeyID, c.XML, c.XMLSignature); err != nil {
 			t.Errorf("%s (key %s) XML: %v", c.Number, c.KeyID, err)
 		}
 	}
@@ -300,7 +300,7 @@ func TestCancellationCancelsCertificate(t *testing.T) {
 		t.Errorf("check after cancellation %+v", check)
 	}
 	// The signature still verifies: the document does not change, its status does.
-	if err := signing.Verify(e.publishedKeys(), c.KeyID, c.JSON, c.JSONSignature); err != nil {
+	if err := certkeys.Verify(e.publishedKeys(), c.KeyID, c.JSON, c.JSONSignature); err != nil {
 		t.Errorf("cancelled certificate's signature: %v", err)
 	}
 	// A mortgage imported without an electronic certificate cancels without a certificate event.

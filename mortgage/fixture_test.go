@@ -12,9 +12,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 )
 
@@ -91,9 +91,9 @@ func testSealer(t *testing.T) *seal.Sealer {
 }
 
 // keyring is the test database's signing keyring.
-func keyring(t *testing.T, d *sqlx.DB) *signing.Keyring {
+func keyring(t *testing.T, d *sqlx.DB) *certkeys.Keyring {
 	t.Helper()
-	k, err := signing.Open(t.Context(), d, testSealer(t))
+	k, err := certkeys.Open(t.Context(), d, testSealer(t))
 	if err != nil {
 		t.Fatal(err)
 	}

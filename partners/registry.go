@@ -18,7 +18,7 @@ import (
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 // Partner kinds.
@@ -187,7 +187,7 @@ func (r *Registry) issueKey(ctx context.Context, db sqlx.ExecerContext, partnerI
 		keyID, partnerID, sum[:]); err != nil {
 		return "", fmt.Errorf("store key for %s: %w", partnerID, err)
 	}
-	return signature.KeyPrefix + keyID + "_" + sec, nil
+	return requestsig.KeyPrefix + keyID + "_" + sec, nil
 }
 
 // RotateKey issues a new key and lets the partner's other keys keep working

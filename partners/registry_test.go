@@ -12,7 +12,7 @@ import (
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 func TestMain(m *testing.M) {
@@ -42,7 +42,7 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, secret, err := signature.ParseKey(key)
+	id, secret, err := requestsig.ParseKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		newID, _, _ := signature.ParseKey(fresh)
+		newID, _, _ := requestsig.ParseKey(fresh)
 		for _, k := range []string{id, newID} {
 			if _, err := reg.KeyOwner(t.Context(), k); err != nil {
 				t.Errorf("key %s during the overlap: %v", k, err)

@@ -20,7 +20,7 @@ import (
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/formats"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 // Authentication fault codes, in errors[].code of a 401 (or 403) problem.
@@ -50,10 +50,10 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			w.Header().Set("Connection", "close")
 		}
 		h := r.Header
-		keyID, ts, nonce, sig, digest := h.Get(signature.HeaderKeyID), h.Get(signature.HeaderTimestamp),
-			h.Get(signature.HeaderNonce), h.Get(signature.HeaderSignature), h.Get(signature.HeaderContentSHA256)
-		for _, h := range [][2]string{{signature.HeaderKeyID, keyID}, {signature.HeaderTimestamp, ts},
-			{signature.HeaderNonce, nonce}, {signature.HeaderContentSHA256, digest}, {signature.HeaderSignature, sig}} {
+		keyID, ts, nonce, sig, digest := h.Get(requestsig.HeaderKeyID), h.Get(requestsig.HeaderTimestamp),
+			h.Get(requestsig.HeaderNonce), h.Get(requestsig.HeaderSignature), h.Get(requestsig.HeaderContentSHA256)
+		for _, h := range [][2]string{{requestsig.HeaderKeyID, keyID}, {requestsig.HeaderTimestamp, ts},
+			{requestsig.HeaderNonce, nonce}, {requestsig.HeaderContentSHA256, digest}, {requestsig.HeaderSignature, sig}} {
 			if h[1] == "" { // the first missing header, in a fixed order, so the answer is the same each time
 				s.unauthenticated(w, r, h[0], CodeSignatureMissing, "缺少签名请求头 "+h[0]+"（见 docs/signed-requests.md）")
 				return
@@ -62,13 +62,13 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		unix, err := strconv.ParseInt(ts, 10, 64)
 		switch {
 		case err != nil:
-			s.unauthenticated(w, r, signature.HeaderTimestamp, CodeSignatureMalformed, "时间戳应为 Unix 秒数")
+			s.unauthenticated(w, r, requestsig.HeaderTimestamp, CodeSignatureMalformed, "时间戳应为 Unix 秒数")
 			return
-		case !signature.ValidNonce(nonce):
-			s.unauthenticated(w, r, signature.HeaderNonce, CodeSignatureMalformed, "nonce 应为 16–64 个字母、数字、- 或 _")
+		case !requestsig.ValidNonce(nonce):
+			s.unauthenticated(w, r, requestsig.HeaderNonce, CodeSignatureMalformed, "nonce 应为 16–64 个字母、数字、- 或 _")
 			return
 		case !isHexDigest(digest):
-			s.unauthenticated(w, r, signature.HeaderContentSHA256, CodeSignatureMalformed, "请求体摘要应为 64 位小写十六进制 SHA-256")
+			s.unauthenticated(w, r, requestsig.HeaderContentSHA256, CodeSignatureMalformed, "请求体摘要应为 64 位小写十六进制 SHA-256")
 			return
 		}
 		signer, err := s.Registry.KeyOwner(r.Context(), keyID)
@@ -84,13 +84,13 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			// exist.
 			signer.Secret = unknownKeySecret[:]
 		}
-		req := signature.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), BodySHA256: digest, Timestamp: unix, Nonce: nonce}
-		switch err := signature.Verify(signer.Secret, req, sig, s.now()); {
-		case errors.Is(err, signature.ErrExpired):
-			s.unauthenticated(w, r, signature.HeaderTimestamp, CodeSignatureExpired, "时间戳与服务器时间相差超过 300 秒")
+		req := requestsig.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), BodySHA256: digest, Timestamp: unix, Nonce: nonce}
+		switch err := requestsig.Verify(signer.Secret, req, sig, s.now()); {
+		case errors.Is(err, requestsig.ErrExpired):
+			s.unauthenticated(w, r, requestsig.HeaderTimestamp, CodeSignatureExpired, "时间戳与服务器时间相差超过 300 秒")
 			return
 		case err != nil || unknown:
-			s.unauthenticated(w, r, signature.HeaderSignature, CodeSignatureMismatch, "签名不符：密钥编号无效（不存在、已过期、已吊销或机构已停用），或签名的不是所发送的原始字节（见 docs/signed-requests.md）")
+			s.unauthenticated(w, r, requestsig.HeaderSignature, CodeSignatureMismatch, "签名不符：密钥编号无效（不存在、已过期、已吊销或机构已停用），或签名的不是所发送的原始字节（见 docs/signed-requests.md）")
 			return
 		}
 		p := signer.Partner
@@ -105,7 +105,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			return
 		}
 		if !fresh {
-			s.unauthenticated(w, r, signature.HeaderNonce, CodeNonceReused, "该 nonce 已使用过：每个请求须使用新的 nonce（重放的请求不予受理）")
+			s.unauthenticated(w, r, requestsig.HeaderNonce, CodeNonceReused, "该 nonce 已使用过：每个请求须使用新的 nonce（重放的请求不予受理）")
 			return
 		}
 		release, retryAfter := s.limiter.admit(p)
@@ -149,7 +149,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 				s.Error(w, r, err)
 				return
 			}
-			if signature.BodyDigest(body) != digest {
+			if requestsig.BodyDigest(body) != digest {
 				s.Error(w, r, errBodyDigest)
 				return
 			}
@@ -176,7 +176,7 @@ var unknownKeySecret = func() (k [32]byte) {
 }()
 
 func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, field string, code mortgage.Code, message string) {
-	w.Header().Set("WWW-Authenticate", signature.Algorithm)
+	w.Header().Set("WWW-Authenticate", requestsig.Algorithm)
 	writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 		Detail: "请求签名未通过验证：" + message + "。", Errors: mortgage.Issues{{Field: field, Code: code, Message: message}}})
 }

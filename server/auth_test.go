@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"mortgaged/partners/client"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 // signed builds a request signed with partner's key, for tests to tamper with.
@@ -92,7 +92,7 @@ func TestSignedRequests(t *testing.T) {
 		{"ErrTamperedDigestHeader", func() (*http.Request, []byte) {
 			other := bytes.Replace(body, []byte("800000.00"), []byte("900000.00"), 1)
 			req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
-			req.Header.Set(signature.HeaderContentSHA256, signature.BodyDigest(other))
+			req.Header.Set(requestsig.HeaderContentSHA256, requestsig.BodyDigest(other))
 			return req, other
 		}, "signature_mismatch"},
 		{"ErrTamperedPath", func() (*http.Request, []byte) {
@@ -102,17 +102,17 @@ func TestSignedRequests(t *testing.T) {
 		}, "signature_mismatch"},
 		{"ErrWrongKey", func() (*http.Request, []byte) {
 			req := a.signed("hc-bank", http.MethodPost, "/v1/bundles", body, now)
-			req.Header.Set(signature.HeaderKeyID, a.keys["lj-bank"][3:19]) // claims bank A's key, signed with bank B's secret
+			req.Header.Set(requestsig.HeaderKeyID, a.keys["lj-bank"][3:19]) // claims bank A's key, signed with bank B's secret
 			return req, body
 		}, "signature_mismatch"},
 		{"ErrUnknownKey", func() (*http.Request, []byte) {
 			req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
-			req.Header.Set(signature.HeaderKeyID, "0000000000000000")
+			req.Header.Set(requestsig.HeaderKeyID, "0000000000000000")
 			return req, body
 		}, "signature_mismatch"}, // the same answer as a wrong signature: key ids cannot be probed
 		{"ErrMissingSignature", func() (*http.Request, []byte) {
 			req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
-			req.Header.Del(signature.HeaderSignature)
+			req.Header.Del(requestsig.HeaderSignature)
 			return req, body
 		}, "signature_missing"},
 		{"ErrBearerIsNotEnough", func() (*http.Request, []byte) {
@@ -122,7 +122,7 @@ func TestSignedRequests(t *testing.T) {
 		}, "signature_missing"},
 		{"ErrMalformedTimestamp", func() (*http.Request, []byte) {
 			req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
-			req.Header.Set(signature.HeaderTimestamp, "yesterday")
+			req.Header.Set(requestsig.HeaderTimestamp, "yesterday")
 			return req, body
 		}, "signature_malformed"},
 	}

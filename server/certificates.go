@@ -14,20 +14,20 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 	"mortgaged/mortgage"
 )
 
 // KeySource lists the published certificate-signing keys, active and retired.
 type KeySource interface {
-	PublicKeys(ctx context.Context) ([]signing.PublicKey, error)
+	PublicKeys(ctx context.Context) ([]certkeys.PublicKey, error)
 }
 
 // dbKeys reads the keys straight from the database when no KeySource is set.
 type dbKeys struct{ db *sqlx.DB }
 
-func (k dbKeys) PublicKeys(ctx context.Context) ([]signing.PublicKey, error) {
-	return signing.PublicKeys(ctx, k.db)
+func (k dbKeys) PublicKeys(ctx context.Context) ([]certkeys.PublicKey, error) {
+	return certkeys.PublicKeys(ctx, k.db)
 }
 
 // DefaultPublicURL is where people reach the server when no public URL is
@@ -48,7 +48,7 @@ const (
 // holding a certificate can check it) to root and the partner's own
 // certificates to api.
 func (s *Server) registerCertificateRoutes(root, api *mux.Router) {
-	root.HandleFunc(signing.KeySetPath, s.publishedKeys).Methods(http.MethodGet)
+	root.HandleFunc(certkeys.KeySetPath, s.publishedKeys).Methods(http.MethodGet)
 	root.HandleFunc("/verify/page", s.verifyPage).Methods(http.MethodGet)
 	root.HandleFunc("/verify", s.verify).Methods(http.MethodGet)
 	root.HandleFunc("/certificates/{number}/print", s.printCertificate).Methods(http.MethodGet)
@@ -79,9 +79,9 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(headerKeyID, c.KeyID)
 	w.Header().Set(headerStatus, c.Status)
 	if v, _ := strconv.ParseBool(r.URL.Query().Get("envelope")); v {
-		b, err := json.MarshalIndent(signing.Envelope{
-			Format: signing.EnvelopeFormat, Number: c.Number, Status: c.Status, VerificationCode: c.VerificationCode,
-			KeyID: c.KeyID, Algorithm: signing.Algorithm, MediaType: media,
+		b, err := json.MarshalIndent(certkeys.Envelope{
+			Format: certkeys.EnvelopeFormat, Number: c.Number, Status: c.Status, VerificationCode: c.VerificationCode,
+			KeyID: c.KeyID, Algorithm: certkeys.Algorithm, MediaType: media,
 			Document: base64.StdEncoding.EncodeToString(doc), Signature: base64.StdEncoding.EncodeToString(sig),
 		}, "", "  ")
 		if err != nil {
@@ -110,7 +110,7 @@ func (s *Server) publishedKeys(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	b, err := signing.MarshalKeySet(keys, s.Service.Config.Location)
+	b, err := certkeys.MarshalKeySet(keys, s.Service.Config.Location)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pii"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/client"
@@ -85,13 +85,13 @@ func (a *api) cancel(ref, number string) {
 }
 
 // publishedKeys fetches and parses the well-known key list, as a partner would.
-func (a *api) publishedKeys() []signing.PublicKey {
+func (a *api) publishedKeys() []certkeys.PublicKey {
 	a.t.Helper()
-	res := a.get(signing.KeySetPath, "", "")
+	res := a.get(certkeys.KeySetPath, "", "")
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/json" {
 		a.t.Fatalf("key list: %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
 	}
-	keys, err := signing.ParseKeySet(res.body)
+	keys, err := certkeys.ParseKeySet(res.body)
 	if err != nil {
 		a.t.Fatalf("key list %s: %v", res.body, err)
 	}
@@ -101,13 +101,13 @@ func (a *api) publishedKeys() []signing.PublicKey {
 func certificatePath(number string) string { return "/v1/certificates/" + url.PathEscape(number) }
 
 // verifyHeaders checks a certificate response's detached signature.
-func verifyHeaders(t *testing.T, keys []signing.PublicKey, res response) {
+func verifyHeaders(t *testing.T, keys []certkeys.PublicKey, res response) {
 	t.Helper()
 	sig, err := base64.StdEncoding.DecodeString(res.header.Get("Certificate-Signature"))
 	if err != nil {
 		t.Fatalf("Certificate-Signature %q: %v", res.header.Get("Certificate-Signature"), err)
 	}
-	if err := signing.Verify(keys, res.header.Get("Certificate-Key-Id"), res.body, sig); err != nil {
+	if err := certkeys.Verify(keys, res.header.Get("Certificate-Key-Id"), res.body, sig); err != nil {
 		t.Fatalf("signature over the response body: %v", err)
 	}
 }
@@ -153,11 +153,11 @@ func TestCertificateForThePartner(t *testing.T) {
 			if res.status != http.StatusOK {
 				t.Fatalf("%d %s", res.status, res.body)
 			}
-			var env signing.Envelope
+			var env certkeys.Envelope
 			if err := json.Unmarshal(res.body, &env); err != nil {
 				t.Fatal(err)
 			}
-			if env.MediaType != media || env.Number != number || env.Format != signing.EnvelopeFormat {
+			if env.MediaType != media || env.Number != number || env.Format != certkeys.EnvelopeFormat {
 				t.Errorf("envelope %+v", env)
 			}
 			if err := env.Verify(keys); err != nil {
@@ -338,7 +338,7 @@ func TestPrintableCertificate(t *testing.T) {
 func TestKeyRotationKeepsOldCertificatesVerifiable(t *testing.T) {
 	a := setup(t)
 	before, _ := a.register("LJB-ROT-1")
-	if _, err := signing.Rotate(t.Context(), a.db, a.sealer); err != nil {
+	if _, err := certkeys.Rotate(t.Context(), a.db, a.sealer); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.signer.Refresh(t.Context()); err != nil {
@@ -362,7 +362,7 @@ func TestKeyRotationKeepsOldCertificatesVerifiable(t *testing.T) {
 	var set struct {
 		Keys []map[string]any `json:"keys"`
 	}
-	if err := json.Unmarshal(a.get(signing.KeySetPath, "", "").body, &set); err != nil {
+	if err := json.Unmarshal(a.get(certkeys.KeySetPath, "", "").body, &set); err != nil {
 		t.Fatal(err)
 	}
 	if set.Keys[0]["retiredAt"] == nil || set.Keys[1]["retiredAt"] != nil || set.Keys[0]["algorithm"] != "Ed25519" {

@@ -19,9 +19,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -53,7 +53,7 @@ type api struct {
 	db       *sqlx.DB
 	url      string
 	keys     map[string]string
-	signer   *signing.Keyring // certificate signing
+	signer   *certkeys.Keyring // certificate signing
 	sealer   *seal.Sealer
 	registry *partners.Registry
 	svc      *mortgage.Service
@@ -76,7 +76,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := signing.Open(t.Context(), d, sealer)
+	keys, err := certkeys.Open(t.Context(), d, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@
 //     batch documents for the provident fund centre.
 //   - sync/pglock: gocron's distributed locker on PostgreSQL advisory locks,
 //     so several nodes run each partner's push one at a time.
-//   - sync/webhook: Standard Webhooks signatures and secrets.
+//   - sync/pushsig: Standard Webhooks signatures and secrets.
 //
 // This package itself holds no code.
 package sync

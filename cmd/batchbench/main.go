@@ -44,7 +44,7 @@ import (
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/fundbatch"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 var fundCentre = mortgage.Party{Name: "齐齐哈尔市住房公积金管理中心", IDType: mortgage.IDCreditCode, IDNumber: "12230200MB1GJJ0012"}
@@ -333,7 +333,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // signed signs a request whose body has the given digest, streaming the
 // body rather than holding it (partners/client signs bodies it holds).
 func signed(req *http.Request, key, digest string) error {
-	id, secret, err := signature.ParseKey(key)
+	id, secret, err := requestsig.ParseKey(key)
 	if err != nil {
 		return err
 	}
@@ -341,13 +341,13 @@ func signed(req *http.Request, key, digest string) error {
 	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
-	sr := signature.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
+	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
 		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(signature.HeaderKeyID, id)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(signature.HeaderNonce, sr.Nonce)
-	req.Header.Set(signature.HeaderContentSHA256, digest)
-	req.Header.Set(signature.HeaderSignature, signature.Sign(secret, sr))
+	req.Header.Set(requestsig.HeaderKeyID, id)
+	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
+	req.Header.Set(requestsig.HeaderContentSHA256, digest)
+	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
 	return nil
 }
 
@@ -387,7 +387,7 @@ func download(ctx context.Context, base, key, id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := signed(req, key, signature.BodyDigest(nil)); err != nil {
+	if err := signed(req, key, requestsig.BodyDigest(nil)); err != nil {
 		return 0, err
 	}
 	res, err := http.DefaultClient.Do(req)

@@ -53,7 +53,7 @@ import (
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 type options struct {
@@ -382,7 +382,7 @@ func burst(ctx context.Context, base, probeKey string, bundles []bundle) (map[in
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	var lat []time.Duration
-	emptyDigest := signature.BodyDigest(nil)
+	emptyDigest := requestsig.BodyDigest(nil)
 	probeClient := &http.Client{}
 	for {
 		select {
@@ -415,19 +415,19 @@ func send(ctx context.Context, c *http.Client, base, method, path, key, digest s
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	id, secret, err := signature.ParseKey(key)
+	id, secret, err := requestsig.ParseKey(key)
 	if err != nil {
 		return 0, 0, err
 	}
 	nonce := make([]byte, 18)
 	_, _ = rand.Read(nonce)
-	sr := signature.Request{Method: method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
+	sr := requestsig.Request{Method: method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
 		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(signature.HeaderKeyID, id)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(signature.HeaderNonce, sr.Nonce)
-	req.Header.Set(signature.HeaderContentSHA256, digest)
-	req.Header.Set(signature.HeaderSignature, signature.Sign(secret, sr))
+	req.Header.Set(requestsig.HeaderKeyID, id)
+	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
+	req.Header.Set(requestsig.HeaderContentSHA256, digest)
+	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
 	res, err := c.Do(req)
 	if err != nil {
 		return 0, 0, err
@@ -473,7 +473,7 @@ func signinFlood(ctx context.Context, o options, srv *benchproc.Server, probeKey
 	probeClient := &http.Client{}
 	for fctx.Err() == nil {
 		t0 := time.Now()
-		status, _, err := send(ctx, probeClient, srv.URL, http.MethodGet, "/v1/bundles?reference=none", probeKey, signature.BodyDigest(nil), 0, nil)
+		status, _, err := send(ctx, probeClient, srv.URL, http.MethodGet, "/v1/bundles?reference=none", probeKey, requestsig.BodyDigest(nil), 0, nil)
 		if err != nil {
 			return err
 		}

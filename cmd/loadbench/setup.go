@@ -16,10 +16,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/server"
@@ -150,7 +150,7 @@ func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
 // signing secrets (through the sealer) and the certificate signing keyring.
 type secrets struct {
 	sealer *seal.Sealer
-	keys   *signing.Keyring
+	keys   *certkeys.Keyring
 }
 
 // newSecrets makes a throwaway master key, as a fresh installation would,
@@ -166,7 +166,7 @@ func newSecrets(ctx context.Context, d *sqlx.DB) (secrets, error) {
 	if err != nil {
 		return secrets{}, err
 	}
-	keys, err := signing.Open(ctx, d, sealer)
+	keys, err := certkeys.Open(ctx, d, sealer)
 	return secrets{sealer: sealer, keys: keys}, err
 }
 

@@ -15,7 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 	"mortgaged/mortgage"
 )
 
@@ -30,7 +30,7 @@ var errInvalid = errors.New("certificate signature is invalid")
 // "certificate" object of an event, or a whole event; "-" reads stdin.
 func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	keysFrom := fs.String("keys", "", "the published key list: a file, or an http(s) URL (default: MORTGAGED_PUBLIC_URL"+signing.KeySetPath+")")
+	keysFrom := fs.String("keys", "", "the published key list: a file, or an http(s) URL (default: MORTGAGED_PUBLIC_URL"+certkeys.KeySetPath+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("verify: want one FILE (a certificate envelope; - for stdin)")
 	}
 	if *keysFrom == "" {
-		*keysFrom = strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/") + signing.KeySetPath
+		*keysFrom = strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/") + certkeys.KeySetPath
 	}
 	raw, err := readInput(fs.Arg(0))
 	if err != nil {
@@ -52,7 +52,7 @@ func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("verify: read keys: %w", err)
 	}
-	keys, err := signing.ParseKeySet(keySet)
+	keys, err := certkeys.ParseKeySet(keySet)
 	if err != nil {
 		return fmt.Errorf("verify: %s: %w", *keysFrom, err)
 	}
@@ -63,9 +63,9 @@ func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		reason := "签名与文件内容不符，文件可能被改动"
 		switch {
-		case errors.Is(err, signing.ErrUnknownKey):
+		case errors.Is(err, certkeys.ErrUnknownKey):
 			reason = "签名密钥 " + envelope.KeyID + " 不在公布的公钥列表中"
-		case !errors.Is(err, signing.ErrBadSignature):
+		case !errors.Is(err, certkeys.ErrBadSignature):
 			reason = "文件无法读取"
 		}
 		fmt.Fprintf(stdout, "无效：%s。\ninvalid: %v\n", reason, err)
@@ -81,13 +81,13 @@ func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 
 // parseEnvelope accepts an envelope, an event's certificate object, or a
 // whole event that carries one.
-func parseEnvelope(raw []byte) (signing.Envelope, error) {
+func parseEnvelope(raw []byte) (certkeys.Envelope, error) {
 	var probe struct {
-		signing.Envelope
-		Certificate *signing.Envelope `json:"certificate"`
+		certkeys.Envelope
+		Certificate *certkeys.Envelope `json:"certificate"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return signing.Envelope{}, fmt.Errorf("not a certificate envelope (JSON with keyId, document, signature): %w", err)
+		return certkeys.Envelope{}, fmt.Errorf("not a certificate envelope (JSON with keyId, document, signature): %w", err)
 	}
 	if probe.Certificate != nil && probe.Document == "" {
 		return *probe.Certificate, nil
@@ -160,19 +160,19 @@ func keysCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		// Make sure there is a key to retire, and that this master key opens it.
-		if _, err := signing.Open(ctx, d.DB, sealer); err != nil {
+		if _, err := certkeys.Open(ctx, d.DB, sealer); err != nil {
 			return err
 		}
-		k, err := signing.Rotate(ctx, d.DB, sealer)
+		k, err := certkeys.Rotate(ctx, d.DB, sealer)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("new signing key %s is active; running servers switch to it within %s.\n"+
 			"Retired keys stay published at %s, so certificates they signed keep verifying.\n",
-			k.ID, keyRefreshInterval, signing.KeySetPath)
+			k.ID, keyRefreshInterval, certkeys.KeySetPath)
 		return nil
 	}
-	keys, err := signing.PublicKeys(ctx, d.DB)
+	keys, err := certkeys.PublicKeys(ctx, d.DB)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
-	"mortgaged/internal/signing"
 )
 
 // runBinary runs mortgaged to completion and returns its output and exit code.
@@ -105,7 +105,7 @@ func TestOfflineVerify(t *testing.T) {
 	p := start(t, env, "serve", "-addr", "127.0.0.1:0")
 
 	number, envelope := registerCertificate(t, p.addr, key, body)
-	keysURL := p.addr + signing.KeySetPath
+	keysURL := p.addr + certkeys.KeySetPath
 	keysFile := writeFile(t, "keys.json", httpGet(t, keysURL, ""))
 	envFile := writeFile(t, "certificate.json", envelope)
 
@@ -122,7 +122,7 @@ func TestOfflineVerify(t *testing.T) {
 	}
 
 	t.Run("FlippedByte", func(t *testing.T) {
-		var e signing.Envelope
+		var e certkeys.Envelope
 		if err := json.Unmarshal(envelope, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -183,13 +183,13 @@ func TestOfflineVerify(t *testing.T) {
 		p2 := start(t, env, "serve", "-addr", "127.0.0.1:0")
 		second := bytes.Replace(body, []byte("LJB-VERIFY-1"), []byte("LJB-VERIFY-2"), 1)
 		_, newEnvelope := registerCertificate(t, p2.addr, key, second)
-		var oldE, newE signing.Envelope
+		var oldE, newE certkeys.Envelope
 		_ = json.Unmarshal(envelope, &oldE)
 		_ = json.Unmarshal(newEnvelope, &newE)
 		if oldE.KeyID == newE.KeyID || newE.KeyID == "" {
 			t.Fatalf("key ids before %q and after %q the rotation", oldE.KeyID, newE.KeyID)
 		}
-		freshKeys := writeFile(t, "keys.json", httpGet(t, p2.addr+signing.KeySetPath, ""))
+		freshKeys := writeFile(t, "keys.json", httpGet(t, p2.addr+certkeys.KeySetPath, ""))
 		for name, b := range map[string][]byte{"old": envelope, "new": newEnvelope} {
 			if out, code := verify(freshKeys, writeFile(t, name+".json", b)); code != 0 {
 				t.Errorf("%s certificate against the keys published after rotation: exit %d\n%s", name, code, out)

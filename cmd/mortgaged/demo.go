@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/mortgage/registerdata"
@@ -204,7 +204,7 @@ func nextSteps(addr, dir string) string {
 		"  %s GET '/v1/certificates/NUMBER?envelope=1' > certificate.json\n"+
 		"  go run ./cmd/mortgaged verify -keys %s%s certificate.json\n\n"+
 		"Anyone can check it at %s/verify/page (number and verificationCode from certificate.json).\n\n",
-		call, base, signing.KeySetPath, base)
+		call, base, certkeys.KeySetPath, base)
 	if staff := filepath.Join(dir, "staff.txt"); fileExists(staff) {
 		var who []string
 		for _, st := range demoStaff {

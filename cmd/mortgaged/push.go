@@ -15,7 +15,7 @@ import (
 	"mortgaged/sync/outbox"
 	"mortgaged/sync/pglock"
 	"mortgaged/sync/push"
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 // pushSettings is the push's configuration from the environment.
@@ -140,7 +140,7 @@ func partnerPush(ctx context.Context, reg *partners.Registry, id string, f pushF
 	}
 	fmt.Printf("push to %s is on: %s, %s, mode %s (running nodes pick it up within %s).\n", id, p.CallbackURL, p.Schedule, p.Mode, push.DefaultReconcile)
 	if key != nil {
-		fmt.Printf("webhook secret (shown once; give it to the partner for its secret store):\n%s\n", webhook.FormatSecret(key))
+		fmt.Printf("webhook secret (shown once; give it to the partner for its secret store):\n%s\n", pushsig.FormatSecret(key))
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ func partnerWebhookSecret(ctx context.Context, reg *partners.Registry, id string
 	if err != nil {
 		return err
 	}
-	fmt.Printf("new webhook secret for %s (shown once; deliveries from the next push run are signed with it):\n%s\n", id, webhook.FormatSecret(key))
+	fmt.Printf("new webhook secret for %s (shown once; deliveries from the next push run are signed with it):\n%s\n", id, pushsig.FormatSecret(key))
 	return nil
 }
 

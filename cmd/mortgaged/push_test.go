@@ -19,7 +19,7 @@ import (
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 // testRegistry is a partner registry that seals webhook secrets under the
@@ -62,7 +62,7 @@ func newCallbacks(t *testing.T) *callbacks {
 		c.mu.Lock()
 		key, delay, gate := c.secrets[partner], c.delay, c.gate
 		c.mu.Unlock()
-		id, err := webhook.Verify(key, r.Header, body, time.Now(), webhook.DefaultTolerance)
+		id, err := pushsig.Verify(key, r.Header, body, time.Now(), pushsig.DefaultTolerance)
 		c.mu.Lock()
 		c.got = append(c.got, arrival{partner, id, r.Header.Get("Mortgaged-Attempt"), body, err})
 		c.mu.Unlock()
@@ -311,7 +311,7 @@ func TestPushCommands(t *testing.T) {
 	}
 	secret := out[strings.Index(out, "whsec_"):]
 	secret = strings.TrimSpace(secret)
-	key, err := webhook.ParseSecret(secret)
+	key, err := pushsig.ParseSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"mortgaged/internal/signing"
+	"mortgaged/internal/certkeys"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/server"
@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := signing.Open(ctx, d.DB, sealer)
+	keys, err := certkeys.Open(ctx, d.DB, sealer)
 	if err != nil {
 		return err
 	}

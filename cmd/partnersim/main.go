@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 type options struct {
@@ -93,7 +93,7 @@ func run(o options) error {
 	if secretText == "" {
 		return errors.New("no webhook secret: pass -secret whsec_… as printed by 'mortgaged partner push'")
 	}
-	key, err := webhook.ParseSecret(secretText)
+	key, err := pushsig.ParseSecret(secretText)
 	if err != nil {
 		return err
 	}

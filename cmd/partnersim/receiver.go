@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 // receiver is the bank's callback endpoint.
@@ -74,7 +74,7 @@ func (rc *receiver) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Verify before anything else, over the raw bytes.
-	if _, err := webhook.Verify(rc.key, r.Header, body, arrived, webhook.DefaultTolerance); err != nil {
+	if _, err := pushsig.Verify(rc.key, r.Header, body, arrived, pushsig.DefaultTolerance); err != nil {
 		rc.mu.Lock()
 		if strings.Contains(err.Error(), "timestamp") {
 			rc.stale++

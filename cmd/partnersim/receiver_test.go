@@ -7,18 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 func TestReceiver(t *testing.T) {
-	key := webhook.NewSecret()
+	key := pushsig.NewSecret()
 	rc := newReceiver(key, 1, "500")
 	srv := httptest.NewServer(rc.handler("/callback"))
 	defer srv.Close()
 	send := func(id string, body string, k []byte) int {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/callback", bytes.NewReader([]byte(body)))
-		webhook.SetHeaders(req.Header, k, id, time.Now(), []byte(body))
+		pushsig.SetHeaders(req.Header, k, id, time.Now(), []byte(body))
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +36,7 @@ func TestReceiver(t *testing.T) {
 		{"evt_1", ev, key, 500}, // the injected failure
 		{"evt_1", ev, key, 204}, // the retry
 		{"evt_1", ev, key, 204}, // a duplicate: answered, not processed again
-		{"evt_2", `{"id":"evt_2","type":"x"}`, webhook.NewSecret(), 401}, // signed with another secret
+		{"evt_2", `{"id":"evt_2","type":"x"}`, pushsig.NewSecret(), 401}, // signed with another secret
 		{"batch_1", `{"events":[{"id":"evt_1","type":"bundle.registered"},{"id":"evt_3","type":"bundle.rejected"}]}`, key, 204},
 	} {
 		if got := send(c.id, c.body, c.key); got != c.want {

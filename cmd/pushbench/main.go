@@ -39,7 +39,7 @@ import (
 	"mortgaged/partners"
 	"mortgaged/sync/pglock"
 	"mortgaged/sync/push"
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 type options struct {
@@ -245,7 +245,7 @@ func (ep *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	now := time.Now()
 	ep.requests.Add(1)
-	id, err := webhook.Verify(*ep.key.Load(), r.Header, body, now, webhook.DefaultTolerance)
+	id, err := pushsig.Verify(*ep.key.Load(), r.Header, body, now, pushsig.DefaultTolerance)
 	if err != nil {
 		ep.bad.Add(1)
 		w.WriteHeader(http.StatusUnauthorized)

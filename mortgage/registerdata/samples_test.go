@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/registerdata"
 	"mortgaged/partners/centrejson"
@@ -180,7 +180,7 @@ func TestSampleBundlesAgainstRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svc.Signer, err = signing.Open(ctx, d, sealer); err != nil {
+	if svc.Signer, err = certkeys.Open(ctx, d, sealer); err != nil {
 		t.Fatal(err)
 	}
 	render := func(dec *mortgage.Decision) (mortgage.Answer, error) {

@@ -1,5 +1,5 @@
 // Package client is a small Go client for the mortgaged partner API that
-// signs every request (partners/signature). Banks may use it as is, or read
+// signs every request (partners/requestsig). Banks may use it as is, or read
 // it as a reference implementation of the scheme.
 package client
 
@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"mortgaged/partners/signature"
+	"mortgaged/partners/requestsig"
 )
 
 // Client sends signed requests on behalf of one partner key.
@@ -28,7 +28,7 @@ type Client struct {
 
 // New makes a client from a key as issued by the centre ("mk_<id>_<secret>").
 func New(baseURL, key string) (*Client, error) {
-	id, secret, err := signature.ParseKey(key)
+	id, secret, err := requestsig.ParseKey(key)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +71,12 @@ func (c *Client) Sign(req *http.Request, body []byte) error {
 	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
-	sr := signature.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), Body: body,
+	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), Body: body,
 		Timestamp: now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(signature.HeaderKeyID, c.KeyID)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(signature.HeaderNonce, sr.Nonce)
-	req.Header.Set(signature.HeaderContentSHA256, signature.BodyDigest(body))
-	req.Header.Set(signature.HeaderSignature, signature.Sign(c.Secret, sr))
+	req.Header.Set(requestsig.HeaderKeyID, c.KeyID)
+	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
+	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
+	req.Header.Set(requestsig.HeaderContentSHA256, requestsig.BodyDigest(body))
+	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(c.Secret, sr))
 	return nil
 }

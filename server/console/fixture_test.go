@@ -23,9 +23,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -102,7 +102,7 @@ func setup(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := signing.Open(t.Context(), d, sealer)
+	keys, err := certkeys.Open(t.Context(), d, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 	"mortgaged/partners"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/sync/outbox"
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 // AttemptHeader tells the partner which attempt a request is (1, 2, …). It
@@ -316,7 +316,7 @@ func (d *Deliverer) post(ctx context.Context, p partners.Push, id, contentType s
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "mortgaged-push/1")
 	req.Header.Set(AttemptHeader, attemptNo)
-	webhook.SetHeaders(req.Header, p.Secret, id, d.Now(), body)
+	pushsig.SetHeaders(req.Header, p.Secret, id, d.Now(), body)
 	res, err := d.Client.Do(req)
 	if err != nil {
 		a.err = describe(err, d.cfg.Timeout)

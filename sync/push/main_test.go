@@ -26,7 +26,7 @@ import (
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
 	"mortgaged/sync/push"
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 func TestMain(m *testing.M) {
@@ -69,7 +69,7 @@ func (e *env) partner(id, url, schedule, mode string) string {
 	if err != nil || key == nil {
 		e.t.Fatalf("set push: %v", err)
 	}
-	return webhook.FormatSecret(key)
+	return pushsig.FormatSecret(key)
 }
 
 // events writes n pending events for partner as the registration would and

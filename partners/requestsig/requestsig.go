@@ -1,9 +1,9 @@
-// Package signature is how a partner proves who sends a request: an
+// Package requestsig is how a partner proves who sends a request: an
 // HMAC-SHA256 over the method, path, query, a SHA-256 digest of the raw
 // body, a timestamp and a nonce, keyed by the partner's secret. The scheme
 // is documented, with a worked example, in docs/signed-requests.md; the
 // client package partners use lives in partners/client.
-package signature
+package requestsig
 
 import (
 	"crypto/hmac"

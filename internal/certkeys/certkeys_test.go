@@ -1,4 +1,4 @@
-package signing_test
+package certkeys_test
 
 import (
 	"bytes"
@@ -13,10 +13,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/certkeys"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
-	"mortgaged/internal/signing"
 )
 
 func TestMain(m *testing.M) {
@@ -62,7 +62,7 @@ func TestOpenConcurrentlyMakesOneKey(t *testing.T) {
 	for i := range nodes {
 		wg.Go(func() {
 			<-start
-			k, err := signing.Open(context.Background(), d, sealer(t, 1))
+			k, err := certkeys.Open(context.Background(), d, sealer(t, 1))
 			errs[i] = err
 			if err == nil {
 				ids[i] = k.KeyID()
@@ -89,7 +89,7 @@ func TestOpenConcurrentlyMakesOneKey(t *testing.T) {
 
 func TestPrivateKeyIsSealed(t *testing.T) {
 	d := pgtest.Open(t)
-	k, err := signing.Open(t.Context(), d, sealer(t, 1))
+	k, err := certkeys.Open(t.Context(), d, sealer(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +114,14 @@ func TestPrivateKeyIsSealed(t *testing.T) {
 		t.Error("the sealed signing key opens for another purpose")
 	}
 	// Another master key cannot open it, and says so.
-	if _, err := signing.Open(t.Context(), d, sealer(t, 2)); err == nil || !errors.Is(err, seal.ErrOpen) {
+	if _, err := certkeys.Open(t.Context(), d, sealer(t, 2)); err == nil || !errors.Is(err, seal.ErrOpen) {
 		t.Errorf("open with another master key: %v, want seal.ErrOpen", err)
 	}
 	// A sealed key moved to another row is refused.
 	if _, err := d.Exec(`UPDATE signing_keys SET public_key = $1`, make([]byte, 32)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := signing.Open(t.Context(), d, sealer(t, 1)); err == nil {
+	if _, err := certkeys.Open(t.Context(), d, sealer(t, 1)); err == nil {
 		t.Error("a private key that does not match its public key was accepted")
 	}
 }
@@ -129,7 +129,7 @@ func TestPrivateKeyIsSealed(t *testing.T) {
 func TestRotate(t *testing.T) {
 	d := pgtest.Open(t)
 	s := sealer(t, 1)
-	k, err := signing.Open(t.Context(), d, s)
+	k, err := certkeys.Open(t.Context(), d, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestRotate(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
-		wg.Go(func() { _, errs[i] = signing.Rotate(context.Background(), d, s) })
+		wg.Go(func() { _, errs[i] = certkeys.Rotate(context.Background(), d, s) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -175,17 +175,17 @@ func TestRotate(t *testing.T) {
 		t.Errorf("oldest key %+v, want %s retired", keys[0], first)
 	}
 	// What the retired key signed still verifies against the published list.
-	if err := signing.Verify(keys, first, msg, oldSig); err != nil {
+	if err := certkeys.Verify(keys, first, msg, oldSig); err != nil {
 		t.Errorf("old signature: %v", err)
 	}
 	id, sig := k.Sign(msg)
-	if err := signing.Verify(keys, id, msg, sig); err != nil {
+	if err := certkeys.Verify(keys, id, msg, sig); err != nil {
 		t.Errorf("new signature: %v", err)
 	}
-	if err := signing.Verify(keys, first, msg, sig); !errors.Is(err, signing.ErrBadSignature) {
+	if err := certkeys.Verify(keys, first, msg, sig); !errors.Is(err, certkeys.ErrBadSignature) {
 		t.Errorf("new signature checked with the old key: %v, want ErrBadSignature", err)
 	}
-	if err := signing.Verify(keys, "k1999-00000000", msg, sig); !errors.Is(err, signing.ErrUnknownKey) {
+	if err := certkeys.Verify(keys, "k1999-00000000", msg, sig); !errors.Is(err, certkeys.ErrUnknownKey) {
 		t.Errorf("unknown key: %v, want ErrUnknownKey", err)
 	}
 }
@@ -194,7 +194,7 @@ func TestRotate(t *testing.T) {
 // byte of its document changes.
 func TestKeySetAndEnvelope(t *testing.T) {
 	d := pgtest.Open(t)
-	k, err := signing.Open(t.Context(), d, sealer(t, 1))
+	k, err := certkeys.Open(t.Context(), d, sealer(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +202,11 @@ func TestKeySetAndEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := signing.MarshalKeySet(keys, time.FixedZone("CST", 8*3600))
+	b, err := certkeys.MarshalKeySet(keys, time.FixedZone("CST", 8*3600))
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := signing.ParseKeySet(b)
+	parsed, err := certkeys.ParseKeySet(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestKeySetAndEnvelope(t *testing.T) {
 	}
 	doc := []byte(`{"number":"黑(2026)齐齐哈尔市不动产证明第0000001号"}`)
 	id, sig := k.Sign(doc)
-	env := signing.Envelope{KeyID: id, Document: base64.StdEncoding.EncodeToString(doc), Signature: base64.StdEncoding.EncodeToString(sig)}
+	env := certkeys.Envelope{KeyID: id, Document: base64.StdEncoding.EncodeToString(doc), Signature: base64.StdEncoding.EncodeToString(sig)}
 	if err := env.Verify(parsed); err != nil {
 		t.Fatalf("envelope: %v", err)
 	}
@@ -223,11 +223,11 @@ func TestKeySetAndEnvelope(t *testing.T) {
 		bad := bytes.Clone(doc)
 		bad[i] ^= 0x01
 		env.Document = base64.StdEncoding.EncodeToString(bad)
-		if err := env.Verify(parsed); !errors.Is(err, signing.ErrBadSignature) {
+		if err := env.Verify(parsed); !errors.Is(err, certkeys.ErrBadSignature) {
 			t.Fatalf("byte %d flipped: %v, want ErrBadSignature", i, err)
 		}
 	}
-	for _, broken := range []signing.Envelope{
+	for _, broken := range []certkeys.Envelope{
 		{KeyID: id, Document: "!!", Signature: env.Signature},
 		{KeyID: id, Document: env.Document},
 		{KeyID: id, Algorithm: "RSA", Document: env.Document, Signature: env.Signature},

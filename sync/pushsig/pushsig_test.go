@@ -1,4 +1,4 @@
-package webhook_test
+package pushsig_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/sync/webhook"
+	"mortgaged/sync/pushsig"
 )
 
 // workedExample reads the worked example partners are given in docs/webhooks.md.
@@ -36,36 +36,36 @@ func workedExample(t *testing.T) (secret, id string, ts time.Time, body, signatu
 // TestWorkedExample keeps the example in docs/webhooks.md true.
 func TestWorkedExample(t *testing.T) {
 	secret, id, ts, body, signature := workedExample(t)
-	key, err := webhook.ParseSecret(secret)
+	key, err := pushsig.ParseSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(key) != webhook.SecretSize {
-		t.Errorf("the example secret has %d bytes, ours have %d", len(key), webhook.SecretSize)
+	if len(key) != pushsig.SecretSize {
+		t.Errorf("the example secret has %d bytes, ours have %d", len(key), pushsig.SecretSize)
 	}
-	if got := webhook.Sign(key, id, ts, []byte(body)); got != signature {
+	if got := pushsig.Sign(key, id, ts, []byte(body)); got != signature {
 		t.Errorf("signature of the worked example = %s, the docs say %s", got, signature)
 	}
 	h := http.Header{}
 	h.Set("webhook-id", id)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 	h.Set("webhook-signature", signature)
-	if _, err := webhook.Verify(key, h, []byte(body), ts.Add(time.Minute), webhook.DefaultTolerance); err != nil {
+	if _, err := pushsig.Verify(key, h, []byte(body), ts.Add(time.Minute), pushsig.DefaultTolerance); err != nil {
 		t.Errorf("the worked example does not verify: %v", err)
 	}
 }
 
 func TestVerify(t *testing.T) {
-	key := webhook.NewSecret()
+	key := pushsig.NewSecret()
 	body := []byte(`{"id":"evt_1","type":"bundle.registered"}`)
 	now := time.Unix(1767232800, 0)
 	signed := func() http.Header {
 		h := http.Header{}
-		webhook.SetHeaders(h, key, "evt_1", now, body)
+		pushsig.SetHeaders(h, key, "evt_1", now, body)
 		return h
 	}
 	t.Run("OK", func(t *testing.T) {
-		id, err := webhook.Verify(key, signed(), body, now.Add(299*time.Second), webhook.DefaultTolerance)
+		id, err := pushsig.Verify(key, signed(), body, now.Add(299*time.Second), pushsig.DefaultTolerance)
 		if err != nil || id != "evt_1" {
 			t.Fatalf("Verify = %q, %v", id, err)
 		}
@@ -73,7 +73,7 @@ func TestVerify(t *testing.T) {
 	t.Run("OKAmongSeveralSignatures", func(t *testing.T) {
 		h := signed()
 		h.Set("webhook-signature", "v1,AAAA v1a,xyz "+h.Get("webhook-signature"))
-		if _, err := webhook.Verify(key, h, body, now, webhook.DefaultTolerance); err != nil {
+		if _, err := pushsig.Verify(key, h, body, now, pushsig.DefaultTolerance); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -85,27 +85,27 @@ func TestVerify(t *testing.T) {
 			c := append([]byte(nil), b...)
 			c[5] ^= 1
 			return c
-		}, webhook.ErrSignature},
-		"ErrSignatureOtherID": {func(h http.Header, b []byte) []byte { h.Set("webhook-id", "evt_2"); return b }, webhook.ErrSignature},
+		}, pushsig.ErrSignature},
+		"ErrSignatureOtherID": {func(h http.Header, b []byte) []byte { h.Set("webhook-id", "evt_2"); return b }, pushsig.ErrSignature},
 		"ErrSignatureOtherSecret": {func(h http.Header, b []byte) []byte {
-			webhook.SetHeaders(h, webhook.NewSecret(), "evt_1", now, b)
+			pushsig.SetHeaders(h, pushsig.NewSecret(), "evt_1", now, b)
 			return b
-		}, webhook.ErrSignature},
+		}, pushsig.ErrSignature},
 		"ErrTimestampTooOld": {func(h http.Header, b []byte) []byte {
-			webhook.SetHeaders(h, key, "evt_1", now.Add(-301*time.Second), b)
+			pushsig.SetHeaders(h, key, "evt_1", now.Add(-301*time.Second), b)
 			return b
-		}, webhook.ErrTimestamp},
+		}, pushsig.ErrTimestamp},
 		"ErrTimestampFuture": {func(h http.Header, b []byte) []byte {
-			webhook.SetHeaders(h, key, "evt_1", now.Add(301*time.Second), b)
+			pushsig.SetHeaders(h, key, "evt_1", now.Add(301*time.Second), b)
 			return b
-		}, webhook.ErrTimestamp},
-		"ErrMissingHeaders": {func(h http.Header, b []byte) []byte { h.Del("webhook-signature"); return b }, webhook.ErrMissingHeaders},
+		}, pushsig.ErrTimestamp},
+		"ErrMissingHeaders": {func(h http.Header, b []byte) []byte { h.Del("webhook-signature"); return b }, pushsig.ErrMissingHeaders},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := signed()
 			b := c.edit(h, body)
-			if _, err := webhook.Verify(key, h, b, now, webhook.DefaultTolerance); !errors.Is(err, c.want) {
+			if _, err := pushsig.Verify(key, h, b, now, pushsig.DefaultTolerance); !errors.Is(err, c.want) {
 				t.Fatalf("Verify = %v, want %v", err, c.want)
 			}
 		})
@@ -113,13 +113,13 @@ func TestVerify(t *testing.T) {
 }
 
 func TestSecretFormat(t *testing.T) {
-	key := webhook.NewSecret()
-	s := webhook.FormatSecret(key)
-	back, err := webhook.ParseSecret(s)
+	key := pushsig.NewSecret()
+	s := pushsig.FormatSecret(key)
+	back, err := pushsig.ParseSecret(s)
 	if err != nil || string(back) != string(key) {
 		t.Fatalf("ParseSecret(FormatSecret(k)) = %x, %v", back, err)
 	}
-	if _, err := webhook.ParseSecret("whsec_not base64!"); err == nil {
+	if _, err := pushsig.ParseSecret("whsec_not base64!"); err == nil {
 		t.Error("ParseSecret accepts a secret that is not base64")
 	}
 }

@@ -1,4 +1,4 @@
-// Package signing keeps the Ed25519 keys that sign electronic registration
+// Package certkeys keeps the Ed25519 keys that sign electronic registration
 // certificates (PROMISES R2).
 //
 // Keys live in the signing_keys table. The private half is sealed under the
@@ -7,7 +7,7 @@
 // Exactly one key is active at a time; Rotate retires it and makes a new one
 // in one transaction. Retired keys keep their public half in the table and in
 // the published key list, so certificates signed with them keep verifying.
-package signing
+package certkeys
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-// Package webhook signs and verifies deliveries in the Standard Webhooks
+// Package pushsig signs and verifies deliveries in the Standard Webhooks
 // style: three headers, webhook-id (the message id, the same on every
 // retry), webhook-timestamp (Unix seconds, fresh on every attempt) and
 // webhook-signature ("v1," and the base64 HMAC-SHA256 of
@@ -8,7 +8,7 @@
 // The push signs with it; the partner simulator and partners written in Go
 // may verify with it. docs/webhooks.md explains the scheme to partners with
 // a worked example that the tests keep true.
-package webhook
+package pushsig
 
 import (
 	"crypto/hmac"
