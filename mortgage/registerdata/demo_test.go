@@ -11,7 +11,7 @@ import (
 	"mortgaged/mortgage/registerdata"
 )
 
-// qiqiharDivisions are the county-level division codes of DOMAIN.md.
+// qiqiharDivisions are the county-level division codes of Qiqihar (GB/T 2260), as listed in demodata.go.
 var qiqiharDivisions = map[string]bool{
 	"230202": true, "230203": true, "230204": true, "230205": true, "230206": true, "230207": true, "230208": true,
 	"230221": true, "230223": true, "230224": true, "230225": true, "230227": true, "230229": true, "230230": true,

@@ -5,7 +5,7 @@ import "mortgaged/mortgage"
 // The fixed tables the demo generator draws from. Street names are made up
 // to sound like Qiqihar's; any match with a real address is chance.
 
-// district is a county-level division of Qiqihar (DOMAIN.md).
+// district is a county-level division of Qiqihar (GB/T 2260 code).
 type district struct {
 	code    string
 	name    string
