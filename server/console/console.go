@@ -43,8 +43,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxLifetime ends any session this long after sign-in (default 12 h).
 	MaxLifetime time.Duration
-	// Calendar is the centre's service-day settings, shown on the calendar
-	// page (when Close is set) and used to check uploaded notices.
+	// Calendar is the centre's service-day settings (the registration
+	// service's), shown on the calendar page when Close is set; the shipped
+	// years listed there are read from it. Uploaded notices are checked by
+	// the domain with its own settings (mortgage.Service.LoadCalendarYear).
 	Calendar calendar.Settings
 	// RefusalReasons are the reasons an officer may choose; nil means
 	// DefaultRefusalReasons().
@@ -110,7 +112,7 @@ func New(b Backend, cfg Config, log *slog.Logger) (*Console, error) {
 	if cfg.MaxLifetime < cfg.IdleTimeout {
 		return nil, fmt.Errorf("console: session lifetime %s is shorter than the idle timeout %s", cfg.MaxLifetime, cfg.IdleTimeout)
 	}
-	// Uploaded notices are checked with these settings; the page shows the
+	// The page lists the shipped years with these settings; it shows the
 	// centre's own only when they are given.
 	cal := cfg.Calendar
 	if cal.Location == nil {
