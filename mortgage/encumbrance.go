@@ -300,11 +300,11 @@ func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (*
 	}
 	today := s.Today().Time
 	if err := tx.SelectContext(ctx, &e.Seizures, `SELECT authority AS "authority", document_number AS "documentnumber", seized_from::text AS "from", COALESCE(seized_until::text, '') AS "until"
-		FROM seizures WHERE unit_number = $1 AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= $2) ORDER BY seized_from`, q.UnitNumber, today); err != nil {
+		FROM current_seizures($2) WHERE unit_number = $1 ORDER BY seized_from`, q.UnitNumber, today); err != nil {
 		return nil, err
 	}
 	if err := tx.SelectContext(ctx, &e.Objections, `SELECT registered_on::text AS "registeredon", COALESCE(expires_on::text, '') AS "expireson"
-		FROM objections WHERE unit_number = $1 AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= $2) ORDER BY registered_on`, q.UnitNumber, today); err != nil {
+		FROM current_objections($2) WHERE unit_number = $1 ORDER BY registered_on`, q.UnitNumber, today); err != nil {
 		return nil, err
 	}
 	var prs []struct {
@@ -312,8 +312,8 @@ func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (*
 		Holder string `db:"holder_name"`
 		On     string `db:"registered_on"`
 	}
-	if err := tx.SelectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM preregistrations
-		WHERE unit_number = $1 AND ended_at IS NULL ORDER BY registered_on`, q.UnitNumber); err != nil {
+	if err := tx.SelectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM current_preregistrations($2)
+		WHERE unit_number = $1 ORDER BY registered_on`, q.UnitNumber, today); err != nil {
 		return nil, err
 	}
 	for _, p := range prs {

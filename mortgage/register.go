@@ -63,15 +63,12 @@ const (
 		FROM units WHERE unit_number = ANY($1) ORDER BY unit_number FOR UPDATE`
 	ownersSQL = `SELECT unit_number, name, id_number, share_numerator, share_denominator
 		FROM owners WHERE unit_number = ANY($1) ORDER BY unit_number, seq`
+	// restrictionsSQL reads what stands on the units today (the
+	// current_restrictions function of migration 0015, the one definition)
+	// and each unit's top current rank, in one round trip.
 	restrictionsSQL = `
-		SELECT unit_number, 'seizure' AS kind, '' AS value FROM seizures
-			WHERE unit_number = ANY($1) AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= $2)
-		UNION ALL
-		SELECT unit_number, 'objection', '' FROM objections
-			WHERE unit_number = ANY($1) AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)
-		UNION ALL
-		SELECT unit_number, 'preregistration', holder_id_number FROM preregistrations
-			WHERE unit_number = ANY($1) AND ended_at IS NULL
+		SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions($2)
+			WHERE unit_number = ANY($1)
 		UNION ALL
 		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
 			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`

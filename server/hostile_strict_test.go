@@ -12,10 +12,12 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"mortgaged/internal/staff"
 	"mortgaged/mortgage"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/server"
 	"mortgaged/server/console"
+	"mortgaged/sync/outbox"
 )
 
 // strictCase is one hostile request: the answer's status, its problem code
@@ -39,8 +41,9 @@ type strictCase struct {
 // and the field, nothing is written, and the server goes on registering.
 func TestStrictInputThroughTheServer(t *testing.T) {
 	a := setup(t, func(s *server.Server) {
-		con, err := console.New(s.DB, console.MortgageDesk{Service: s.Service}, console.Config{
-			Calendar: s.Service.Config.Calendar, RoutingChanged: s.Service.InvalidateRouting}, slog.New(slog.DiscardHandler))
+		con, err := console.New(console.Backend{Desk: console.MortgageDesk{Service: s.Service}, Register: s.Service,
+			Staff: staff.NewStore(s.DB), DeadLetters: outbox.DeadLetterStore{DB: s.DB}},
+			console.Config{Calendar: s.Service.Config.Calendar}, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

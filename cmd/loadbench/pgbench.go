@@ -97,19 +97,10 @@ SELECT unit_number, name, id_number, share_numerator, share_denominator
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
  ORDER BY unit_number, seq;
 
--- register.go restrictionsSQL: seizures, objections, pre-registrations and
--- the top current rank, in one round trip.
-SELECT unit_number, 'seizure' AS kind, '' AS value FROM seizures
+-- register.go restrictionsSQL: what stands on the unit today (migration
+-- 0015's current_restrictions) and the top current rank, in one round trip.
+SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions(:today)
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= :today)
-UNION ALL
-SELECT unit_number, 'objection', '' FROM objections
- WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= :today)
-UNION ALL
-SELECT unit_number, 'preregistration', holder_id_number FROM preregistrations
- WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND ended_at IS NULL
 UNION ALL
 SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])

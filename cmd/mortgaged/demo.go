@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mortgaged/internal/certkeys"
+	accounts "mortgaged/internal/staff"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 	"mortgaged/mortgage/registerdata"
@@ -111,7 +112,7 @@ func addDemoStaff(ctx context.Context, d *database, dir string) error {
 		"# username\trole\tname\tpassword\n")
 	for _, st := range demoStaff {
 		password := rand.Text() // 26 characters, 128 random bits
-		if err := console.AddStaff(ctx, d.DB, "demo", st, password); err != nil {
+		if err := accounts.NewStore(d.DB).Add(ctx, "demo", st, password); err != nil {
 			return fmt.Errorf("demo staff %s: %w", st.Username, err)
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", st.Username, st.Role, st.DisplayName, password)

@@ -16,8 +16,10 @@ import (
 
 	"golang.org/x/term"
 
+	accounts "mortgaged/internal/staff"
 	"mortgaged/server"
 	"mortgaged/server/console"
+	"mortgaged/sync/outbox"
 )
 
 const staffUsage = `staff add -username U -name 姓名 -role reviewer|supervisor|auditor [-password-file F]
@@ -55,8 +57,8 @@ func staffCmd(ctx context.Context, args []string) error {
 		if password, err = readPassword(passwordFile); err != nil {
 			return fmt.Errorf("staff add: %w", err)
 		}
-		if len([]rune(password)) < console.MinPasswordLength {
-			return fmt.Errorf("staff add: %w", console.ErrWeakPassword)
+		if len([]rune(password)) < accounts.MinPasswordLength {
+			return fmt.Errorf("staff add: %w", accounts.ErrWeakPassword)
 		}
 	case "list":
 	case "disable":
@@ -73,12 +75,12 @@ func staffCmd(ctx context.Context, args []string) error {
 	defer d.Close()
 	switch args[0] {
 	case "add":
-		if err := console.AddStaff(ctx, d.DB, "cli", st, password); err != nil {
+		if err := accounts.NewStore(d.DB).Add(ctx, "cli", st, password); err != nil {
 			return err
 		}
 		fmt.Printf("staff %s (%s, %s) added; they sign in at %s/console/\n", st.Username, st.DisplayName, st.Role, c.PublicURL)
 	case "list":
-		ss, err := console.ListStaff(ctx, d.DB)
+		ss, err := accounts.NewStore(d.DB).List(ctx)
 		if err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func staffCmd(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case "disable":
-		if err := console.DisableStaff(ctx, d.DB, "cli", fs.Arg(0)); err != nil {
+		if err := accounts.NewStore(d.DB).Disable(ctx, "cli", fs.Arg(0)); err != nil {
 			return err
 		}
 		fmt.Printf("staff %s disabled; their sessions are ended\n", fs.Arg(0))
@@ -110,7 +112,7 @@ func readPassword(file string) (string, error) {
 	}
 	fd := int(os.Stdin.Fd())
 	if term.IsTerminal(fd) {
-		fmt.Fprintf(os.Stderr, "password (at least %d characters): ", console.MinPasswordLength)
+		fmt.Fprintf(os.Stderr, "password (at least %d characters): ", accounts.MinPasswordLength)
 		p1, err := term.ReadPassword(fd)
 		fmt.Fprintln(os.Stderr)
 		if err != nil {
@@ -178,8 +180,8 @@ func mountConsole(srv *server.Server, c config, log *slog.Logger) error {
 		return err
 	}
 	cc.Calendar = srv.Service.Config.Calendar
-	cc.RoutingChanged = srv.Service.InvalidateRouting
-	con, err := console.New(srv.DB, console.MortgageDesk{Service: srv.Service}, cc, log)
+	con, err := console.New(console.Backend{Desk: console.MortgageDesk{Service: srv.Service}, Register: srv.Service,
+		Staff: accounts.NewStore(srv.DB), DeadLetters: outbox.DeadLetterStore{DB: srv.DB}}, cc, log)
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,7 @@ func signInBrowser(t *testing.T, ctx context.Context, e *env, username string) {
 // partner's view change; a form without its CSRF token fails and changes
 // nothing; an auditor has no decision buttons and a forged POST is refused.
 func TestBrowserDesk(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	first := e.nearMatchBundle(bankA, "LJB-20261126-0201") // deadline today 17:30
 	second := e.reviewBundle(bankB, "HC-20261126-0077", person("陈静", "23020519870412004"), "借款人为本行员工，按内控要求申请人工审核")

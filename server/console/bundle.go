@@ -1,8 +1,6 @@
 package console
 
 import (
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,81 +19,23 @@ import (
 	"mortgaged/mortgage"
 )
 
-// bundleRow is a bundle with what the page shows about it.
-type bundleRow struct {
-	ID            string         `db:"id"`
-	PartnerID     string         `db:"partner_id"`
-	PartnerName   string         `db:"partner_name"`
-	Reference     string         `db:"reference"`
-	Type          string         `db:"type"`
-	Status        string         `db:"status"`
-	RawReasons    []byte         `db:"reasons"`
-	RawDesk       []byte         `db:"desk_reasons"`
-	Application   []byte         `db:"application"`
-	MortgageID    sql.NullInt64  `db:"mortgage_id"`
-	ReceivedAt    time.Time      `db:"received_at"`
-	DecidedAt     sql.NullTime   `db:"decided_at"`
-	Deadline      sql.NullTime   `db:"deadline"`
-	AssignedTo    sql.NullString `db:"assigned_to"`
-	AssignedName  sql.NullString `db:"assigned_name"`
-	DecidedBy     sql.NullString `db:"decided_by"`
-	DecidedByName sql.NullString `db:"decided_by_name"`
-	DecisionNote  sql.NullString `db:"decision_note"`
-	Certificate   sql.NullString `db:"certificate_number"`
-	Officer       sql.NullString `db:"recording_officer"`
-}
-
-const bundlePageSQL = `SELECT b.id, b.partner_id, p.name AS partner_name, b.reference, b.type, b.status, b.reasons,
-		b.desk_reasons, b.application, b.mortgage_id, b.received_at, b.decided_at, b.deadline,
-		b.assigned_to, sa.display_name AS assigned_name, b.decided_by, sd.display_name AS decided_by_name, b.decision_note,
-		m.certificate_number, m.recording_officer
-	FROM bundles b
-	JOIN partners p ON p.id = b.partner_id
-	LEFT JOIN staff sa ON sa.username = b.assigned_to
-	LEFT JOIN staff sd ON sd.username = b.decided_by
-	LEFT JOIN mortgages m ON m.id = b.mortgage_id
-	WHERE b.id = $1`
-
-type materialEntry struct {
-	Seq       int    `db:"seq"`
-	Kind      string `db:"kind"`
-	FileName  string `db:"file_name"`
-	MediaType string `db:"media_type"`
-	SHA256    []byte `db:"sha256"`
-	Size      int64  `db:"size"`
-}
-
-// Hash is the material's SHA-256 in hex.
-func (m materialEntry) Hash() string { return hex.EncodeToString(m.SHA256) }
-
-type promiseEntry struct {
-	Kind        string        `db:"kind"`
-	DueOn       time.Time     `db:"due_on"`
-	FulfilledAt sql.NullTime  `db:"fulfilled_at"`
-	MaterialSeq sql.NullInt64 `db:"material_seq"`
-}
-
+// historyEntry is an audit record about the bundle with its text for people.
 type historyEntry struct {
-	ID        int64     `db:"id"`
-	At        time.Time `db:"at"`
-	Actor     string    `db:"actor"`
-	ActorName string    `db:"actor_name"`
-	Action    string    `db:"action"`
-	Detail    []byte    `db:"detail"`
-	Text      string    `db:"-"`
+	mortgage.HistoryEntry
+	Text string
 }
 
 type bundleData struct {
-	B              bundleRow
+	B              mortgage.BundleRow
 	App            *mortgage.Application
-	DeskReasons    []issue
-	Refusal        []issue
-	Units          []*unitExcerpt
+	DeskReasons    mortgage.Issues
+	Refusal        mortgage.Issues
+	Units          []*mortgage.UnitExcerpt
 	Compare        []compareRow
 	Differences    int
-	Materials      []materialEntry
+	Materials      []mortgage.MaterialEntry
 	FirstDocument  int // the material the viewer opens with: the first PDF, else the first
-	Promises       []promiseEntry
+	Promises       []mortgage.PromiseEntry
 	History        []historyEntry
 	Today          time.Time
 	CanDecide      bool
@@ -110,65 +50,41 @@ func (c *Console) bundle(w http.ResponseWriter, r *http.Request, s *session) err
 	ctx := r.Context()
 	id := mux.Vars(r)["id"]
 	var d bundleData
-	err := c.db.GetContext(ctx, &d.B, bundlePageSQL, id)
-	if errors.Is(err, sql.ErrNoRows) {
+	d.Today = c.today()
+	p, err := c.register.BundlePage(ctx, id, d.Today)
+	if errors.Is(err, mortgage.ErrNotFound) {
 		return notFound("业务")
 	}
 	if err != nil {
-		return fmt.Errorf("bundle %s: %w", id, err)
+		return err
 	}
-	d.App = &mortgage.Application{}
-	if err := json.Unmarshal(d.B.Application, d.App); err != nil {
-		return fmt.Errorf("bundle %s application: %w", id, err)
-	}
-	if d.DeskReasons, err = parseIssues(d.B.RawDesk); err != nil {
-		return fmt.Errorf("bundle %s: %w", id, err)
-	}
-	if d.Refusal, err = parseIssues(d.B.RawReasons); err != nil {
-		return fmt.Errorf("bundle %s: %w", id, err)
-	}
-	now := c.now().In(c.cfg.Location)
-	d.Today = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	if d.Units, err = readExcerpts(ctx, c.db, d.App.Units, d.Today, d.B.MortgageID.Int64); err != nil {
-		return fmt.Errorf("bundle %s: %w", id, err)
-	}
+	d.B, d.App, d.DeskReasons, d.Refusal, d.Units = p.B, p.App, p.DeskReasons, p.Refusal, p.Units
+	d.Materials, d.Promises = p.Materials, p.Promises
 	d.Compare = compare(d.App, d.Units)
 	for _, row := range d.Compare {
 		if !row.Match {
 			d.Differences++
 		}
 	}
-	if err := c.db.SelectContext(ctx, &d.Materials, `SELECT seq, kind, file_name, media_type, sha256, length(content)::bigint AS size
-		FROM materials WHERE bundle_id = $1 ORDER BY seq`, id); err != nil {
-		return fmt.Errorf("bundle %s materials: %w", id, err)
-	}
 	for i := len(d.Materials) - 1; i >= 0; i-- {
 		if d.FirstDocument == 0 || d.Materials[i].MediaType == "application/pdf" {
 			d.FirstDocument = d.Materials[i].Seq
 		}
 	}
-	if err := c.db.SelectContext(ctx, &d.Promises, `SELECT kind, due_on, fulfilled_at, material_seq
-		FROM promises WHERE bundle_id = $1 ORDER BY due_on, kind`, id); err != nil {
-		return fmt.Errorf("bundle %s promises: %w", id, err)
-	}
-	if err := c.db.SelectContext(ctx, &d.History, `SELECT a.id, a.at, a.actor, coalesce(s.display_name, p.name, '') AS actor_name, a.action, a.detail
-		FROM audit_log a
-		LEFT JOIN staff s ON a.actor = 'staff:' || s.username
-		LEFT JOIN partners p ON a.actor = 'partner:' || p.id
-		WHERE a.subject = $1 ORDER BY a.id`, id); err != nil {
-		return fmt.Errorf("bundle %s history: %w", id, err)
-	}
-	for i := range d.History {
-		d.History[i].Text = describeDetail(d.History[i].Detail, c.reasons)
+	for _, h := range p.History {
+		d.History = append(d.History, historyEntry{h, describeDetail(h.Detail, c.reasons)})
 	}
 	atDesk := d.B.Status == "desk"
 	d.CanDecide = atDesk && s.Role.CanDecide()
 	d.CanReassign = atDesk && s.Role.CanSupervise()
 	d.RefusalReasons = c.cfg.RefusalReasons
 	if d.CanReassign {
-		if err := c.db.SelectContext(ctx, &d.Assignees, `SELECT username AS value, display_name || '（' || username || '）' AS label
-			FROM staff WHERE NOT disabled AND role IN ('reviewer', 'supervisor') ORDER BY display_name`); err != nil {
-			return fmt.Errorf("assignees: %w", err)
+		as, err := c.staff.Assignees(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			d.Assignees = append(d.Assignees, option{a.Username, a.DisplayName + "（" + a.Username + "）"})
 		}
 	}
 	c.render(w, r, http.StatusOK, "bundle.html", view{Title: "业务 " + d.B.ID, Nav: "queue", S: s, Data: d})
@@ -248,17 +164,12 @@ func (c *Console) material(w http.ResponseWriter, r *http.Request, s *session) e
 	if err != nil {
 		return notFound("材料")
 	}
-	var m struct {
-		MediaType string `db:"media_type"`
-		FileName  string `db:"file_name"`
-		Content   []byte `db:"content"`
-	}
-	err = c.db.GetContext(r.Context(), &m, `SELECT media_type, file_name, content FROM materials WHERE bundle_id = $1 AND seq = $2`, v["id"], seq)
-	if errors.Is(err, sql.ErrNoRows) {
+	m, err := c.register.MaterialFile(r.Context(), v["id"], seq)
+	if errors.Is(err, mortgage.ErrNotFound) {
 		return notFound("材料")
 	}
 	if err != nil {
-		return fmt.Errorf("material %s/%d: %w", v["id"], seq, err)
+		return err
 	}
 	h := w.Header()
 	disposition := "inline"
@@ -290,13 +201,10 @@ func (c *Console) deskFailed(w http.ResponseWriter, r *http.Request, s *session,
 	msg, public := publicMessage(err)
 	if errors.Is(err, mortgage.ErrNotAtDesk) {
 		// Say who was first, if it was one of us.
-		var status string
-		var by sql.NullString
-		if c.db.QueryRowContext(r.Context(), `SELECT b.status, coalesce(st.display_name, b.decided_by)
-			FROM bundles b LEFT JOIN staff st ON st.username = b.decided_by WHERE b.id = $1`, id).Scan(&status, &by) == nil {
+		if status, by, err := c.register.BundleOutcome(r.Context(), id); err == nil {
 			msg = "该业务已" + statusLabel(status)
-			if by.Valid {
-				msg = "该业务已由 " + by.String + " 处理（" + statusLabel(status) + "）"
+			if by != "" {
+				msg = "该业务已由 " + by + " 处理（" + statusLabel(status) + "）"
 			}
 			msg += "，未作任何更改。"
 		}

@@ -1,8 +1,7 @@
 package console
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
+	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -43,14 +41,9 @@ func (c *Console) calendarPage(w http.ResponseWriter, r *http.Request, s *sessio
 	for _, y := range cal.Years() {
 		byYear[y] = &calendarYear{Year: y, Shipped: true}
 	}
-	var rows []struct {
-		Year     int       `db:"year"`
-		Notice   []byte    `db:"notice"`
-		LoadedBy string    `db:"loaded_by"`
-		LoadedAt time.Time `db:"loaded_at"`
-	}
-	if err := c.db.SelectContext(r.Context(), &rows, `SELECT year, notice, loaded_by, loaded_at FROM calendar_years ORDER BY year`); err != nil {
-		return fmt.Errorf("calendar years: %w", err)
+	rows, err := c.register.CalendarYears(r.Context())
+	if err != nil {
+		return err
 	}
 	for _, row := range rows {
 		y := byYear[row.Year]
@@ -58,10 +51,7 @@ func (c *Console) calendarPage(w http.ResponseWriter, r *http.Request, s *sessio
 			y = &calendarYear{Year: row.Year}
 			byYear[row.Year] = y
 		}
-		y.LoadedBy, y.LoadedAt = row.LoadedBy, row.LoadedAt
-		if err := json.Unmarshal(row.Notice, &y.Notice); err != nil {
-			return fmt.Errorf("calendar %d: %w", row.Year, err)
-		}
+		y.LoadedBy, y.LoadedAt, y.Notice = row.LoadedBy, row.LoadedAt, row.Notice
 	}
 	for _, y := range byYear {
 		if y.LoadedBy == "" { // shipped and not replaced: read the days back from the calendar
@@ -112,8 +102,8 @@ func deriveYear(cal *calendar.Calendar, year int) calendar.Year {
 
 func isWeekend(d time.Time) bool { return d.Weekday() == time.Saturday || d.Weekday() == time.Sunday }
 
-// loadCalendar checks a year's notice with the calendar package and stores
-// it; the same JSON shape as mortgage/calendar/2026.json.
+// loadCalendar hands a year's notice, pasted or uploaded, to the domain,
+// which checks it with the calendar package and stores it.
 func (c *Console) loadCalendar(w http.ResponseWriter, r *http.Request, s *session) error {
 	notice := []byte(strings.TrimSpace(r.PostForm.Get("notice")))
 	if r.MultipartForm != nil {
@@ -129,51 +119,16 @@ func (c *Console) loadCalendar(w http.ResponseWriter, r *http.Request, s *sessio
 			}
 		}
 	}
-	fail := func(msg string) error {
-		c.setFlash(w, r, "error", msg+"未载入。")
+	y, replaced, err := c.register.LoadCalendarYear(r.Context(), notice, s.Officer().domain())
+	var ve *mortgage.ValidationError
+	if errors.As(err, &ve) {
+		c.setFlash(w, r, "error", joinMessages(ve.Issues)+"。未载入。")
 		http.Redirect(w, r, "/console/calendar", http.StatusSeeOther)
 		return nil
 	}
-	if len(bytes.TrimSpace(notice)) == 0 {
-		return fail("请粘贴或上传节假日安排 JSON。")
-	}
-	if err := strictJSON(notice); err != nil {
-		return fail("节假日安排" + err.Error() + "。")
-	}
-	cal, err := calendar.New(c.calendar)
 	if err != nil {
 		return err
 	}
-	if err := cal.LoadJSON(notice); err != nil {
-		return fail("节假日安排校验未通过：" + err.Error() + "。")
-	}
-	var y calendar.Year
-	if err := json.Unmarshal(notice, &y); err != nil {
-		return fail("节假日安排无法解析。")
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, notice); err != nil {
-		return fail("节假日安排无法解析。")
-	}
-	ctx := r.Context()
-	now := c.now()
-	var replaced bool
-	err = inTx(ctx, c.db, func(tx *sqlx.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calendar_years WHERE year = $1)`, y.Year).Scan(&replaced); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_years (year, notice, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (year) DO UPDATE SET notice = EXCLUDED.notice, loaded_by = EXCLUDED.loaded_by, loaded_at = EXCLUDED.loaded_at`,
-			y.Year, compact.Bytes(), s.Username, now); err != nil {
-			return fmt.Errorf("store calendar %d: %w", y.Year, err)
-		}
-		return audit(ctx, tx, now, actor(s), "calendar.load", fmt.Sprintf("calendar:%d", y.Year),
-			map[string]any{"year": y.Year, "source": y.Source, "holidays": len(y.Holidays), "workdays": len(y.Workdays), "replaced": replaced})
-	})
-	if err != nil {
-		return err
-	}
-	c.routingChanged()
 	msg := fmt.Sprintf("已载入 %d 年节假日安排（%d 个假期，%d 个调休上班日）。", y.Year, len(y.Holidays), len(y.Workdays))
 	if replaced {
 		msg = fmt.Sprintf("已替换 %d 年节假日安排（%d 个假期，%d 个调休上班日）。", y.Year, len(y.Holidays), len(y.Workdays))

@@ -3,6 +3,8 @@ package console
 import (
 	"time"
 	"unicode/utf8"
+
+	"mortgaged/mortgage"
 )
 
 // Charts are inline SVG laid out here and drawn by the templates: no
@@ -114,9 +116,9 @@ func segClass(i int) string {
 }
 
 // dayChart lays out one column a day: received, with registered inside it.
-func dayChart(days []dayCount, from, to time.Time) chart {
+func dayChart(days []mortgage.DayCount, from, to time.Time) chart {
 	n := int(to.Sub(from).Hours()/24+0.5) + 1
-	byDay := map[string]dayCount{}
+	byDay := map[string]mortgage.DayCount{}
 	most := 0
 	for _, d := range days {
 		byDay[d.Day.Format(time.DateOnly)] = d

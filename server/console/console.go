@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pii"
+	"mortgaged/internal/staff"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -43,16 +43,14 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxLifetime ends any session this long after sign-in (default 12 h).
 	MaxLifetime time.Duration
-	// Calendar is the centre's service-day settings, shown on the calendar
-	// page (when Close is set) and used to check uploaded notices.
+	// Calendar is the centre's service-day settings (the registration
+	// service's), shown on the calendar page when Close is set; the shipped
+	// years listed there are read from it. Uploaded notices are checked by
+	// the domain with its own settings (mortgage.Service.LoadCalendarYear).
 	Calendar calendar.Settings
 	// RefusalReasons are the reasons an officer may choose; nil means
 	// DefaultRefusalReasons().
 	RefusalReasons []Reason
-	// RoutingChanged, when set, is called after a supervisor stores a
-	// routing rule or a calendar year, so this node's desk rereads them
-	// (mortgage.Service.InvalidateRouting).
-	RoutingChanged func()
 	// PromiseFollowUp is what the centre does about an overdue promise,
 	// shown to supervisors on the promises page.
 	PromiseFollowUp string
@@ -62,8 +60,10 @@ type Config struct {
 
 // Console is the staff console: an http.Handler for everything under /console.
 type Console struct {
-	db       *sqlx.DB
 	desk     Desk
+	register Register
+	staff    Accounts
+	letters  DeadLetters
 	cfg      Config
 	calendar calendar.Settings // cfg.Calendar with defaults filled in
 	log      *slog.Logger
@@ -86,8 +86,11 @@ const (
 	maxUploadBytes     = 2 << 20 // a year's holiday notice is a few KB
 )
 
-// New builds the console. desk decides bundles; see Desk.
-func New(db *sqlx.DB, desk Desk, cfg Config, log *slog.Logger) (*Console, error) {
+// New builds the console on b; see Backend.
+func New(b Backend, cfg Config, log *slog.Logger) (*Console, error) {
+	if b.Desk == nil || b.Register == nil || b.Staff == nil || b.DeadLetters == nil {
+		return nil, errors.New("console: Backend needs a Desk, a Register, Staff and DeadLetters")
+	}
 	if cfg.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
 		if err != nil {
@@ -109,7 +112,7 @@ func New(db *sqlx.DB, desk Desk, cfg Config, log *slog.Logger) (*Console, error)
 	if cfg.MaxLifetime < cfg.IdleTimeout {
 		return nil, fmt.Errorf("console: session lifetime %s is shorter than the idle timeout %s", cfg.MaxLifetime, cfg.IdleTimeout)
 	}
-	// Uploaded notices are checked with these settings; the page shows the
+	// The page lists the shipped years with these settings; it shows the
 	// centre's own only when they are given.
 	cal := cfg.Calendar
 	if cal.Location == nil {
@@ -136,12 +139,11 @@ func New(db *sqlx.DB, desk Desk, cfg Config, log *slog.Logger) (*Console, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{db: db, desk: desk, cfg: cfg, calendar: cal, log: log, origin: http.NewCrossOriginProtection(),
+	c := &Console{desk: b.Desk, register: b.Register, staff: b.Staff, letters: b.DeadLetters, cfg: cfg, calendar: cal, log: log, origin: http.NewCrossOriginProtection(),
 		throttle: newSigninThrottle(), reasons: map[string]string{}}
 	for _, r := range cfg.RefusalReasons {
 		c.reasons[r.Code] = r.Label
 	}
-	dummyHash() // now, so the first unknown user does not pay for making it
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -152,13 +154,7 @@ func New(db *sqlx.DB, desk Desk, cfg Config, log *slog.Logger) (*Console, error)
 func (c *Console) now() time.Time { return c.cfg.Now() }
 
 // actor is how the audit trail names a member of staff, as the domain does.
-func actor(s *session) string { return "staff:" + s.Username }
-
-func (c *Console) routingChanged() {
-	if c.cfg.RoutingChanged != nil {
-		c.cfg.RoutingChanged()
-	}
-}
+func actor(s *session) string { return staff.Actor(s.Username) }
 
 // ServeHTTP makes the console an http.Handler.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.router.ServeHTTP(w, r) }

@@ -2,11 +2,9 @@ package console
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gorilla/mux"
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/sync/outbox"
 )
@@ -21,11 +19,11 @@ type deadLettersData struct {
 func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request, s *session) error {
 	d := deadLettersData{Partner: r.URL.Query().Get("partner")}
 	var err error
-	if d.Items, err = outbox.DeadLetters(r.Context(), c.db, d.Partner, 500); err != nil {
+	if d.Items, err = c.letters.List(r.Context(), d.Partner, 500); err != nil {
 		return err
 	}
-	if err := c.db.SelectContext(r.Context(), &d.Partners, `SELECT id AS value, name AS label FROM partners ORDER BY name`); err != nil {
-		return fmt.Errorf("partners: %w", err)
+	if d.Partners, err = c.partnerOptions(r); err != nil {
+		return err
 	}
 	c.render(w, r, http.StatusOK, "deadletters.html", view{Title: "推送失败", Nav: "dead", S: s, Data: d})
 	return nil
@@ -34,13 +32,7 @@ func (c *Console) deadLetters(w http.ResponseWriter, r *http.Request, s *session
 // redeliver puts a dead letter back in its partner's queue.
 func (c *Console) redeliver(w http.ResponseWriter, r *http.Request, s *session) error {
 	id := mux.Vars(r)["id"]
-	ctx := r.Context()
-	err := inTx(ctx, c.db, func(tx *sqlx.Tx) error {
-		if err := outbox.Redeliver(ctx, tx, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, c.now(), actor(s), "event.redeliver", id, nil)
-	})
+	err := c.letters.Redeliver(r.Context(), id, actor(s), c.now())
 	switch {
 	case errors.Is(err, outbox.ErrNotFound):
 		c.setFlash(w, r, "error", "没有事件 "+id+"。")

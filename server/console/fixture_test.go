@@ -26,11 +26,13 @@ import (
 	"mortgaged/internal/certkeys"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
+	"mortgaged/internal/staff"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/server"
 	"mortgaged/server/console"
+	"mortgaged/sync/outbox"
 )
 
 var shanghai = mustLocation("Asia/Shanghai")
@@ -120,9 +122,10 @@ func setup(t *testing.T, opts ...envOptions) *env {
 	}
 	srv := server.New(d, svc, reg, log)
 	srv.Keys = keys
-	con, err := console.New(d, console.MortgageDesk{Service: svc}, console.Config{
-		Location: shanghai, SecureCookies: o.secureCookies, Now: clk.Now,
-		Calendar: svc.Config.Calendar, RoutingChanged: svc.InvalidateRouting,
+	backend := console.Backend{Desk: console.MortgageDesk{Service: svc}, Register: svc,
+		Staff: &staff.Store{DB: d, Now: clk.Now}, DeadLetters: outbox.DeadLetterStore{DB: d}}
+	con, err := console.New(backend, console.Config{
+		Location: shanghai, SecureCookies: o.secureCookies, Now: clk.Now, Calendar: svc.Config.Calendar,
 	}, log)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 // Every page renders for every role, in Chinese, with who is signed in.
 func TestPagesRender(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	id := e.nearMatchBundle(bankA, "LJB-20261126-0101")
 	li := person("李娜", "23020419850306002")
@@ -36,6 +37,7 @@ func TestPagesRender(t *testing.T) {
 // cookie is HttpOnly, SameSite=Strict, scoped to /console, and only its
 // hash is stored.
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	anon := &staffClient{t: t, e: e, http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 
@@ -98,6 +100,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSecureCookieWhenConfigured(t *testing.T) {
+	t.Parallel()
 	e := setup(t, envOptions{secureCookies: true})
 	jar := newJar()
 	c := &staffClient{t: t, e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -120,6 +123,7 @@ func TestSecureCookieWhenConfigured(t *testing.T) {
 // A session ends after the idle timeout, after its absolute lifetime, and
 // at sign-out; a disabled account's sessions end at once.
 func TestSessionLifetime(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	c := e.signIn("wangli")
 	e.clock.Add(29 * time.Minute)
@@ -161,6 +165,7 @@ func TestSessionLifetime(t *testing.T) {
 // A POST without the session's token, with a wrong one, or from another
 // site changes nothing and gets the Chinese 403 page.
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	id := e.nearMatchBundle(bankA, "LJB-CSRF-1")
 	c := e.signIn("wangli")
@@ -189,6 +194,7 @@ func TestCSRF(t *testing.T) {
 
 // Roles are enforced on the server whatever the page shows.
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	id := e.nearMatchBundle(bankA, "LJB-ROLE-1")
 	auditor := e.signIn("sunyue")
@@ -235,6 +241,7 @@ func TestRoles(t *testing.T) {
 // Two reviewers approving at the same moment register the bundle once; the
 // second is told who was first.
 func TestConcurrentApproval(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	id := e.nearMatchBundle(bankA, "LJB-RACE-1")
 	a, b := e.signIn("wangli"), e.signIn("liuyang")
@@ -269,6 +276,7 @@ func TestConcurrentApproval(t *testing.T) {
 
 // Documents are served inline with their own type, only to staff.
 func TestMaterialInline(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	id := e.nearMatchBundle(bankA, "LJB-DOC-1")
 	c := e.signIn("sunyue")
@@ -293,6 +301,7 @@ func TestMaterialInline(t *testing.T) {
 // TestSettingsJSONStrict: a setting that names a member twice, however
 // escaped, is refused and nothing changes (PROMISES S7).
 func TestSettingsJSONStrict(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	sup := e.signIn("zhaolei")
 	for _, params := range []string{`{"aboveFen": 500000000, "aboveFen": 1}`, `{"aboveFen": 500000000, "above\u0046en": 1}`, `{"aboveFen": 5, "note": "\ud800"}`, `{"aboveFen": 5, "note": "a\u0000"}`} {
@@ -325,6 +334,7 @@ func TestSettingsJSONStrict(t *testing.T) {
 // Supervisors load calendar years and edit routing rules; both are audited
 // and validated.
 func TestSupervisorSettings(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	sup := e.signIn("zhaolei")
 	year := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`

@@ -6,6 +6,7 @@ import (
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/staff"
 	"mortgaged/server/console"
 )
 
@@ -30,8 +31,9 @@ func TestMain(m *testing.M) {
 		if _, err := db.Migrate(ctx, d, nil); err != nil {
 			return err
 		}
+		accounts := staff.NewStore(d)
 		for _, s := range testStaff {
-			if err := console.AddStaff(ctx, d, "test", s, testPassword); err != nil {
+			if err := accounts.Add(ctx, "test", s, testPassword); err != nil {
 				return err
 			}
 		}

@@ -2,16 +2,12 @@ package console
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/mortgage"
 )
@@ -30,103 +26,57 @@ var ruleInfos = map[string]ruleInfo{
 }
 
 type ruleRow struct {
-	Kind      string    `db:"kind"`
-	Enabled   bool      `db:"enabled"`
-	Params    []byte    `db:"params"`
-	UpdatedBy string    `db:"updated_by"`
-	UpdatedAt time.Time `db:"updated_at"`
-	Info      ruleInfo  `db:"-"`
-	Pretty    string    `db:"-"`
+	mortgage.RoutingRuleRow
+	Info   ruleInfo
+	Pretty string
 }
 
 // rules lists the routing rules; supervisors may switch and edit them.
 func (c *Console) rules(w http.ResponseWriter, r *http.Request, s *session) error {
-	var rows []ruleRow
-	if err := c.db.SelectContext(r.Context(), &rows, `SELECT kind, enabled, params, updated_by, updated_at FROM routing_rules ORDER BY kind`); err != nil {
-		return fmt.Errorf("routing rules: %w", err)
+	stored, err := c.register.RoutingRuleRows(r.Context())
+	if err != nil {
+		return err
 	}
-	for i := range rows {
-		rows[i].Info = ruleInfos[rows[i].Kind]
+	rows := make([]ruleRow, len(stored))
+	for i, st := range stored {
+		rows[i].RoutingRuleRow = st
+		rows[i].Info = ruleInfos[st.Kind]
 		if rows[i].Info.Label == "" {
-			rows[i].Info.Label = rows[i].Kind
+			rows[i].Info.Label = st.Kind
 		}
 		var buf bytes.Buffer
-		if json.Indent(&buf, rows[i].Params, "", "  ") == nil {
+		if json.Indent(&buf, st.Params, "", "  ") == nil {
 			rows[i].Pretty = buf.String()
 		} else {
-			rows[i].Pretty = string(rows[i].Params)
+			rows[i].Pretty = string(st.Params)
 		}
 	}
 	c.render(w, r, http.StatusOK, "rules.html", view{Title: "转办规则", Nav: "rules", S: s, Data: rows})
 	return nil
 }
 
-// checkRuleParams checks a rule's parameters with the domain's own
-// decoding (mortgage.ParseRoutingParams: exact names, nothing unknown, in
-// range) and returns them as they are stored, or an error naming the member.
-func checkRuleParams(kind string, raw []byte) (any, error) {
-	p, err := mortgage.ParseRoutingParams(kind, raw)
+// updateRule switches a rule on or off and sets its parameters; the
+// domain checks them, keeps the before and after in the audit trail and
+// makes the desk use them at once.
+func (c *Console) updateRule(w http.ResponseWriter, r *http.Request, s *session) error {
+	kind := mux.Vars(r)["kind"]
+	enabled := r.PostForm.Get("enabled") == "on"
+	err := c.register.UpdateRoutingRule(r.Context(), kind, enabled, []byte(r.PostForm.Get("params")), s.Officer().domain())
 	var ve *mortgage.ValidationError
-	if errors.As(err, &ve) {
+	switch {
+	case errors.As(err, &ve):
 		msgs := make([]string, len(ve.Issues))
 		for i, is := range ve.Issues {
 			msgs[i] = is.Field + "：" + is.Message
 		}
-		return nil, errors.New(strings.Join(msgs, "；"))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return struct{}{}, nil
-	}
-	return p, nil
-}
-
-// updateRule switches a rule on or off and sets its parameters, keeping
-// the before and after in the audit trail.
-func (c *Console) updateRule(w http.ResponseWriter, r *http.Request, s *session) error {
-	kind := mux.Vars(r)["kind"]
-	enabled := r.PostForm.Get("enabled") == "on"
-	raw := []byte(r.PostForm.Get("params"))
-	if len(bytes.TrimSpace(raw)) == 0 {
-		raw = []byte("{}")
-	}
-	err := strictJSON(raw)
-	var params any
-	if err == nil {
-		params, err = checkRuleParams(kind, raw)
-	}
-	if err != nil {
-		c.setFlash(w, r, "error", "规则“"+kind+"”未保存："+err.Error()+"。")
+		c.setFlash(w, r, "error", "规则“"+kind+"”未保存："+strings.Join(msgs, "；")+"。")
 		http.Redirect(w, r, "/console/rules", http.StatusSeeOther)
 		return nil
-	}
-	compact, _ := json.Marshal(params)
-	ctx := r.Context()
-	now := c.now()
-	err = inTx(ctx, c.db, func(tx *sqlx.Tx) error {
-		var before ruleRow
-		err := tx.GetContext(ctx, &before, `SELECT kind, enabled, params, updated_by, updated_at FROM routing_rules WHERE kind = $1 FOR UPDATE`, kind)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("转办规则")
-		}
-		if err != nil {
-			return fmt.Errorf("rule %s: %w", kind, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE routing_rules SET enabled = $2, params = $3, updated_by = $4, updated_at = $5 WHERE kind = $1`,
-			kind, enabled, compact, s.Username, now); err != nil {
-			return fmt.Errorf("update rule %s: %w", kind, err)
-		}
-		return audit(ctx, tx, now, actor(s), "routing_rule.update", "routing_rule:"+kind, map[string]any{
-			"before": map[string]any{"enabled": before.Enabled, "params": json.RawMessage(before.Params)},
-			"after":  map[string]any{"enabled": enabled, "params": json.RawMessage(compact)},
-		})
-	})
-	if err != nil {
+	case errors.Is(err, mortgage.ErrNotFound):
+		return notFound("转办规则")
+	case err != nil:
 		return err
 	}
-	c.routingChanged()
 	state := "已停用"
 	if enabled {
 		state = "已启用"

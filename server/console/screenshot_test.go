@@ -101,6 +101,7 @@ func seedWeek(e *env) string {
 // The console with a week of data, in a real browser; with -screenshots it
 // writes {queue,bundle,dashboard}.png of that data into the folder.
 func TestScreenshots(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	nearMatch := seedWeek(e)
 	ctx := newBrowser(t)

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
+
+	"mortgaged/internal/staff"
 )
 
 // Cookie names. Both are HttpOnly, SameSite=Strict and scoped to /console.
@@ -67,19 +67,15 @@ func (c *Console) cookie(r *http.Request, name, value, path string, maxAge int) 
 }
 
 // startSession records a new session for the staff member and sets its cookie.
+// The sign-in is audited with it.
 func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, st Staff) (*session, error) {
 	id := randomToken()
 	now := c.now()
 	s := &session{idHash: hashSessionID(id), Username: st.Username, DisplayName: st.DisplayName, Role: st.Role,
 		CSRF: randomToken(), createdAt: now, lastSeenAt: now}
 	// Sweep this user's dead sessions while we are here.
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM staff_sessions WHERE username = $1 AND (last_seen_at < $2 OR created_at < $3)`,
-		st.Username, now.Add(-c.cfg.IdleTimeout), now.Add(-c.cfg.MaxLifetime)); err != nil {
-		return nil, fmt.Errorf("sweep sessions: %w", err)
-	}
-	if _, err := c.db.ExecContext(ctx, `INSERT INTO staff_sessions (id_hash, username, csrf_token, created_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $4)`, s.idHash, s.Username, s.CSRF, now); err != nil {
-		return nil, fmt.Errorf("start session: %w", err)
+	if err := c.staff.StartSession(ctx, s.stored(), now.Add(-c.cfg.IdleTimeout), now.Add(-c.cfg.MaxLifetime)); err != nil {
+		return nil, err
 	}
 	http.SetCookie(w, c.cookie(r, sessionCookie, id, "/console", 0))
 	return s, nil
@@ -95,38 +91,42 @@ func (c *Console) loadSession(ctx context.Context, r *http.Request) (*session, e
 	if err != nil || ck.Value == "" || len(ck.Value) > 64 {
 		return nil, nil
 	}
-	s := &session{idHash: hashSessionID(ck.Value)}
-	var disabled bool
-	err = c.db.QueryRowContext(ctx, `SELECT s.username, s.csrf_token, s.created_at, s.last_seen_at, st.display_name, st.role, st.disabled
-		FROM staff_sessions s JOIN staff st USING (username) WHERE s.id_hash = $1`, s.idHash).
-		Scan(&s.Username, &s.CSRF, &s.createdAt, &s.lastSeenAt, &s.DisplayName, &s.Role, &disabled)
-	if errors.Is(err, sql.ErrNoRows) {
+	st, err := c.staff.Session(ctx, hashSessionID(ck.Value))
+	if errors.Is(err, staff.ErrNoSession) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return nil, err
 	}
+	s := &session{idHash: st.IDHash, Username: st.Username, DisplayName: st.DisplayName, Role: st.Role,
+		CSRF: st.CSRF, createdAt: st.CreatedAt, lastSeenAt: st.LastSeenAt}
 	now := c.now()
-	if disabled || now.Sub(s.lastSeenAt) > c.cfg.IdleTimeout || now.Sub(s.createdAt) > c.cfg.MaxLifetime {
-		if _, err := c.db.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id_hash = $1`, s.idHash); err != nil {
-			return nil, fmt.Errorf("end session: %w", err)
+	if st.Disabled || now.Sub(s.lastSeenAt) > c.cfg.IdleTimeout || now.Sub(s.createdAt) > c.cfg.MaxLifetime {
+		if err := c.staff.EndSession(ctx, s.idHash); err != nil {
+			return nil, err
 		}
 		return nil, nil
 	}
 	if now.Sub(s.lastSeenAt) >= touchEvery {
-		if _, err := c.db.ExecContext(ctx, `UPDATE staff_sessions SET last_seen_at = $2 WHERE id_hash = $1`, s.idHash, now); err != nil {
-			return nil, fmt.Errorf("touch session: %w", err)
+		if err := c.staff.TouchSession(ctx, s.idHash, now); err != nil {
+			return nil, err
 		}
 		s.lastSeenAt = now
 	}
 	return s, nil
 }
 
-// endSession deletes the session and clears its cookie.
-func (c *Console) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request, s *session) error {
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id_hash = $1`, s.idHash); err != nil {
-		return fmt.Errorf("end session: %w", err)
+// signOut ends the session, audited, and clears its cookie.
+func (c *Console) signOut(ctx context.Context, w http.ResponseWriter, r *http.Request, s *session) error {
+	if err := c.staff.SignOut(ctx, s.stored(), c.now()); err != nil {
+		return err
 	}
 	http.SetCookie(w, c.cookie(r, sessionCookie, "", "/console", -1))
 	return nil
+}
+
+// stored is the session as the staff store keeps it.
+func (s *session) stored() staff.Session {
+	return staff.Session{IDHash: s.idHash, Username: s.Username, DisplayName: s.DisplayName, Role: s.Role,
+		CSRF: s.CSRF, CreatedAt: s.createdAt, LastSeenAt: s.lastSeenAt}
 }

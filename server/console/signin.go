@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"mortgaged/internal/pii"
+	"mortgaged/internal/staff"
 )
 
 type signinData struct {
@@ -91,9 +92,9 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.renderSignin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
-	st, err := authenticate(r.Context(), c.db, username, r.PostForm.Get("password"))
+	st, err := c.staff.Authenticate(r.Context(), username, r.PostForm.Get("password"))
 	done()
-	if errors.Is(err, errUnauthenticated) {
+	if errors.Is(err, staff.ErrUnauthenticated) {
 		c.throttle.failed(username, addr, now)
 		c.log.Warn("console: sign-in failed", who)
 		d.Error = "用户名或密码错误。"
@@ -110,10 +111,6 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, err)
 		return
 	}
-	if err := audit(r.Context(), c.db, now, actor(s), "staff.signin", s.Username, map[string]any{"role": s.Role}); err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
 	http.SetCookie(w, c.cookie(r, signinCookie, "", "/console/signin", -1))
 	c.log.Info("console: signed in", slog.String("staff", s.Username), slog.String("role", string(s.Role)))
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
@@ -121,10 +118,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 
 // signout ends the session.
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) error {
-	if err := audit(r.Context(), c.db, c.now(), actor(s), "staff.signout", s.Username, nil); err != nil {
-		return err
-	}
-	if err := c.endSession(r.Context(), w, r, s); err != nil {
+	if err := c.signOut(r.Context(), w, r, s); err != nil {
 		return err
 	}
 	c.setFlash(w, r, "ok", "您已安全退出。")

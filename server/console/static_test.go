@@ -8,6 +8,7 @@ import (
 
 // The console's static folder serves its files but lists no folder.
 func TestStaticListsNoDirectory(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	c := e.clientFrom("127.0.0.1")
 	for _, path := range []string{"/console/static/"} {

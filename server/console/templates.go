@@ -65,7 +65,7 @@ func (c *Console) funcs() template.FuncMap {
 		},
 		"typeLabel":   func(t string) string { return mortgage.Type(t).Label() },
 		"statusLabel": statusLabel,
-		"reasonLabel": reasonLabel,
+		"reasonLabel": func(code any, message string) string { return reasonLabel(fmt.Sprint(code), message) }, // a string or a mortgage.Code
 		"useLabel":    useLabel,
 		"formLabel":   ownershipLabel,
 		"actionLabel": actionLabel,

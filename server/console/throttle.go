@@ -223,8 +223,7 @@ func (c *Console) clearThrottle(w http.ResponseWriter, r *http.Request, s *sessi
 		http.Redirect(w, r, "/console/throttles", http.StatusSeeOther)
 		return nil
 	}
-	if err := audit(r.Context(), c.db, c.now(), actor(s), "signin.throttle_cleared", pii.Clip(addr, 64),
-		map[string]any{"kind": kind, "username": pii.Clip(user, 64)}); err != nil {
+	if err := c.staff.ThrottleCleared(r.Context(), s.Username, kind, pii.Clip(user, 64), pii.Clip(addr, 64), c.now()); err != nil {
 		return err
 	}
 	c.throttle.clear(kind, key) // audited first: nothing is cleared unrecorded

@@ -10,6 +10,7 @@ import (
 // One address failing under many user names is slowed as a whole; other
 // addresses are not, and it may try again once a token is back.
 func TestAddressSlowedAfterItsFailures(t *testing.T) {
+	t.Parallel()
 	th := newSigninThrottle()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	for i := range addrBurst {
@@ -29,6 +30,7 @@ func TestAddressSlowedAfterItsFailures(t *testing.T) {
 // A spray of addresses cannot grow memory: the oldest entries are
 // forgotten at throttleSize.
 func TestThrottleMemoryIsBounded(t *testing.T) {
+	t.Parallel()
 	th := newSigninThrottle()
 	now := time.Now()
 	for i := range throttleSize + 500 {
@@ -43,6 +45,7 @@ func TestThrottleMemoryIsBounded(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"192.0.2.7:51234":            "192.0.2.7",
 		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64", // one host's /64 is one client

@@ -32,6 +32,7 @@ func (e *env) clientFrom(ip string) *staffClient {
 // with Retry-After at once, without hashing; once a slot is free the same
 // sign-in goes through.
 func TestSigninHashingIsBounded(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	c := e.clientFrom("127.0.0.1")
 	release := console.HoldHashing(e.con)
@@ -55,6 +56,7 @@ func TestSigninHashingIsBounded(t *testing.T) {
 // lock the account: the real user from another address signs in at once,
 // and the slowed address may try again after Retry-After (the clock moves).
 func TestSigninSlowsWithoutLockingOut(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	stranger := e.clientFrom("127.0.0.1")
 	for i := range 5 {
@@ -101,6 +103,7 @@ func (e *env) throttleRows(c *staffClient) []string {
 // A supervisor sees who is slowed and clears it (audited, CSRF-protected);
 // other roles can do neither.
 func TestSupervisorClearsThrottle(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	stranger := e.clientFrom("127.0.0.1")
 	for range 6 {
@@ -146,6 +149,7 @@ func TestSupervisorClearsThrottle(t *testing.T) {
 // The same, in a real browser: the supervisor opens the page from the menu
 // and clears the slowed user name with the button.
 func TestBrowserClearsThrottle(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	stranger := e.clientFrom("127.0.0.2")
 	for range 5 {
@@ -178,6 +182,7 @@ func TestBrowserClearsThrottle(t *testing.T) {
 // Nothing a client sends reaches the log unclipped: a 300 KB user name, a
 // long Origin and a long path give no line over a few KB.
 func TestConsoleLogsAreClipped(t *testing.T) {
+	t.Parallel()
 	var lines lockedLines
 	e := setup(t, envOptions{log: &lines})
 	c := e.clientFrom("127.0.0.1")

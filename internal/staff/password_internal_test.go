@@ -1,4 +1,4 @@
-package console
+package staff
 
 import (
 	"encoding/base64"
