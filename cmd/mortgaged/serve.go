@@ -70,13 +70,23 @@ func serve(ctx context.Context, args []string) error {
 		ln.Close()
 		return err
 	}
+	retention, err := a.StartRetention()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	// Shutdown order: HTTP (requests in flight commit or roll back), then
-	// the scheduler (POSTs in flight are answered and recorded), then the
+	// the schedulers (POSTs in flight are answered and recorded), then the
 	// database (deferred).
 	err = server.Serve(ctx, server.HTTPServer(srv, log), ln)
 	if scheduler != nil {
 		if serr := scheduler.Shutdown(context.WithoutCancel(ctx)); serr != nil {
 			log.Warn("push scheduler shut down", slog.Any("error", serr))
+		}
+	}
+	if retention != nil {
+		if serr := retention.Shutdown(); serr != nil {
+			log.Warn("retention job shut down", slog.Any("error", serr))
 		}
 	}
 	log.Info("shut down", slog.Any("error", err))
