@@ -1,7 +1,10 @@
 package config_test
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +94,42 @@ func TestLoadDerived(t *testing.T) {
 	c, err = config.Load(env(map[string]string{"MORTGAGED_PUBLIC_URL": "https://bdc.example.gov.cn", "MORTGAGED_CONSOLE_SECURE_COOKIES": "false"}))
 	if err != nil || c.Console.SecureCookies {
 		t.Errorf("explicit false: %v %v", c.Console.SecureCookies, err)
+	}
+}
+
+// TestNoOtherEnvironment: the server's code reads its environment only
+// through this package, and every MORTGAGED_ name the tree mentions is
+// declared in Vars (the crash tests' hooks aside, which only a
+// -tags crashtest build has).
+func TestNoOtherEnvironment(t *testing.T) {
+	declared := map[string]bool{}
+	for _, v := range config.Vars {
+		declared[v.Name] = true
+	}
+	name := regexp.MustCompile(`"(MORTGAGED_[A-Z_]+)`)
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		src, rel := string(b), strings.TrimPrefix(path, root+"/")
+		for _, m := range name.FindAllStringSubmatch(src, -1) {
+			if !declared[m[1]] && !strings.HasPrefix(m[1], "MORTGAGED_TEST_") {
+				t.Errorf("%s mentions %s, which config.Vars does not declare", rel, m[1])
+			}
+		}
+		served := strings.HasPrefix(rel, "cmd/mortgaged/") || strings.HasPrefix(rel, "internal/app/")
+		if served && !strings.HasSuffix(rel, "_test.go") && !strings.Contains(src, "//go:build crashtest") &&
+			(strings.Contains(src, "os.Getenv(") || strings.Contains(src, "os.LookupEnv(")) {
+			t.Errorf("%s reads the environment itself; declare the variable in config.Vars", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
