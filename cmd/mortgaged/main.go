@@ -62,7 +62,8 @@ Commands:
 
 Configuration is read from the environment (see README.md); every command
 accepts -data DIR. Without DATABASE_URL the server runs its own PostgreSQL
-under DIR/pg.
+under DIR/pg. Only serve and migrate change the schema; the other commands
+refuse a database older or newer than this binary.
 `
 
 func main() {
