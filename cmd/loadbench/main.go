@@ -13,7 +13,7 @@
 //  2. loads a register of -units units, each with one sole owner;
 //  3. makes a master key and certificate signing key, adds a partner (limits
 //     raised out of reach), issues it a key, and starts the real HTTP server
-//     (server.New + server.HTTPServer) in this process on 127.0.0.1:0;
+//     (internal/app, wired as `mortgaged serve` is) in this process on 127.0.0.1:0;
 //     clients sign every request as partners/client does;
 //  4. phase 1, throughput: -c closed-loop clients POST clean first
 //     registrations for -d (or until their share of units runs out);

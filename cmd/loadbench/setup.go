@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,13 +11,14 @@ import (
 	"net/http"
 	"os"
 	"runtime/pprof"
-	"time"
 	_ "time/tzdata" // Asia/Shanghai even on a host without a zoneinfo database
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"mortgaged/internal/app"
 	"mortgaged/internal/certkeys"
+	serverconfig "mortgaged/internal/config"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
@@ -149,8 +151,9 @@ func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
 // secrets are what a node derives from its master key: partners' request
 // signing secrets (through the sealer) and the certificate signing keyring.
 type secrets struct {
-	sealer *seal.Sealer
-	keys   *certkeys.Keyring
+	masterKey string // base64, as MORTGAGED_MASTER_KEY
+	sealer    *seal.Sealer
+	keys      *certkeys.Keyring
 }
 
 // newSecrets makes a throwaway master key, as a fresh installation would,
@@ -167,7 +170,7 @@ func newSecrets(ctx context.Context, d *sqlx.DB) (secrets, error) {
 		return secrets{}, err
 	}
 	keys, err := certkeys.Open(ctx, d, sealer)
-	return secrets{sealer: sealer, keys: keys}, err
+	return secrets{masterKey: base64.StdEncoding.EncodeToString(master), sealer: sealer, keys: keys}, err
 }
 
 // Partner limits for the benchmark bank. The defaults (600 a minute, 16 in
@@ -196,18 +199,11 @@ func addPartners(ctx context.Context, d *sqlx.DB, sec secrets) (key string, err 
 	return reg.IssueKey(ctx, benchPartner)
 }
 
-// newService is the registration service with the centre's configuration
-// as cmd/mortgaged defaults it; d may be nil where only its clock is needed.
+// newService is the registration service with the centre's default
+// configuration (serverconfig.Defaults); d may be nil where only its clock is
+// needed.
 func newService(d *sqlx.DB) *mortgage.Service {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err) // time/tzdata is linked in
-	}
-	return mortgage.NewService(d, mortgage.Config{
-		Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
-		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionUndertaking,
-		FeePayer: "mortgagee", Location: loc,
-	})
+	return mortgage.NewService(d, serverconfig.Defaults().Registration)
 }
 
 // runningServer is the real HTTP server, in this process.
@@ -216,18 +212,20 @@ type runningServer struct {
 	stop func() error
 }
 
-// startServer serves the partner API on a loopback port, wired as
-// cmd/mortgaged serve wires it. Request logs are formatted as in production
-// (one JSON line per request costs CPU we want measured) but discarded
-// rather than scrolled past.
+// startServer serves the partner API on a loopback port, wired by
+// internal/app as `mortgaged serve` wires it, with the default
+// configuration and the run's master key. Request logs are formatted as in
+// production (one JSON line per request costs CPU we want measured) but
+// discarded rather than scrolled past.
 func startServer(d *sqlx.DB, sec secrets) (*runningServer, error) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := newService(d)
-	svc.Signer = sec.keys
-	srv := server.New(d, svc, &partners.Registry{DB: d, Sealer: sec.sealer}, log)
-	srv.Keys = sec.keys
-	svc.EncodeEvent = srv.Formats.EncodeEvent // each partner hears in its own format
-	hs := server.HTTPServer(labelled("server", srv), log)
+	c := serverconfig.Defaults()
+	c.MasterKey = sec.masterKey
+	a, err := app.New(context.Background(), c, d, log)
+	if err != nil {
+		return nil, err
+	}
+	hs := server.HTTPServer(labelled("server", a.Server), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"mortgaged/internal/config"
 	"mortgaged/partners/client"
 )
 
@@ -20,7 +21,11 @@ import (
 func call(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("call", flag.ExitOnError)
 	keyFile := fs.String("key-file", "", "file holding the partner's signing key (mk_…)")
-	base := fs.String("url", envOr("MORTGAGED_URL", "http://127.0.0.1:8080"), "server base URL")
+	c, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	base := fs.String("url", c.ServerURL, "server base URL (MORTGAGED_URL)")
 	contentType := fs.String("type", "", "Content-Type of the body (default: application/xml for .xml files, else application/json)")
 	accept := fs.String("accept", "", "Accept header")
 	if err := fs.Parse(args); err != nil {
@@ -33,7 +38,7 @@ func call(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(strings.TrimRight(*base, "/"), strings.TrimSpace(string(key)))
+	cl, err := client.New(strings.TrimRight(*base, "/"), strings.TrimSpace(string(key)))
 	if err != nil {
 		return err
 	}
@@ -58,11 +63,11 @@ func call(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.Headers = map[string]string{}
+	cl.Headers = map[string]string{}
 	if *accept != "" {
-		c.Headers["Accept"] = *accept
+		cl.Headers["Accept"] = *accept
 	}
-	res, err := c.Do(ctx, method, u.EscapedPath(), u.Query(), *contentType, body)
+	res, err := cl.Do(ctx, method, u.EscapedPath(), u.Query(), *contentType, body)
 	if err != nil {
 		return err
 	}
@@ -71,11 +76,4 @@ func call(ctx context.Context, args []string) error {
 	_, err = io.Copy(os.Stdout, res.Body)
 	fmt.Println()
 	return err
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

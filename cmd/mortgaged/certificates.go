@@ -15,7 +15,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"mortgaged/internal/app"
 	"mortgaged/internal/certkeys"
+	"mortgaged/internal/config"
 	"mortgaged/mortgage"
 )
 
@@ -38,7 +40,11 @@ func verifyCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("verify: want one FILE (a certificate envelope; - for stdin)")
 	}
 	if *keysFrom == "" {
-		*keysFrom = strings.TrimRight(env("MORTGAGED_PUBLIC_URL", "http://127.0.0.1:8080"), "/") + certkeys.KeySetPath
+		c, err := config.FromEnv()
+		if err != nil {
+			return err
+		}
+		*keysFrom = c.PublicURL + certkeys.KeySetPath
 	}
 	raw, err := readInput(fs.Arg(0))
 	if err != nil {
@@ -149,13 +155,13 @@ func keysCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
+	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if args[0] == "rotate" {
-		sealer, err := c.sealer()
+		sealer, err := app.OpenSealer(c)
 		if err != nil {
 			return err
 		}
@@ -169,7 +175,7 @@ func keysCmd(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("new signing key %s is active; running servers switch to it within %s.\n"+
 			"Retired keys stay published at %s, so certificates they signed keep verifying.\n",
-			k.ID, keyRefreshInterval, certkeys.KeySetPath)
+			k.ID, app.KeyRefreshInterval, certkeys.KeySetPath)
 		return nil
 	}
 	keys, err := certkeys.PublicKeys(ctx, d.DB)

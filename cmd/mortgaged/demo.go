@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mortgaged/internal/certkeys"
+	"mortgaged/internal/config"
 	accounts "mortgaged/internal/staff"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
@@ -35,7 +36,7 @@ const (
 // staff accounts (passwords in DATA/demo/staff.txt) and submits a week of the
 // partners' work, so the staff console has something to show. On a database
 // that already has partners it loads nothing. It returns the demo folder.
-func loadDemo(ctx context.Context, c config, d *database, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) (string, error) {
+func loadDemo(ctx context.Context, c config.Config, d *database, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) (string, error) {
 	dir := filepath.Join(c.DataDir, "demo")
 	existing, err := reg.List(ctx)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/config"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 )
@@ -61,7 +62,8 @@ Commands:
 
 Configuration is read from the environment (see README.md); every command
 accepts -data DIR. Without DATABASE_URL the server runs its own PostgreSQL
-under DIR/pg.
+under DIR/pg. Only serve and migrate change the schema; the other commands
+refuse a database older or newer than this binary.
 `
 
 func main() {
@@ -119,8 +121,10 @@ type database struct {
 }
 
 // openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded
-// cluster under the data folder; then migrates.
-func openDatabase(ctx context.Context, c config, log *slog.Logger) (*database, error) {
+// cluster under the data folder. With migrate (serve, migrate) it brings
+// the schema up to date; otherwise (the admin commands) it refuses a
+// schema older or newer than this binary's, leaving it as it is.
+func openDatabase(ctx context.Context, c config.Config, log *slog.Logger, migrate bool) (*database, error) {
 	d := &database{}
 	url := c.DatabaseURL
 	if url == "" {
@@ -146,7 +150,12 @@ func openDatabase(ctx context.Context, c config, log *slog.Logger) (*database, e
 		return nil, err
 	}
 	d.DB = conn
-	if _, err := db.Migrate(ctx, conn, log); err != nil {
+	if migrate {
+		_, err = db.Migrate(ctx, conn, log)
+	} else {
+		err = db.CheckVersion(ctx, conn)
+	}
+	if err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -190,7 +199,7 @@ func migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(c.LogLevel)
-	d, err := openDatabase(ctx, c, log)
+	d, err := openDatabase(ctx, c, log, true)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"mortgaged/internal/app"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 )
@@ -63,14 +64,14 @@ func partnerCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
+	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	// Signing secrets are derived from, and webhook secrets sealed under,
 	// the master key.
-	sealer, err := c.sealer()
+	sealer, err := app.OpenSealer(c)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -13,79 +12,9 @@ import (
 
 	"mortgaged/partners"
 	"mortgaged/sync/outbox"
-	"mortgaged/sync/pglock"
 	"mortgaged/sync/push"
 	"mortgaged/sync/pushsig"
 )
-
-// pushSettings is the push's configuration from the environment.
-type pushSettings struct {
-	Off       bool // MORTGAGED_PUSH=off: this node serves the API but pushes nothing
-	Config    push.Config
-	Reconcile time.Duration
-}
-
-func loadPushSettings() (pushSettings, error) {
-	var s pushSettings
-	switch v := env("MORTGAGED_PUSH", "on"); v {
-	case "on":
-	case "off":
-		s.Off = true
-	default:
-		return s, fmt.Errorf("MORTGAGED_PUSH must be on or off, not %q", v)
-	}
-	durations := []struct {
-		name string
-		into *time.Duration
-		def  string
-	}{
-		{"MORTGAGED_PUSH_TIMEOUT", &s.Config.Timeout, "20s"},
-		{"MORTGAGED_PUSH_LEASE", &s.Config.Lease, "60s"},
-		{"MORTGAGED_PUSH_RECONCILE", &s.Reconcile, "30s"},
-	}
-	for _, d := range durations {
-		v, err := time.ParseDuration(env(d.name, d.def))
-		if err != nil || v <= 0 {
-			return s, fmt.Errorf("%s must be a duration such as %s", d.name, d.def)
-		}
-		*d.into = v
-	}
-	if s.Config.Lease < s.Config.Timeout+5*time.Second {
-		return s, fmt.Errorf("MORTGAGED_PUSH_LEASE (%v) must exceed MORTGAGED_PUSH_TIMEOUT (%v) by at least 5s: a claim must outlive its POST", s.Config.Lease, s.Config.Timeout)
-	}
-	if v := os.Getenv("MORTGAGED_PUSH_RETRY"); v != "" {
-		r, err := push.ParseRetry(v)
-		if err != nil {
-			return s, fmt.Errorf("MORTGAGED_PUSH_RETRY: %w", err)
-		}
-		s.Config.Retry = r
-	}
-	return s, nil
-}
-
-// startPush starts this node's push scheduler, or returns nil when the push
-// is off on this node.
-func startPush(ctx context.Context, c config, d *database, reg *partners.Registry, log *slog.Logger) (*push.Scheduler, error) {
-	ps, err := loadPushSettings()
-	if err != nil || ps.Off {
-		return nil, err
-	}
-	node := push.NodeID()
-	dl := push.NewDeliverer(d.DB, reg, node, ps.Config, log.With(slog.String("node", node)))
-	s, err := push.NewScheduler(dl, push.SchedulerOptions{
-		Location:  c.Registration.Location,
-		Reconcile: ps.Reconcile,
-		Locker:    pglock.New(d.DB.DB, 0, log),
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start push: %w", err)
-	}
-	log.Info("push scheduler started", slog.String("node", node), slog.Int("partners", len(s.Jobs())))
-	return s, nil
-}
 
 // pushFlags are the flags of "partner push".
 type pushFlags struct {
@@ -167,7 +96,7 @@ func eventsCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
+	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
 	if err != nil {
 		return err
 	}

@@ -7,16 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
-	"time"
 
-	"mortgaged/internal/certkeys"
-	"mortgaged/mortgage"
-	"mortgaged/partners"
+	"mortgaged/internal/app"
 	"mortgaged/server"
 )
-
-// keyRefreshInterval is how soon a node signs with a key rotated elsewhere.
-const keyRefreshInterval = 30 * time.Second
 
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
@@ -29,7 +23,7 @@ func serve(ctx context.Context, args []string) error {
 	if c.MemoryLimitBytes > 0 {
 		debug.SetMemoryLimit(c.MemoryLimitBytes)
 	}
-	d, err := openDatabase(ctx, c, log)
+	d, err := openDatabase(ctx, c, log, true)
 	if err != nil {
 		return err
 	}
@@ -37,42 +31,24 @@ func serve(ctx context.Context, args []string) error {
 	defer d.Close()
 	defer watchCluster(ctx, d, log)() // stopped before the cluster is (deferred calls run last first)
 
-	sealer, err := c.sealer()
+	a, err := app.New(ctx, c, d.DB, log)
 	if err != nil {
 		return err
 	}
-	keys, err := certkeys.Open(ctx, d.DB, sealer)
-	if err != nil {
-		return err
-	}
-	go keys.Watch(ctx, keyRefreshInterval, log) // a rotation elsewhere reaches this node
-
-	svc := mortgage.NewService(d.DB, c.Registration)
-	svc.Signer = keys
-	wire, err := c.formats()
-	if err != nil {
-		return err
-	}
-	svc.EncodeEvent = wire.EncodeEvent // each partner hears in its own format
-	installTestHooks(svc, log)         // only in a crashtest build
-	go reconcileSerials(ctx, svc, log)
-	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
+	installTestHooks(a.Service, log) // only in a crashtest build
+	a.Start(ctx)
 	var next string
 	if *demo {
-		if next, err = loadDemo(ctx, c, d, svc, reg, log); err != nil {
+		if next, err = loadDemo(ctx, c, d, a.Service, a.Registry, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
 
-	srv := server.New(d.DB, svc, reg, log)
-	srv.MaxBodyBytes = c.MaxBodyBytes
-	srv.Keys, srv.PublicURL = keys, c.PublicURL
-	srv.Formats = wire
-	srv.BodyBudget = c.BodyBudgetBytes
+	srv := a.Server
 	if err := mountConsole(srv, c, log); err != nil {
 		return err
 	}
-	stopBatches, err := startBatches(ctx, c, d, svc, srv, log)
+	stopBatches, err := startBatches(ctx, c, d, a.Service, srv, log)
 	if err != nil {
 		return err
 	}
@@ -81,7 +57,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ln, err = c.tlsListener(ln); err != nil {
+	if ln, err = tlsListener(c, ln); err != nil {
 		return err
 	}
 	metricsAddr := listenMetrics(ctx, c.MetricsAddr, srv, log)
@@ -89,18 +65,28 @@ func serve(ctx context.Context, args []string) error {
 	if next != "" {
 		fmt.Println(nextSteps(ln.Addr().String(), next))
 	}
-	scheduler, err := startPush(ctx, c, d, reg, log)
+	scheduler, err := a.StartPush(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	retention, err := a.StartRetention()
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	// Shutdown order: HTTP (requests in flight commit or roll back), then
-	// the scheduler (POSTs in flight are answered and recorded), then the
+	// the schedulers (POSTs in flight are answered and recorded), then the
 	// database (deferred).
 	err = server.Serve(ctx, server.HTTPServer(srv, log), ln)
 	if scheduler != nil {
 		if serr := scheduler.Shutdown(context.WithoutCancel(ctx)); serr != nil {
 			log.Warn("push scheduler shut down", slog.Any("error", serr))
+		}
+	}
+	if retention != nil {
+		if serr := retention.Shutdown(); serr != nil {
+			log.Warn("retention job shut down", slog.Any("error", serr))
 		}
 	}
 	log.Info("shut down", slog.Any("error", err))

@@ -9,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
 
+	"mortgaged/internal/config"
 	accounts "mortgaged/internal/staff"
 	"mortgaged/server"
 	"mortgaged/server/console"
@@ -68,7 +68,7 @@ func staffCmd(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("staff: unknown subcommand %q\n  %s", args[0], staffUsage)
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel))
+	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
 	if err != nil {
 		return err
 	}
@@ -141,44 +141,16 @@ func firstLine(s string) string {
 	return strings.TrimSuffix(s, "\r")
 }
 
-// consoleConfig reads the console's settings from the environment:
-//
-//	MORTGAGED_CONSOLE_SECURE_COOKIES  true|false; default true when MORTGAGED_PUBLIC_URL is https
-//	MORTGAGED_CONSOLE_IDLE_TIMEOUT    e.g. 30m (default)
-//	MORTGAGED_CONSOLE_MAX_LIFETIME    e.g. 12h (default)
-func consoleConfig(c config) (console.Config, error) {
-	cc := console.Config{Location: c.Registration.Location, SecureCookies: strings.HasPrefix(c.PublicURL, "https://")}
-	if v := os.Getenv("MORTGAGED_CONSOLE_SECURE_COOKIES"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return cc, errors.New("MORTGAGED_CONSOLE_SECURE_COOKIES must be true or false")
-		}
-		cc.SecureCookies = b
-	}
-	for _, d := range []struct {
-		env  string
-		into *time.Duration
-		def  time.Duration
-	}{
-		{"MORTGAGED_CONSOLE_IDLE_TIMEOUT", &cc.IdleTimeout, console.DefaultIdleTimeout},
-		{"MORTGAGED_CONSOLE_MAX_LIFETIME", &cc.MaxLifetime, console.DefaultMaxLifetime},
-	} {
-		v, err := time.ParseDuration(env(d.env, d.def.String()))
-		if err != nil || v < time.Minute || v > 7*24*time.Hour {
-			return cc, fmt.Errorf("%s must be a duration between 1m and 168h, e.g. 30m", d.env)
-		}
-		*d.into = v
-	}
-	return cc, nil
+// consoleConfig is the console's part of the configuration.
+func consoleConfig(c config.Config) console.Config {
+	return console.Config{Location: c.Registration.Location, SecureCookies: c.Console.SecureCookies,
+		IdleTimeout: c.Console.IdleTimeout, MaxLifetime: c.Console.MaxLifetime}
 }
 
 // mountConsole serves the staff console on the server, deciding through
 // the server's registration service.
-func mountConsole(srv *server.Server, c config, log *slog.Logger) error {
-	cc, err := consoleConfig(c)
-	if err != nil {
-		return err
-	}
+func mountConsole(srv *server.Server, c config.Config, log *slog.Logger) error {
+	cc := consoleConfig(c)
 	cc.Calendar = srv.Service.Config.Calendar
 	con, err := console.New(console.Backend{Desk: console.MortgageDesk{Service: srv.Service}, Register: srv.Service,
 		Staff: accounts.NewStore(srv.DB), DeadLetters: outbox.DeadLetterStore{DB: srv.DB}}, cc, log)

@@ -33,11 +33,12 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"mortgaged/internal/app"
+	"mortgaged/internal/config"
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
-	"mortgaged/sync/pglock"
 	"mortgaged/sync/push"
 	"mortgaged/sync/pushsig"
 )
@@ -129,16 +130,13 @@ func run(ctx context.Context, o options) error {
 	if err := addPartner(ctx, reg, "bench-latency", ep, "@every 1s"); err != nil {
 		return err
 	}
-	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	// The scheduler as `mortgaged serve` starts it (internal/app), with
+	// this run's workers and batch size.
+	c := config.Defaults()
+	c.Push.Config.Workers, c.Push.Config.BatchSize = cfg.Workers, cfg.BatchSize
+	c.Push.Reconcile = time.Minute
+	s, err := app.StartPush(ctx, c, d, reg, log)
 	if err != nil {
-		return err
-	}
-	s, err := push.NewScheduler(push.NewDeliverer(d, reg, push.NodeID(), cfg, log), push.SchedulerOptions{
-		Location: shanghai, Reconcile: time.Minute, Locker: pglock.New(d.DB, 0, log)})
-	if err != nil {
-		return err
-	}
-	if err := s.Start(ctx); err != nil {
 		return err
 	}
 	defer s.Shutdown(context.Background())

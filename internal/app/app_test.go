@@ -1,0 +1,75 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"mortgaged/internal/app"
+	"mortgaged/internal/config"
+	"mortgaged/internal/db"
+	"mortgaged/internal/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(ctx context.Context, url string) error {
+		d, err := db.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		_, err = db.Migrate(ctx, d, nil)
+		return err
+	})
+}
+
+// TestNew: the configuration reaches every part, the bank dialects are
+// loaded, and the server answers; what is off starts nothing.
+func TestNew(t *testing.T) {
+	t.Parallel()
+	d, err := db.Open(t.Context(), pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c, err := config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"MORTGAGED_MASTER_KEY":   "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWV4YWN0bHk=",
+			"MORTGAGED_MAX_BODY_MB":  "7",
+			"MORTGAGED_BATCH_MAX_MB": "9",
+			"MORTGAGED_PUSH":         "off",
+			"MORTGAGED_RETENTION":    "off",
+			"MORTGAGED_PUBLIC_URL":   "https://bdc.example.gov.cn",
+		}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(t.Context(), c, d, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Server.MaxBodyBytes != 7<<20 || a.Server.MaxBatchBytes != 9<<20 || a.Server.PublicURL != c.PublicURL {
+		t.Errorf("server limits %d, %d, %s", a.Server.MaxBodyBytes, a.Server.MaxBatchBytes, a.Server.PublicURL)
+	}
+	if a.Service.Signer == nil || a.Server.Keys == nil || a.Server.Formats != a.Formats {
+		t.Errorf("service or server not wired: signer %v, keys %v", a.Service.Signer, a.Server.Keys)
+	}
+	if len(a.Formats.Names()) < 3 {
+		t.Errorf("formats %v: the shipped bank dialects are missing", a.Formats.Names())
+	}
+	rec := httptest.NewRecorder()
+	a.Server.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("GET /openapi.json: %d", rec.Code)
+	}
+	if s, err := a.StartPush(t.Context()); s != nil || err != nil {
+		t.Errorf("push off: %v, %v", s, err)
+	}
+	if s, err := a.StartRetention(); s != nil || err != nil {
+		t.Errorf("retention off: %v, %v", s, err)
+	}
+}
