@@ -274,7 +274,7 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 	case !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256):
 		is.Add("sha256", CodeMaterialHash, "材料内容的 SHA-256 与声明值不一致")
 	case !MaterialMediaTypes[m.MediaType]:
-		is.Add("mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
+		is.Add("mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", Clip(m.MediaType))
 	case !magicMatches(m.MediaType, m.Content):
 		is.Add("content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"unicode/utf8"
 )
 
 // Code is a stable machine code for one fault; partners branch on it, so a
@@ -87,3 +88,13 @@ func (e *ConflictError) Error() string {
 // ErrNotFound is returned when a bundle, unit or mortgage does not exist (or is
 // not the caller's to see).
 var ErrNotFound = errors.New("not found")
+
+// Clip shortens a partner-supplied value to its first 40 characters (runes),
+// marked "…", before a message for people quotes it back: every decoder and
+// rule echoes values this one way (pii.Clip is the one for logs).
+func Clip(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	return string([]rune(s)[:40]) + "…"
+}

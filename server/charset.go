@@ -77,7 +77,7 @@ func firstInvalid(v url.Values) (string, bool) {
 		}
 		for _, s := range v[name] {
 			if !cleanText(s) {
-				return clipField(name), true
+				return mortgage.Clip(name), true
 			}
 		}
 	}
@@ -97,11 +97,4 @@ func cleanText(s string) bool {
 		}
 	}
 	return true
-}
-
-func clipField(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }

@@ -195,7 +195,7 @@ func amount(is *mortgage.Issues, field string, raw json.RawMessage) int64 {
 	}
 	fen, err := mortgage.ParseYuan(s)
 	if err != nil {
-		is.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"1500000.00\"", clip(s))
+		is.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"1500000.00\"", mortgage.Clip(s))
 		return 0
 	}
 	return fen
@@ -207,16 +207,9 @@ func date(is *mortgage.Issues, field, s string) mortgage.Date {
 	}
 	d, err := mortgage.ParseDate(s)
 	if err != nil {
-		is.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", clip(s))
+		is.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", mortgage.Clip(s))
 	}
 	return d
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 func jsonKind(k string) string {
@@ -372,7 +365,7 @@ func DecodeMaterial(body []byte) (mortgage.Material, mortgage.Issues, error) {
 		is.Add("content", CodeBase64, "材料内容不是有效的 base64 编码（标准字母表，带 = 填充）")
 	}
 	if _, ok := mortgage.MaterialKinds[m.Kind]; !ok {
-		is.Add("kind", mortgage.CodeMaterialKind, "未知的材料类型“%s”", clip(m.Kind))
+		is.Add("kind", mortgage.CodeMaterialKind, "未知的材料类型“%s”", mortgage.Clip(m.Kind))
 	}
 	return mortgage.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: content}, is, nil
 }

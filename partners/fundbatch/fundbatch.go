@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -308,7 +309,7 @@ func header(el *etree.Element) (Header, error) {
 		return fail("", "批次信息 PCXX 只能包含子元素")
 	}
 	for _, c := range el.ChildElements() {
-		if !contains(names, c.Tag) {
+		if !slices.Contains(names, c.Tag) {
 			return Header{}, &xmlsafe.Error{Code: xmlsafe.CodeUnknownElement, Field: base + "/" + c.Tag,
 				Message: fmt.Sprintf("未知元素 %s/%s：批次信息中只有 %s", base, c.Tag, strings.Join(names, "、"))}
 		}
@@ -333,16 +334,16 @@ func header(el *etree.Element) (Header, error) {
 	}
 	t, err := timeParse("20060102", v["PCRQ"])
 	if err != nil || len(v["PCRQ"]) != 8 {
-		return fail("/PCRQ", "批次日期 PCRQ“%s”应为 YYYYMMDD", clip(v["PCRQ"]))
+		return fail("/PCRQ", "批次日期 PCRQ“%s”应为 YYYYMMDD", mortgage.Clip(v["PCRQ"]))
 	}
 	h.Date = mortgage.Date{Time: t}
 	n, err := strconv.Atoi(v["JLS"])
 	if err != nil || n < 0 || strings.TrimLeft(v["JLS"], "0123456789") != "" {
-		return fail("/JLS", "记录数 JLS“%s”应为非负整数", clip(v["JLS"]))
+		return fail("/JLS", "记录数 JLS“%s”应为非负整数", mortgage.Clip(v["JLS"]))
 	}
 	h.Records = n
 	if h.TotalFen, err = mortgage.ParseYuan(v["ZJE"]); err != nil {
-		return fail("/ZJE", "总金额 ZJE“%s”应为以元为单位、最多两位小数的数字", clip(v["ZJE"]))
+		return fail("/ZJE", "总金额 ZJE“%s”应为以元为单位、最多两位小数的数字", mortgage.Clip(v["ZJE"]))
 	}
 	h.Mortgagee = centrexml.CanonicalParty(v["DYQRMC"], v["DYQRZJZL"], v["DYQRZJH"])
 	if h.Mortgagee.IDType != mortgage.IDCreditCode || mortgage.CheckCreditCode(h.Mortgagee.IDNumber) != "" {
@@ -352,19 +353,3 @@ func header(el *etree.Element) (Header, error) {
 }
 
 var timeParse = time.Parse
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
-}

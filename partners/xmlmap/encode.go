@@ -3,6 +3,7 @@ package xmlmap
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,7 @@ func (d *Dialect) compileOuts(kind string, specs []OutSpec, sources map[string][
 		switch {
 		case s.Const != "":
 		case members != nil:
-			if !contains(members, s.From) {
+			if !slices.Contains(members, s.From) {
 				return nil, fmt.Errorf("%s: %q is not one of %s", where, s.From, strings.Join(members, ", "))
 			}
 		case strings.HasSuffix(s.From, "[]"):
@@ -145,15 +146,6 @@ func (d *Dialect) compileOuts(kind string, specs []OutSpec, sources map[string][
 		outs = append(outs, o)
 	}
 	return outs, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // values is one answer flattened to its named values and groups.
