@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/formats"
@@ -84,10 +85,10 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	s.registerBatchRoutes(api)
 
 	notFound := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
+		s.error(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
 	}))
 	notAllowed := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
+		s.error(w, r, &fault.Error{Kind: fault.MethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
 	}))
 	for _, r := range []*mux.Router{s.router, api} {
 		r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
@@ -179,7 +180,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.DB.PingContext(ctx); err != nil {
-		s.unavailable(w, r, err)
+		s.error(w, r, outage(r, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -27,6 +28,19 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Code) }
+
+// Fault is what the partner is told: 400, the body cannot be read, with the
+// field at fault when there is one.
+func (e *SyntaxError) Fault() *fault.Error {
+	return &fault.Error{Kind: fault.Malformed, Code: e.Code, Detail: e.Message, Issues: fieldIssue(e.Field, e.Code, e.Message)}
+}
+
+func fieldIssue(field string, code mortgage.Code, message string) []fault.Issue {
+	if field == "" {
+		return nil
+	}
+	return []fault.Issue{{Field: field, Code: code, Message: message}}
+}
 
 // Syntax error codes.
 const (

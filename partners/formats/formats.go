@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -33,7 +34,7 @@ type Format struct {
 	// EventType is the media type of the events EncodeEvent writes.
 	EventType string
 	// EncodeProblem renders an error; nil means problem+json.
-	EncodeProblem func(problemxml.Problem) ([]byte, error)
+	EncodeProblem func(fault.Problem) ([]byte, error)
 }
 
 // ErrUnknown is a partner registered with a format this server does not have.

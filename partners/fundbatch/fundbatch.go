@@ -177,7 +177,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 					return h, err
 				}
 				if h.Records > l.MaxRecords {
-					return h, &xmlsafe.Error{Code: CodeTooManyRecords, Field: "/" + rootName + "/" + headerName + "/JLS",
+					return h, &xmlsafe.Error{Code: CodeTooManyRecords, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/JLS",
 						Message: fmt.Sprintf("一个批次最多 %d 条记录，JLS 为 %d；请拆分为多个批次", l.MaxRecords, h.Records)}
 				}
 				haveHead = true
@@ -204,7 +204,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 					}
 				}
 			case !haveHead:
-				return h, &xmlsafe.Error{Code: CodeHeader, Field: "/" + rootName + "/" + headerName, Line: dec.Line(),
+				return h, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: "/" + rootName + "/" + headerName, Line: dec.Line(),
 					Message: fmt.Sprintf("批量文件须以批次信息 %s 开始，之后才是记录 %s；收到的是 <%s>", headerName, recordName, t.Name.Local)}
 			default:
 				p := fmt.Sprintf("/%s/%s", rootName, t.Name.Local)
@@ -222,7 +222,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 		}
 	}
 	if !haveHead {
-		return h, &xmlsafe.Error{Code: CodeHeader, Field: "/" + rootName + "/" + headerName, Message: "批量文件缺少批次信息 PCXX"}
+		return h, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: "/" + rootName + "/" + headerName, Message: "批量文件缺少批次信息 PCXX"}
 	}
 	if count != h.Records {
 		return h, countMismatch(h, count, false)
@@ -238,7 +238,7 @@ func countMismatch(h Header, n int, atLeast bool) error {
 	if atLeast {
 		more = "至少"
 	}
-	return &xmlsafe.Error{Code: CodeCountMismatch, Field: "/" + rootName + "/" + headerName + "/JLS",
+	return &xmlsafe.Error{Code: CodeCountMismatch, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/JLS",
 		Message: fmt.Sprintf("批次 %s 的记录数 JLS 为 %d，文件中%s有 %d 条记录；整批未受理，请核对后重新上传", h.BatchNumber, h.Records, more, n)}
 }
 
@@ -248,7 +248,7 @@ func totalMismatch(h Header, total int64, bad int) error {
 	if bad > 0 {
 		msg += fmt.Sprintf("（另有 %d 条记录的 BDBZZQSE 缺失或无法读取）", bad)
 	}
-	return &xmlsafe.Error{Code: CodeTotalMismatch, Field: "/" + rootName + "/" + headerName + "/ZJE", Message: msg + "；整批未受理，请核对后重新上传"}
+	return &xmlsafe.Error{Code: CodeTotalMismatch, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/ZJE", Message: msg + "；整批未受理，请核对后重新上传"}
 }
 
 // declaredAmount is a record's BDBZZQSE as written, read apart from the
@@ -298,7 +298,7 @@ func record(index int, el *etree.Element, mortgagee mortgage.Party) Record {
 func header(el *etree.Element) (Header, error) {
 	base := "/" + rootName + "/" + headerName
 	fail := func(field, format string, args ...any) (Header, error) {
-		return Header{}, &xmlsafe.Error{Code: CodeHeader, Field: base + field, Message: fmt.Sprintf(format, args...)}
+		return Header{}, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: base + field, Message: fmt.Sprintf(format, args...)}
 	}
 	names := []string{"PCH", "PCRQ", "JLS", "ZJE", "DYQRMC", "DYQRZJZL", "DYQRZJH"}
 	v := map[string]string{}

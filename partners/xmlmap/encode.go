@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/problemxml"
 )
@@ -300,7 +301,7 @@ func (d *Dialect) EncodeDecision(dec *mortgage.Decision, loc *time.Location) ([]
 }
 
 // EncodeProblem writes an error answer in the dialect.
-func (d *Dialect) EncodeProblem(p problemxml.Problem) ([]byte, error) {
+func (d *Dialect) EncodeProblem(p fault.Problem) ([]byte, error) {
 	if d.problem == nil {
 		return nil, d.noTemplate("problem")
 	}
