@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"log/slog"
@@ -160,7 +161,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		}
 		f, err := s.formats().Get(p.Format)
 		if err != nil {
-			s.error(w, r, err) // a partner registered with a format this node lacks: the centre's fault
+			s.error(w, r, fmt.Errorf("partner %s: %w", p.ID, err)) // registered with a format this node lacks: the centre's fault
 			return
 		}
 		ctx = context.WithValue(context.WithValue(ctx, partnerKey, p), formatKey, f)

@@ -582,6 +582,7 @@ func TestProblemSchema(t *testing.T) {
 var codeSources = []string{
 	"../../mortgage/*.go",
 	"../../mortgage/calendar/*.go",
+	"../../partners/formats/*.go",
 	"../../partners/centrejson/*.go",
 	"../../server/*.go",
 }
