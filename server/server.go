@@ -28,7 +28,7 @@ const DefaultMaxBodyBytes = 32 << 20
 type Server struct {
 	DB           *sqlx.DB
 	Service      *mortgage.Service
-	Registry     *partners.Registry
+	Registry     PartnerKeys
 	MaxBodyBytes int64
 	// MaxBatchBytes bounds a batch upload; 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int64
@@ -59,8 +59,17 @@ type Server struct {
 	metricsHandler http.Handler
 }
 
+// PartnerKeys is what authentication asks of the partner registry
+// (*partners.Registry): who owns a key and its secret, and each nonce used
+// once. An interface, so the checks on a signature can be tested without a
+// database.
+type PartnerKeys interface {
+	KeyOwner(ctx context.Context, keyID string) (partners.Signer, error)
+	UseNonce(ctx context.Context, keyID, nonce string) (fresh bool, err error)
+}
+
 // New builds the server and its routes.
-func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) *Server {
+func New(db *sqlx.DB, svc *mortgage.Service, reg PartnerKeys, log *slog.Logger) *Server {
 	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, Now: time.Now, log: log, router: mux.NewRouter()}
 	s.limiter = newLimiter(func() time.Time { return s.now() })
 	s.Formats, _ = formats.New(svc.Config.Location, nil) // the centre's JSON; cmd adds the bank dialects
