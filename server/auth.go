@@ -175,12 +175,14 @@ var unknownKeySecret = func() (k [32]byte) {
 	return k
 }()
 
+// unauthenticated answers 401 (with WWW-Authenticate, as every
+// Unauthenticated fault is) naming the header at fault.
 func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, field string, code mortgage.Code, message string) {
-	s.error(w, r, unauthenticated(field, code, message, nil))
+	s.error(w, r, signatureFault(field, code, message, nil))
 }
 
-// unauthenticated is a refused signature: which header (or the body) and why.
-func unauthenticated(field string, code mortgage.Code, message string, cause error) *fault.Error {
+// signatureFault is a refused signature: which header (or the body) and why.
+func signatureFault(field string, code mortgage.Code, message string, cause error) *fault.Error {
 	return &fault.Error{Kind: fault.Unauthenticated, Code: CodeUnauthenticated, Err: cause,
 		Detail: "请求签名未通过验证：" + message + "。", Issues: []fault.Issue{{Field: field, Code: code, Message: message}}}
 }
@@ -230,7 +232,7 @@ func (s *Server) streamsBody(r *http.Request) bool {
 }
 
 // errBodyDigest: the body read does not match the digest that was signed.
-var errBodyDigest = unauthenticated("body", CodeBodyDigest, "请求体与签名中的摘要不一致（传输中被改动，或签名的不是所发送的字节）",
+var errBodyDigest = signatureFault("body", CodeBodyDigest, "请求体与签名中的摘要不一致（传输中被改动，或签名的不是所发送的字节）",
 	errors.New("request body does not match the signed digest"))
 
 // digestReader hashes the body as the handler reads it and fails the last
