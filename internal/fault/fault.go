@@ -106,6 +106,7 @@ type Describer interface {
 // As returns the description of the first error in err's chain that gives
 // one; false when none does (an internal error, or one from below the
 // application, such as the database's).
+// A sentinel's description is the sentinel itself: copy it before changing it.
 func As(err error) (*Error, bool) {
 	var d Describer
 	if !errors.As(err, &d) {
