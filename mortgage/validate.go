@@ -11,7 +11,7 @@ import (
 const (
 	CodeRequired          Code = "required"
 	CodeReferenceFormat   Code = "reference_format"
-	CodeReferenceConflict Code = "reference_conflict" // a batch record's reference used for other content
+	CodeReferenceConflict Code = "reference_conflict" // a reference already used for other content: 409 for a bundle (ConflictError), a batch record's result
 	CodeNotAllowed        Code = "not_allowed"
 	CodeTypeUnknown       Code = "type_unknown"
 	CodeIDTypeUnknown     Code = "id_type_unknown"
