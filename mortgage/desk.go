@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"mortgaged/internal/fault"
 )
 
 // Officer is a member of the centre's staff acting at the desk.
@@ -23,7 +25,8 @@ type Officer struct {
 var (
 	// ErrNotAtDesk: the bundle was already decided or withdrawn — for
 	// example by another reviewer a moment earlier.
-	ErrNotAtDesk = errors.New("bundle is no longer at the desk")
+	ErrNotAtDesk = &fault.Error{Kind: fault.Conflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。",
+		Err: errors.New("bundle is no longer at the desk")}
 	// ErrForbidden: the officer's role does not allow the action.
 	ErrForbidden = errors.New("role does not allow this action")
 )
@@ -274,7 +277,7 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 	case !strings.EqualFold(hex.EncodeToString(sum[:]), m.SHA256):
 		is.Add("sha256", CodeMaterialHash, "材料内容的 SHA-256 与声明值不一致")
 	case !MaterialMediaTypes[m.MediaType]:
-		is.Add("mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
+		is.Add("mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", Clip(m.MediaType))
 	case !magicMatches(m.MediaType, m.Content):
 		is.Add("content", CodeMaterialContent, "材料内容不是声明的 %s 格式", m.MediaType)
 	}

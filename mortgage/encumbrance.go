@@ -145,7 +145,7 @@ func checkEncumbranceRequest(q EncumbranceRequest, today Date) Issues {
 	case q.UnitNumber == "":
 		is.Add("unitNumber", CodeRequired, "缺少不动产单元号")
 	case CheckUnitNumber(q.UnitNumber) != "":
-		is.Add("unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", clip(q.UnitNumber))
+		is.Add("unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", Clip(q.UnitNumber))
 	}
 	is.validateParty("owner", q.Owner, today)
 	if q.Consent == nil {
@@ -153,7 +153,7 @@ func checkEncumbranceRequest(q EncumbranceRequest, today Date) Issues {
 		return is
 	}
 	if q.Consent.Kind != ConsentKind {
-		is.Add("consent.kind", CodeMaterialKind, "查询授权书的材料类型应为 %s，收到的是“%s”", ConsentKind, clip(q.Consent.Kind))
+		is.Add("consent.kind", CodeMaterialKind, "查询授权书的材料类型应为 %s，收到的是“%s”", ConsentKind, Clip(q.Consent.Kind))
 	}
 	checkDocument(&is, "consent", *q.Consent)
 	return is

@@ -66,7 +66,7 @@ func magicMatches(mediaType string, b []byte) bool {
 func checkDocument(is *Issues, p string, m Material) {
 	text(is, p+".fileName", m.FileName, true, 200)
 	if !MaterialMediaTypes[m.MediaType] {
-		is.Add(p+".mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", clip(m.MediaType))
+		is.Add(p+".mediaType", CodeMaterialMedia, "材料格式“%s”不受理，可用 PDF、OFD、JPEG、PNG", Clip(m.MediaType))
 	}
 	switch {
 	case len(m.Content) == 0:

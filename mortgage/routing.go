@@ -79,7 +79,7 @@ func ParseRoutingParams(kind string, raw []byte) (any, error) {
 			} else {
 				for i, k := range *p.Allowed {
 					if _, ok := MaterialKinds[k]; !ok {
-						is.Add(fmt.Sprintf("params.allowed[%d]", i), CodeMaterialKind, "allowed 中的材料类型“%s”无效", clip(k))
+						is.Add(fmt.Sprintf("params.allowed[%d]", i), CodeMaterialKind, "allowed 中的材料类型“%s”无效", Clip(k))
 					}
 				}
 			}
@@ -103,7 +103,7 @@ func ParseRoutingParams(kind string, raw []byte) (any, error) {
 	case DeskNameNearMatch, DeskOldIDNumber, DeskPartnerRequested:
 		decodeParams(&is, raw, &struct{}{}) // no parameters: {} only
 	default:
-		is.Add("kind", CodeNotAllowed, "未知的转办规则“%s”", clip(kind))
+		is.Add("kind", CodeNotAllowed, "未知的转办规则“%s”", Clip(kind))
 	}
 	if len(is) > 0 {
 		return nil, &ValidationError{Issues: is}
@@ -129,9 +129,9 @@ func decodeParams(is *Issues, raw []byte, dst any) bool {
 	}
 	switch {
 	case errors.Is(err, jsonv2.ErrUnknownName):
-		is.Add(field, CodeNotAllowed, "未知参数 %s（参数名须与说明完全一致，区分大小写）", clip(strings.TrimPrefix(field, "params.")))
+		is.Add(field, CodeNotAllowed, "未知参数 %s（参数名须与说明完全一致，区分大小写）", Clip(strings.TrimPrefix(field, "params.")))
 	case errors.Is(err, jsontext.ErrDuplicateName):
-		is.Add(field, CodeNotAllowed, "参数 %s 重复", clip(strings.TrimPrefix(field, "params.")))
+		is.Add(field, CodeNotAllowed, "参数 %s 重复", Clip(strings.TrimPrefix(field, "params.")))
 	default:
 		is.Add(field, CodeNotAllowed, "参数须为 JSON 对象，且各项类型正确，例如 {}")
 	}
@@ -275,7 +275,7 @@ func deskReasons(app *Application, rules RoutingRules) Issues {
 		}
 	}
 	if rules.PartnerRequested && app.ReviewRequest != "" {
-		is.Add("reviewRequest", DeskPartnerRequested, "申请机构请求人工审核：%s", clip(app.ReviewRequest))
+		is.Add("reviewRequest", DeskPartnerRequested, "申请机构请求人工审核：%s", Clip(app.ReviewRequest))
 	}
 	return is
 }

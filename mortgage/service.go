@@ -568,7 +568,7 @@ func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Applic
 	case recordRef != "":
 		// Refused in the record's result, as a reused reference is (S3).
 		var is Issues
-		is.Add("reference", CodeReferenceConflict, "业务编号 %s 已用于内容不同的申请 %s；同一笔业务重报请原样提交，新业务请使用新的业务编号", clip(recordRef), p.ID)
+		is.Add("reference", CodeReferenceConflict, "业务编号 %s 已用于内容不同的申请 %s；同一笔业务重报请原样提交，新业务请使用新的业务编号", Clip(recordRef), p.ID)
 		return Outcome{}, true, &ValidationError{Issues: is}
 	default:
 		return Outcome{}, true, &ConflictError{BundleID: p.ID}

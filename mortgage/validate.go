@@ -11,7 +11,7 @@ import (
 const (
 	CodeRequired          Code = "required"
 	CodeReferenceFormat   Code = "reference_format"
-	CodeReferenceConflict Code = "reference_conflict" // a batch record's reference used for other content
+	CodeReferenceConflict Code = "reference_conflict" // a reference already used for other content: 409 for a bundle (ConflictError), a batch record's result
 	CodeNotAllowed        Code = "not_allowed"
 	CodeTypeUnknown       Code = "type_unknown"
 	CodeIDTypeUnknown     Code = "id_type_unknown"
@@ -69,7 +69,7 @@ func Validate(a *Application, r Rules) Issues {
 		is.Add("reference", CodeReferenceFormat, "业务编号只能由可见 ASCII 字符组成（字母、数字、- _ . / 等），不含空格")
 	}
 	if !a.Type.Known() {
-		is.Add("type", CodeTypeUnknown, "未知的登记类型“%s”，可选：%s、%s、%s", clip(string(a.Type)), FirstGeneral, FirstMaximum, Cancellation)
+		is.Add("type", CodeTypeUnknown, "未知的登记类型“%s”，可选：%s、%s、%s", Clip(string(a.Type)), FirstGeneral, FirstMaximum, Cancellation)
 		return is // which other rules apply depends on the type
 	}
 	validateUnits(&is, a)
@@ -142,7 +142,7 @@ func validateUnits(is *Issues, a *Application) {
 		case u.UnitNumber == "":
 			is.Add(p+".unitNumber", CodeRequired, "缺少不动产单元号")
 		case CheckUnitNumber(u.UnitNumber) != "":
-			is.Add(p+".unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", clip(u.UnitNumber))
+			is.Add(p+".unitNumber", CodeUnitNumberFormat, "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", Clip(u.UnitNumber))
 		case seen[u.UnitNumber]:
 			is.Add(p+".unitNumber", CodeUnitDuplicate, "不动产单元号 %s 重复", u.UnitNumber)
 		}
@@ -153,7 +153,7 @@ func validateUnits(is *Issues, a *Application) {
 		if u.TitleCertificateNumber != "" {
 			c, err := ParseCertificateNumber(u.TitleCertificateNumber)
 			if err != nil || c.Kind != CertTitle {
-				is.Add(p+".titleCertificateNumber", CodeCertNumberFormat, "不动产权证书号“%s”格式不正确，应如 黑(2020)齐齐哈尔市不动产权第0000001号", clip(u.TitleCertificateNumber))
+				is.Add(p+".titleCertificateNumber", CodeCertNumberFormat, "不动产权证书号“%s”格式不正确，应如 黑(2020)齐齐哈尔市不动产权第0000001号", Clip(u.TitleCertificateNumber))
 			}
 		}
 	}
@@ -174,7 +174,7 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 		return
 	}
 	if _, ok := CollateralKinds[t.CollateralKind]; !ok {
-		is.Add("mortgage.collateralKind", CodeCollateralUnknown, "抵押不动产类型“%s”无效，应为 1–7", clip(t.CollateralKind))
+		is.Add("mortgage.collateralKind", CodeCollateralUnknown, "抵押不动产类型“%s”无效，应为 1–7", Clip(t.CollateralKind))
 	}
 	amount := func(field string, fen int64, name string) {
 		switch {
@@ -209,7 +209,7 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 			}
 		}
 	default:
-		is.Add("feeExemption", CodeFeeExemption, "未知的减免类型“%s”，可选：%s", clip(a.FeeExemption), FeeExemptionSME)
+		is.Add("feeExemption", CodeFeeExemption, "未知的减免类型“%s”，可选：%s", Clip(a.FeeExemption), FeeExemptionSME)
 	}
 }
 
@@ -252,7 +252,7 @@ func validateCancellation(is *Issues, a *Application) {
 	if c.CertificateNumber == "" {
 		is.Add("cancellation.certificateNumber", CodeRequired, "缺少要注销的不动产登记证明号")
 	} else if n, err := ParseCertificateNumber(c.CertificateNumber); err != nil || n.Kind != CertRegistration {
-		is.Add("cancellation.certificateNumber", CodeCertNumberFormat, "不动产登记证明号“%s”格式不正确，应如 黑(2026)齐齐哈尔市不动产证明第0000123号", clip(c.CertificateNumber))
+		is.Add("cancellation.certificateNumber", CodeCertNumberFormat, "不动产登记证明号“%s”格式不正确，应如 黑(2026)齐齐哈尔市不动产证明第0000123号", Clip(c.CertificateNumber))
 	}
 	text(is, "cancellation.reason", c.Reason, true, MaxTextRunes)
 }
@@ -264,7 +264,7 @@ func validateMaterials(is *Issues, a *Application, today Date) {
 	for i, m := range a.Materials {
 		p := fmt.Sprintf("materials[%d]", i)
 		if _, ok := MaterialKinds[m.Kind]; !ok {
-			is.Add(p+".kind", CodeMaterialKind, "未知的材料类型“%s”", clip(m.Kind))
+			is.Add(p+".kind", CodeMaterialKind, "未知的材料类型“%s”", Clip(m.Kind))
 		}
 		checkDocument(is, p, m)
 	}
@@ -287,7 +287,7 @@ func validatePromises(is *Issues, a *Application, today Date) {
 	for i, p := range a.Promises {
 		f := fmt.Sprintf("promises[%d]", i)
 		if _, ok := MaterialKinds[p.Kind]; !ok {
-			is.Add(f+".kind", CodeMaterialKind, "未知的材料类型“%s”", clip(p.Kind))
+			is.Add(f+".kind", CodeMaterialKind, "未知的材料类型“%s”", Clip(p.Kind))
 		} else if a.HasMaterial(p.Kind) || seen[p.Kind] {
 			is.Add(f+".kind", CodeNotAllowed, "%s已提交或已承诺，不能再承诺", MaterialKinds[p.Kind])
 		}
@@ -342,7 +342,7 @@ func (is *Issues) validateParty(field string, p Party, today Date) {
 	case IDHKMOTW, IDPassport, IDHousehold, IDMilitary, IDOrgCode, IDOther:
 		text(is, field+".idNumber", p.IDNumber, false, 40)
 	default:
-		is.Add(field+".idType", CodeIDTypeUnknown, "未知的证件种类“%s”，可选 1–7 或 99", clip(p.IDType))
+		is.Add(field+".idType", CodeIDTypeUnknown, "未知的证件种类“%s”，可选 1–7 或 99", Clip(p.IDType))
 	}
 	if p.IDNumber == "" {
 		is.Add(field+".idNumber", CodeRequired, "缺少证件号码")
@@ -360,12 +360,4 @@ func text(is *Issues, field, s string, required bool, max int) {
 	if n := utf8.RuneCountInString(s); n > max {
 		is.Add(field, CodeTooLong, "不能超过 %d 个字符（现为 %d 个）", max, n)
 	}
-}
-
-// clip shortens a partner-supplied value before it is echoed in a message.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return string([]rune(s)[:40]) + "…"
 }

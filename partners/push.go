@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/go-co-op/gocron/v2"
 )
 
 // Push modes.
@@ -66,7 +66,9 @@ func ValidateSchedule(s string) error {
 	if strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
 		return fmt.Errorf("push schedule %q: the time zone is the centre's; leave out TZ=", s)
 	}
-	if _, err := cron.ParseStandard(s); err != nil {
+	// gocron's own parser, the one the push scheduler runs the schedule with
+	// (gocron.CronJob(s, false)). The zone here only anchors the check.
+	if err := gocron.NewDefaultCron(false).IsValid(s, time.UTC, time.Now()); err != nil {
 		return fmt.Errorf("push schedule %q: want @every <duration> or a cron expression like '0 18 * * *': %v", s, err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +20,9 @@ import (
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/seal"
+	"mortgaged/partners/dialects"
 	"mortgaged/partners/requestsig"
+	"mortgaged/partners/xmlmap"
 )
 
 // Partner kinds.
@@ -60,6 +64,10 @@ type Registry struct {
 	DB *sqlx.DB
 	// Sealer seals webhook secrets and derives request-signing secrets.
 	Sealer *seal.Sealer
+	// Formats are the wire formats a partner may be registered with (the
+	// node's *formats.Set); nil means the built-in formats and the bank
+	// dialects shipped with the binary.
+	Formats FormatNames
 
 	stmtsOnce sync.Once
 	stmts     *db.Statements // the authentication path's statements, prepared
@@ -76,6 +84,9 @@ func (r *Registry) Add(ctx context.Context, p Partner) error {
 			p.Format = FormatFundBatch
 		}
 	}
+	if err := r.checkFormat(p.Format); err != nil {
+		return err
+	}
 	_, err := r.DB.ExecContext(ctx, `INSERT INTO partners (id, kind, name, credit_code, enabled, format) VALUES ($1, $2, $3, $4, true, $5)`,
 		p.ID, p.Kind, p.Name, p.CreditCode, p.Format)
 	if err != nil {
@@ -90,6 +101,39 @@ const (
 	FormatCentreXML  = "centre-xml-v1"
 	FormatFundBatch  = "fund-batch-v1"
 )
+
+// FormatNames lists wire formats by name, as *formats.Set does.
+type FormatNames interface{ Names() []string }
+
+// ErrUnknownFormat is a format no partner may be registered with: one this
+// node does not speak, which would fail every request the partner sends.
+var ErrUnknownFormat = errors.New("unknown wire format")
+
+// shippedFormats are the built-in formats and the shipped bank dialects.
+var shippedFormats = sync.OnceValues(func() ([]string, error) {
+	set, err := xmlmap.Load(dialects.Files)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{FormatCentreJSON, FormatCentreXML, FormatFundBatch}, set.Names()...), nil
+})
+
+// checkFormat refuses a format the node does not speak.
+func (r *Registry) checkFormat(name string) error {
+	var known []string
+	if r.Formats != nil {
+		known = r.Formats.Names()
+	} else {
+		var err error
+		if known, err = shippedFormats(); err != nil {
+			return fmt.Errorf("bank dialects: %w", err)
+		}
+	}
+	if slices.Contains(known, name) {
+		return nil
+	}
+	return fmt.Errorf("%w %q: want one of %s", ErrUnknownFormat, name, strings.Join(slices.Sorted(slices.Values(known)), ", "))
+}
 
 // List returns every partner in id order.
 func (r *Registry) List(ctx context.Context) ([]Partner, error) {
@@ -123,6 +167,11 @@ func (r *Registry) Disable(ctx context.Context, id string) error {
 // SetLimits changes a partner's format, rate and concurrency limits and
 // client certificates; zero values keep what is set.
 func (r *Registry) SetLimits(ctx context.Context, id, format string, ratePerMinute, maxConcurrent int, certs []string) error {
+	if format != "" {
+		if err := r.checkFormat(format); err != nil {
+			return err
+		}
+	}
 	_, err := r.DB.ExecContext(ctx, `UPDATE partners SET
 			format = COALESCE(NULLIF($2, ''), format),
 			rate_per_minute = COALESCE(NULLIF($3, 0), rate_per_minute),

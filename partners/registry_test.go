@@ -121,3 +121,47 @@ func TestFundCentreDefaultsToBatchFormat(t *testing.T) {
 		t.Errorf("fund centre %+v, %v", p, err)
 	}
 }
+
+// TestFormatChecked: a partner is registered only with a format the node
+// speaks; an unknown one would fail every request it sends.
+func TestFormatChecked(t *testing.T) {
+	d := pgtest.Open(t)
+	reg := &partners.Registry{DB: d}
+	ctx := t.Context()
+	bank := partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行", CreditCode: "91230200MA1BANK01Q"}
+	t.Run("ErrUnknownOnAdd", func(t *testing.T) {
+		p := bank
+		p.Format = "centre-jsn-v1"
+		if err := reg.Add(ctx, p); !errors.Is(err, partners.ErrUnknownFormat) || !strings.Contains(err.Error(), partners.FormatCentreJSON) {
+			t.Errorf("Add with format %q: %v, want ErrUnknownFormat listing the formats", p.Format, err)
+		}
+	})
+	t.Run("ShippedDialect", func(t *testing.T) {
+		p := bank
+		p.Format = "pinyin-flat"
+		if err := reg.Add(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrUnknownOnChange", func(t *testing.T) {
+		if err := reg.SetLimits(ctx, bank.ID, "no-such-dialect", 0, 0, nil); !errors.Is(err, partners.ErrUnknownFormat) {
+			t.Errorf("SetLimits to an unknown format: %v", err)
+		}
+		if p, err := reg.Get(ctx, bank.ID); err != nil || p.Format != "pinyin-flat" {
+			t.Errorf("format after a refused change: %q, %v", p.Format, err)
+		}
+	})
+	t.Run("NodesOwnFormats", func(t *testing.T) {
+		reg := &partners.Registry{DB: d, Formats: names{partners.FormatCentreJSON, "city-bank-v2"}}
+		if err := reg.SetLimits(ctx, bank.ID, "city-bank-v2", 0, 0, nil); err != nil {
+			t.Errorf("a dialect the node loaded: %v", err)
+		}
+		if err := reg.SetLimits(ctx, bank.ID, "pinyin-flat", 0, 0, nil); !errors.Is(err, partners.ErrUnknownFormat) {
+			t.Errorf("a shipped dialect the node did not load: %v", err)
+		}
+	})
+}
+
+type names []string
+
+func (n names) Names() []string { return n }

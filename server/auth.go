@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/formats"
@@ -74,7 +76,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		signer, err := s.Registry.KeyOwner(r.Context(), keyID)
 		unknown := errors.Is(err, partners.ErrUnauthenticated)
 		if err != nil && !unknown {
-			s.Error(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		if unknown {
@@ -95,13 +97,13 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		}
 		p := signer.Partner
 		if len(p.ClientCerts) > 0 && !presentsCert(r, p.ClientCerts) {
-			writeProblem(w, r, Problem{Status: http.StatusForbidden, Code: CodeForbidden, Detail: "该机构须通过双向 TLS 使用登记的客户端证书访问。",
-				Errors: mortgage.Issues{{Field: "tls", Code: CodeClientCertificate, Message: "未出示该机构登记的客户端证书"}}})
+			s.error(w, r, &fault.Error{Kind: fault.Forbidden, Code: CodeForbidden, Detail: "该机构须通过双向 TLS 使用登记的客户端证书访问。",
+				Issues: []fault.Issue{{Field: "tls", Code: CodeClientCertificate, Message: "未出示该机构登记的客户端证书"}}})
 			return
 		}
 		fresh, err := s.Registry.UseNonce(r.Context(), keyID, nonce)
 		if err != nil {
-			s.Error(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		if !fresh {
@@ -110,8 +112,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		}
 		release, retryAfter := s.limiter.admit(p)
 		if release == nil {
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-			writeProblem(w, r, Problem{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+			s.error(w, r, &fault.Error{Kind: fault.RateLimited, Code: CodeRateLimited, RetryAfter: time.Duration(retryAfter) * time.Second,
 				Detail: "请求过于频繁或并发过多，请在 Retry-After 秒后重试（重试是安全的）。"})
 			return
 		}
@@ -126,7 +127,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		} else {
 			limit := s.bodyLimit(r)
 			if r.ContentLength > limit { // refused before a byte of it is read
-				s.Error(w, r, &http.MaxBytesError{Limit: limit})
+				s.error(w, r, &http.MaxBytesError{Limit: limit})
 				return
 			}
 			// Reserve the memory before reading: what was declared, or
@@ -137,8 +138,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 				}
 				free := s.budget.take(need, s.bodyBudget())
 				if free == nil {
-					w.Header().Set("Retry-After", "2")
-					writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Code: CodeBusy,
+					s.error(w, r, &fault.Error{Kind: fault.Unavailable, Code: CodeBusy, RetryAfter: 2 * time.Second,
 						Detail: "服务器正在接收的请求体已达内存上限，请在 Retry-After 秒后重试（重试是安全的）。"})
 					return
 				}
@@ -146,11 +146,11 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 			}
 			body, err := s.readBody(w, r, limit)
 			if err != nil {
-				s.Error(w, r, err)
+				s.error(w, r, err)
 				return
 			}
 			if requestsig.BodyDigest(body) != digest {
-				s.Error(w, r, errBodyDigest)
+				s.error(w, r, errBodyDigest)
 				return
 			}
 			// Handlers take these verified bytes (requestBody); the
@@ -161,7 +161,7 @@ func (s *Server) authenticatePartner(next http.Handler) http.Handler {
 		}
 		f, err := s.formats().Get(p.Format)
 		if err != nil {
-			s.Error(w, r, err) // a partner registered with a format this node lacks: the centre's fault
+			s.error(w, r, fmt.Errorf("partner %s: %w", p.ID, err)) // registered with a format this node lacks: the centre's fault
 			return
 		}
 		ctx = context.WithValue(context.WithValue(ctx, partnerKey, p), formatKey, f)
@@ -175,10 +175,16 @@ var unknownKeySecret = func() (k [32]byte) {
 	return k
 }()
 
+// unauthenticated answers 401 (with WWW-Authenticate, as every
+// Unauthenticated fault is) naming the header at fault.
 func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, field string, code mortgage.Code, message string) {
-	w.Header().Set("WWW-Authenticate", requestsig.Algorithm)
-	writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
-		Detail: "请求签名未通过验证：" + message + "。", Errors: mortgage.Issues{{Field: field, Code: code, Message: message}}})
+	s.error(w, r, signatureFault(field, code, message, nil))
+}
+
+// signatureFault is a refused signature: which header (or the body) and why.
+func signatureFault(field string, code mortgage.Code, message string, cause error) *fault.Error {
+	return &fault.Error{Kind: fault.Unauthenticated, Code: CodeUnauthenticated, Err: cause,
+		Detail: "请求签名未通过验证：" + message + "。", Issues: []fault.Issue{{Field: field, Code: code, Message: message}}}
 }
 
 func isHexDigest(s string) bool {
@@ -226,7 +232,8 @@ func (s *Server) streamsBody(r *http.Request) bool {
 }
 
 // errBodyDigest: the body read does not match the digest that was signed.
-var errBodyDigest = errors.New("request body does not match the signed digest")
+var errBodyDigest = signatureFault("body", CodeBodyDigest, "请求体与签名中的摘要不一致（传输中被改动，或签名的不是所发送的字节）",
+	errors.New("request body does not match the signed digest"))
 
 // digestReader hashes the body as the handler reads it and fails the last
 // read when it does not match the signed digest, so no handler acts on a
@@ -268,7 +275,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) (
 		b, err = io.ReadAll(body)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, errBodyTimeout
+		return nil, &fault.Error{Kind: fault.Timeout, Code: CodeRequestTimeout, Err: errBodyTimeout,
+			Detail: "请求体未在 " + strconv.Itoa(int(s.bodyTimeout().Seconds())) + " 秒内传完，连接已断开；未作任何处理，请重新发送。"}
 	}
 	return b, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -53,12 +54,12 @@ func (s *Server) registerBatchRoutes(r *mux.Router) {
 func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 	p := partnerFrom(r.Context())
 	if p.Kind != partners.KindFundCentre && p.Format != partners.FormatFundBatch {
-		writeBatchProblem(w, r, Problem{Status: http.StatusForbidden, Code: CodeForbidden,
+		s.batchError(w, r, &fault.Error{Kind: fault.Forbidden, Code: CodeForbidden,
 			Detail: "批量上传仅供住房公积金管理中心（及登记为公积金批量格式的机构）使用；单件申请请用 POST /v1/bundles。"})
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != fundbatch.MediaType && mt != "text/xml") {
-		writeBatchProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
+		s.batchError(w, r, &fault.Error{Kind: fault.UnsupportedMediaType, Code: CodeMediaType,
 			Detail: "Content-Type 必须是 application/xml（公积金抵押批量文件 v1）。"})
 		return
 	}
@@ -70,7 +71,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	up, err := s.Service.NewBatchUpload(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	defer up.Abort()
@@ -87,23 +88,23 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 		s.uploadReadError(w, r, src.readErr)
 		return
 	case src.storeErr != nil:
-		s.Error(w, r, src.storeErr)
+		s.error(w, r, src.storeErr)
 		return
 	case verr != nil:
 		s.batchFileProblem(w, r, verr)
 		return
 	case !holdsMortgagee(p, h.Mortgagee.IDNumber, ""):
-		writeBatchProblem(w, r, fileProblem(&xmlsafe.Error{Code: fundbatch.CodeHeader, Field: "/GJJDYPL/PCXX/DYQRZJH",
+		s.batchError(w, r, fileFault(&xmlsafe.Error{Code: fundbatch.CodeHeader, Unacceptable: true, Field: "/GJJDYPL/PCXX/DYQRZJH",
 			Message: "批次信息中的抵押权人 DYQRZJH 必须是上传机构本身（统一社会信用代码 " + p.CreditCode + "）或登记中心为其登记的抵押权人"}))
 		return
 	case !holdsMortgagee(p, h.Mortgagee.IDNumber, h.Mortgagee.Name):
-		writeBatchProblem(w, r, fileProblem(&xmlsafe.Error{Code: fundbatch.CodeHeader, Field: "/GJJDYPL/PCXX/DYQRMC",
+		s.batchError(w, r, fileFault(&xmlsafe.Error{Code: fundbatch.CodeHeader, Unacceptable: true, Field: "/GJJDYPL/PCXX/DYQRMC",
 			Message: "批次信息中的抵押权人名称 DYQRMC 与登记中心为统一社会信用代码 " + h.Mortgagee.IDNumber + " 登记的名称不一致"}))
 		return
 	}
 	b, created, err := up.Commit(p.ID, mortgage.BatchHeader{Number: h.BatchNumber, Date: h.Date, Records: h.Records, TotalFen: h.TotalFen}, src.sum.Sum(nil))
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	addLog(r.Context(), slog.String("batch", b.ID), slog.String("batch_number", b.Number), slog.Int("records", b.Records))
@@ -154,10 +155,10 @@ func (u *uploadSource) Read(p []byte) (int, error) {
 func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	if errors.Is(err, errBodyDigest) || errors.As(err, &mbe) {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
-	writeBatchProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+	s.batchError(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest,
 		Detail: "请求体未能完整读取（连接中断？）；未保存任何内容，请重新上传。"})
 }
 
@@ -165,45 +166,34 @@ func (s *Server) uploadReadError(w http.ResponseWriter, r *http.Request, err err
 func (s *Server) batchFileProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var xe *xmlsafe.Error
 	if !errors.As(err, &xe) {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
-	writeBatchProblem(w, r, fileProblem(xe))
+	s.batchError(w, r, fileFault(xe))
 }
 
-// fileProblem is a fault in the file as a whole: 422 when the file is
-// well-formed but cannot be accepted (header, count, total), 413 past a
-// size cap, 400 when it is not a readable batch file at all.
-func fileProblem(xe *xmlsafe.Error) Problem {
-	status := http.StatusBadRequest
-	switch {
-	case xe.Code == xmlsafe.CodeTooLarge:
-		status = http.StatusRequestEntityTooLarge
-	case strings.HasPrefix(string(xe.Code), "batch_"):
-		status = http.StatusUnprocessableEntity
+// fileFault is a fault in the file as a whole (xmlsafe.Error's kinds: 422
+// when the file is well-formed but cannot be accepted, 413 past a size cap,
+// 400 when it is not a readable batch file at all), saying that nothing was
+// stored.
+func fileFault(xe *xmlsafe.Error) *fault.Error {
+	fe := xe.Fault()
+	fe.Detail += "。未保存任何内容。"
+	if fe.Kind == fault.Invalid {
+		fe.Title = "批量文件未通过核对"
 	}
-	p := Problem{Status: status, Code: xe.Code, Detail: xe.Message + "。未保存任何内容。"}
-	if status == http.StatusUnprocessableEntity {
-		p.Title = "批量文件未通过核对"
-	}
-	if xe.Field != "" {
-		p.Errors = mortgage.Issues{{Field: xe.Field, Code: xe.Code, Message: xe.Message}}
-	}
-	return p
+	return fe
 }
 
-// writeBatchProblem answers with a problem as JSON, or as XML (the fund
+// batchError answers err as a problem in JSON, or in XML (the fund
 // centre's file paths already in errors[].field) when Accept asks for XML.
-func writeBatchProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+func (s *Server) batchError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problem(w, r, err)
 	if !acceptsXML(r) {
 		writeProblem(w, r, p)
 		return
 	}
-	if p.Title == "" {
-		p.Title = problemTitles[p.Status]
-	}
-	p.Type, p.Instance = "/docs/problems.md#"+string(p.Code), r.URL.Path
-	b, err := fundbatch.EncodeProblem(problemxml.Problem(p))
+	b, err := fundbatch.EncodeProblem(p)
 	if err != nil {
 		writeProblem(w, r, p)
 		return
@@ -222,7 +212,7 @@ func acceptsXML(r *http.Request) bool {
 func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, status int, b *mortgage.Batch, page *centrejson.BatchPage) {
 	body, err := centrejson.EncodeBatch(b, page, s.Service.Config.Location)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", centrejson.MediaType)
@@ -235,11 +225,11 @@ func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, status int, 
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) (*mortgage.Batch, bool) {
 	b, err := s.Service.Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
 	if errors.Is(err, mortgage.ErrNotFound) {
-		writeBatchProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该批次。"})
+		s.batchError(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有找到该批次。"})
 		return nil, false
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return nil, false
 	}
 	return b, true
@@ -248,8 +238,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) (*mortgage.Batch,
 // getBatch shows a batch's progress and a page of its decided records:
 // ?after=N (the last index seen, 1-based; 0 for the start) &limit=M.
 func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
-	after, limit, ok := pageParams(w, r)
-	if !ok {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		s.batchError(w, r, err)
 		return
 	}
 	b, ok := s.batch(w, r)
@@ -258,7 +249,7 @@ func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after-1, limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	page := &centrejson.BatchPage{Records: recs, Path: fundbatch.FieldPath}
@@ -268,13 +259,12 @@ func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	s.writeBatch(w, r, http.StatusOK, b, page)
 }
 
-func pageParams(w http.ResponseWriter, r *http.Request) (after, limit int, ok bool) {
+func pageParams(r *http.Request) (after, limit int, err error) {
 	q := r.URL.Query()
 	limit = batchPageSize
-	bad := func(field string, code mortgage.Code, msg string) (int, int, bool) {
-		writeBatchProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: msg + "。",
-			Errors: mortgage.Issues{{Field: field, Code: code, Message: msg}}})
-		return 0, 0, false
+	bad := func(field string, code mortgage.Code, msg string) (int, int, error) {
+		return 0, 0, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: msg + "。",
+			Issues: []fault.Issue{{Field: field, Code: code, Message: msg}}}
 	}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -290,7 +280,7 @@ func pageParams(w http.ResponseWriter, r *http.Request) (after, limit int, ok bo
 		}
 		limit = n
 	}
-	return after, limit, true
+	return after, limit, nil
 }
 
 // batchResults downloads a finished batch's results as one file in the
@@ -302,7 +292,7 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b.Status != mortgage.BatchFinished {
-		writeBatchProblem(w, r, Problem{Status: http.StatusConflict, Code: CodeBatchNotFinished, Title: "批次尚未办结",
+		s.batchError(w, r, &fault.Error{Kind: fault.Conflict, Code: CodeBatchNotFinished, Title: "批次尚未办结",
 			Detail: "批次尚有 " + strconv.Itoa(b.Pending()) + " 条记录未办结；办结后（status 为 finished）再下载结果文件。进度见 GET /v1/batches/" + b.ID + "。"})
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
@@ -31,19 +32,19 @@ func (s *Server) registerBundleRoutes(r *mux.Router) {
 func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 	f := formatFrom(r.Context())
 	if !acceptsBody(r, f) {
-		return415(w, r, f)
+		s.error(w, r, unsupportedBody(f))
 		return
 	}
 	app, decodeIssues, err := f.Decode(requestBody(r)) // read once, in authentication
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	p := partnerFrom(r.Context())
 	sub := submitterOf(p)
 	if len(decodeIssues) > 0 {
 		// Report value faults together with every other fault (S4).
-		s.Error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(decodeIssues, s.Service.Validate(sub, app))})
+		s.error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(decodeIssues, s.Service.Validate(sub, app))})
 		return
 	}
 	out, err := s.Service.Submit(r.Context(), sub, app, func(d *mortgage.Decision) (mortgage.Answer, error) {
@@ -51,7 +52,7 @@ func (s *Server) submitBundle(w http.ResponseWriter, r *http.Request) {
 		return mortgage.Answer{Status: http.StatusCreated, Body: b}, err
 	})
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	// Only now, validated, do the partner's reference and parties reach
@@ -78,9 +79,10 @@ func acceptsBody(r *http.Request, f *formats.Format) bool {
 	return err == nil && slices.Contains(f.Accepts, mt)
 }
 
-func return415(w http.ResponseWriter, r *http.Request, f *formats.Format) {
-	writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType,
-		Detail: "Content-Type 必须是 " + strings.Join(f.Accepts, " 或 ") + "（贵机构登记的格式为 " + f.Name + "）。"})
+// unsupportedBody says which Content-Types the partner's format is sent as.
+func unsupportedBody(f *formats.Format) *fault.Error {
+	return &fault.Error{Kind: fault.UnsupportedMediaType, Code: CodeMediaType,
+		Detail: "Content-Type 必须是 " + strings.Join(f.Accepts, " 或 ") + "（贵机构登记的格式为 " + f.Name + "）。"}
 }
 
 // supplyMaterial takes a document promised under 容缺受理 for a bundle at the desk.
@@ -89,11 +91,11 @@ func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
 	// Another partner's bundle does not exist for this one, in any state
 	// (A1): 404 before anything else is said about it.
 	if _, err := s.Service.Bundle(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"]); err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != centrejson.MediaType && !slices.Contains(f.Accepts, mt)) {
-		return415(w, r, f)
+		s.error(w, r, unsupportedBody(f))
 		return
 	}
 	body := requestBody(r) // read once, in authentication
@@ -103,11 +105,11 @@ func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
 	}
 	m, issues, err := decode(body)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if len(issues) > 0 {
-		s.Error(w, r, &mortgage.ValidationError{Issues: issues})
+		s.error(w, r, &mortgage.ValidationError{Issues: issues})
 		return
 	}
 	d, err := s.Service.SupplyMaterial(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"], m)
@@ -118,7 +120,7 @@ func (s *Server) supplyMaterial(w http.ResponseWriter, r *http.Request) {
 func (s *Server) withdrawBundle(w http.ResponseWriter, r *http.Request) {
 	p := partnerFrom(r.Context())
 	if _, err := s.Service.Withdraw(r.Context(), p.ID, mux.Vars(r)["id"]); err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	d, err := s.Service.Bundle(r.Context(), p.ID, mux.Vars(r)["id"])
@@ -135,8 +137,8 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) findBundle(w http.ResponseWriter, r *http.Request) {
 	ref := r.URL.Query().Get("reference")
 	if ref == "" {
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
-			Errors: mortgage.Issues{{Field: "reference", Code: mortgage.CodeRequired, Message: "按业务编号查询须提供 reference 参数"}},
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest,
+			Issues: []fault.Issue{{Field: "reference", Code: mortgage.CodeRequired, Message: "按业务编号查询须提供 reference 参数"}},
 			Detail: "请用 GET /v1/bundles?reference=<业务编号> 查询。"})
 		return
 	}
@@ -146,13 +148,13 @@ func (s *Server) findBundle(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) writeDecision(w http.ResponseWriter, r *http.Request, d *mortgage.Decision, err error) {
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	f := formatFrom(r.Context())
 	b, err := f.EncodeDecision(d)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", f.AnswerType)

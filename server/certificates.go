@@ -15,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/certkeys"
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -62,11 +63,11 @@ func (s *Server) registerCertificateRoutes(root, api *mux.Router) {
 func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Service.Certificate(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["number"])
 	if errors.Is(err, mortgage.ErrNotFound) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到贵机构的该不动产登记证明。"})
+		s.error(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有找到贵机构的该不动产登记证明。"})
 		return
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	media, doc, sig := mediaJSON, c.JSON, c.JSONSignature
@@ -85,7 +86,7 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
 			Document: base64.StdEncoding.EncodeToString(doc), Signature: base64.StdEncoding.EncodeToString(sig),
 		}, "", "  ")
 		if err != nil {
-			s.Error(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", mediaJSON)
@@ -107,12 +108,12 @@ func (s *Server) publishedKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	keys, err := src.PublicKeys(r.Context())
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	b, err := certkeys.MarshalKeySet(keys, s.Service.Config.Location)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", mediaJSON)

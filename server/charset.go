@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -32,9 +33,9 @@ func (s *Server) refuseInvalidText(next http.Handler) http.Handler {
 			u.Path, u.RawPath = u.EscapedPath(), ""
 			r = r.WithContext(r.Context())
 			r.URL = &u
-			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeInvalidCharacters,
+			s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeInvalidCharacters,
 				Detail: "请求地址、参数或签名请求头中含有控制字符（如 NUL）或无效的 UTF-8 编码：" + field + "。",
-				Errors: mortgage.Issues{{Field: field, Code: CodeInvalidCharacters, Message: field + " 含有控制字符或无效的 UTF-8 编码，请删除后重试"}}})
+				Issues: []fault.Issue{{Field: field, Code: CodeInvalidCharacters, Message: field + " 含有控制字符或无效的 UTF-8 编码，请删除后重试"}}})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -77,7 +78,7 @@ func firstInvalid(v url.Values) (string, bool) {
 		}
 		for _, s := range v[name] {
 			if !cleanText(s) {
-				return clipField(name), true
+				return mortgage.Clip(name), true
 			}
 		}
 	}
@@ -97,11 +98,4 @@ func cleanText(s string) bool {
 		}
 	}
 	return true
-}
-
-func clipField(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }

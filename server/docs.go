@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"mortgaged/docs"
+	"mortgaged/internal/fault"
 )
 
 // registerDocRoutes publishes, to anyone, the OpenAPI document (self-
@@ -23,7 +24,7 @@ func (s *Server) registerDocRoutes(root *mux.Router) {
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	b, err := docs.OpenAPI()
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", mediaJSON)
@@ -51,10 +52,10 @@ func (s *Server) formatFile(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !ok || !fs.ValidPath(name) || errors.Is(err, fs.ErrNotExist):
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个格式文件。"})
+		s.error(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有这个格式文件。"})
 		return
 	case err != nil:
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", media)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/sync/outbox"
@@ -43,16 +44,16 @@ func (s *Server) pullEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := outbox.ParseCursor(q.Get("after"))
 	if err != nil {
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "after 参数不是本接口给出的游标。",
-			Errors: mortgage.Issues{{Field: "after", Code: CodeCursorInvalid, Message: "after 必须是上一页答复中 next 的值（或不带，表示从头开始）"}}})
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "after 参数不是本接口给出的游标。",
+			Issues: []fault.Issue{{Field: "after", Code: CodeCursorInvalid, Message: "after 必须是上一页答复中 next 的值（或不带，表示从头开始）"}}})
 		return
 	}
 	limit := DefaultEventsLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "limit 参数应为正整数。",
-				Errors: mortgage.Issues{{Field: "limit", Code: CodeLimitInvalid, Message: "limit 应为 1 到 1000 之间的整数"}}})
+			s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "limit 参数应为正整数。",
+				Issues: []fault.Issue{{Field: "limit", Code: CodeLimitInvalid, Message: "limit 应为 1 到 1000 之间的整数"}}})
 			return
 		}
 		limit = min(n, MaxEventsLimit)
@@ -60,7 +61,7 @@ func (s *Server) pullEvents(w http.ResponseWriter, r *http.Request) {
 	p := partnerFrom(r.Context())
 	page, err := outbox.Pull(r.Context(), s.DB, p.ID, after, limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	// The payloads are written as stored, byte for byte: a partner verifies
@@ -94,38 +95,38 @@ type ackRequest struct {
 func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	// Strictly, as every JSON from outside: {"ids": […], "IDS": […]} must
 	// not acknowledge one list and leave the partner believing the other.
 	var req ackRequest
 	if se := centrejson.Strict(body, &req); se != nil {
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest,
 			Detail: se.Message + `；请求体应为 JSON：{"ids": ["evt_…", …]} 或 {"upTo": "<游标>"}。`,
-			Errors: mortgage.Issues{{Field: se.Field, Code: se.Code, Message: se.Message}}})
+			Issues: []fault.Issue{{Field: se.Field, Code: se.Code, Message: se.Message}}})
 		return
 	}
 	for i, id := range req.IDs {
 		if !cleanText(id) { // PostgreSQL refuses NUL and invalid UTF-8: no event id has them
 			f := "ids[" + strconv.Itoa(i) + "]"
-			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "事件编号含有控制字符或无效的 UTF-8 编码。",
-				Errors: mortgage.Issues{{Field: f, Code: CodeInvalidCharacters, Message: f + " 含有控制字符或无效的 UTF-8 编码"}}})
+			s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "事件编号含有控制字符或无效的 UTF-8 编码。",
+				Issues: []fault.Issue{{Field: f, Code: CodeInvalidCharacters, Message: f + " 含有控制字符或无效的 UTF-8 编码"}}})
 			return
 		}
 	}
 	switch {
 	case len(req.IDs) == 0 && req.UpTo == "":
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "请给出要确认的事件。",
-			Errors: mortgage.Issues{{Field: "ids", Code: mortgage.CodeRequired, Message: "ids 与 upTo 须给出其一"}}})
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "请给出要确认的事件。",
+			Issues: []fault.Issue{{Field: "ids", Code: mortgage.CodeRequired, Message: "ids 与 upTo 须给出其一"}}})
 		return
 	case len(req.IDs) > 0 && req.UpTo != "":
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "ids 与 upTo 只能给出其一。",
-			Errors: mortgage.Issues{{Field: "upTo", Code: mortgage.CodeNotAllowed, Message: "已给出 ids 时不能再给 upTo"}}})
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "ids 与 upTo 只能给出其一。",
+			Issues: []fault.Issue{{Field: "upTo", Code: mortgage.CodeNotAllowed, Message: "已给出 ids 时不能再给 upTo"}}})
 		return
 	case len(req.IDs) > MaxAckIDs:
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "一次最多确认 1000 个事件。",
-			Errors: mortgage.Issues{{Field: "ids", Code: mortgage.CodeTooMany, Message: "ids 最多 1000 个"}}})
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "一次最多确认 1000 个事件。",
+			Issues: []fault.Issue{{Field: "ids", Code: mortgage.CodeTooMany, Message: "ids 最多 1000 个"}}})
 		return
 	}
 	p := partnerFrom(r.Context())
@@ -133,13 +134,13 @@ func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 	if req.UpTo != "" {
 		c, err := outbox.ParseCursor(req.UpTo)
 		if err != nil {
-			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "upTo 不是本接口给出的游标。",
-				Errors: mortgage.Issues{{Field: "upTo", Code: CodeCursorInvalid, Message: "upTo 必须是拉取答复中 next 的值"}}})
+			s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "upTo 不是本接口给出的游标。",
+				Issues: []fault.Issue{{Field: "upTo", Code: CodeCursorInvalid, Message: "upTo 必须是拉取答复中 next 的值"}}})
 			return
 		}
 		n, err := outbox.AckUpTo(r.Context(), s.DB, p.ID, c)
 		if err != nil {
-			s.Error(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		addLog(r.Context(), slog.Int("acknowledged", n))
@@ -148,7 +149,7 @@ func (s *Server) ackEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	acked, err := outbox.Ack(r.Context(), s.DB, p.ID, req.IDs)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	known := make(map[string]bool, len(acked))

@@ -133,7 +133,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Error(w, r, errors.New("panic: "+pii.Clip(strings.TrimSpace(slog.AnyValue(v).String()), 1024)))
+				s.error(w, r, errors.New("panic: "+pii.Clip(strings.TrimSpace(slog.AnyValue(v).String()), 1024)))
 			}
 		}()
 		next.ServeHTTP(w, r)

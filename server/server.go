@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/formats"
@@ -27,7 +28,7 @@ const DefaultMaxBodyBytes = 32 << 20
 type Server struct {
 	DB           *sqlx.DB
 	Service      *mortgage.Service
-	Registry     *partners.Registry
+	Registry     PartnerKeys
 	MaxBodyBytes int64
 	// MaxBatchBytes bounds a batch upload; 0 means DefaultMaxBatchBytes.
 	MaxBatchBytes int64
@@ -58,8 +59,17 @@ type Server struct {
 	metricsHandler http.Handler
 }
 
+// PartnerKeys is what authentication asks of the partner registry
+// (*partners.Registry): who owns a key and its secret, and each nonce used
+// once. An interface, so the checks on a signature can be tested without a
+// database.
+type PartnerKeys interface {
+	KeyOwner(ctx context.Context, keyID string) (partners.Signer, error)
+	UseNonce(ctx context.Context, keyID, nonce string) (fresh bool, err error)
+}
+
 // New builds the server and its routes.
-func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.Logger) *Server {
+func New(db *sqlx.DB, svc *mortgage.Service, reg PartnerKeys, log *slog.Logger) *Server {
 	s := &Server{DB: db, Service: svc, Registry: reg, MaxBodyBytes: DefaultMaxBodyBytes, Now: time.Now, log: log, router: mux.NewRouter()}
 	s.limiter = newLimiter(func() time.Time { return s.now() })
 	s.Formats, _ = formats.New(svc.Config.Location, nil) // the centre's JSON; cmd adds the bank dialects
@@ -84,10 +94,10 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg *partners.Registry, log *slog.L
 	s.registerBatchRoutes(api)
 
 	notFound := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
+		s.error(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有这个地址。"})
 	}))
 	notAllowed := s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
+		s.error(w, r, &fault.Error{Kind: fault.MethodNotAllowed, Code: CodeMethodNotAllowed, Detail: "该地址不支持 " + r.Method + " 方法。"})
 	}))
 	for _, r := range []*mux.Router{s.router, api} {
 		r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
@@ -179,7 +189,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.DB.PingContext(ctx); err != nil {
-		s.unavailable(w, r, err)
+		s.error(w, r, outage(r, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/formats"
@@ -37,7 +38,7 @@ func (s *Server) registerUnitRoutes(r *mux.Router) {
 // encumbrancesMoved tells a partner still on the old query where it went;
 // it looks nothing up and counts nothing.
 func (s *Server) encumbrancesMoved(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, Problem{Status: http.StatusGone, Code: CodeEncumbranceQueryMoved,
+	s.error(w, r, &fault.Error{Kind: fault.Gone, Code: CodeEncumbranceQueryMoved,
 		Detail: "抵押前查询已改为 POST /v1/encumbrance-queries：请求体写明所查询的权利人（姓名、证件种类、证件号码）并附其签署的查询授权书（consent），见 docs/integration-guide.md。"})
 }
 
@@ -96,26 +97,26 @@ func (s *Server) queryEncumbrances(w http.ResponseWriter, r *http.Request) {
 	// field paths name the JSON body's fields, not an XML format's elements.
 	r = r.WithContext(context.WithValue(r.Context(), formatKey, (*formats.Format)(nil)))
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != centrejson.MediaType {
-		writeProblem(w, r, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Detail: "抵押前查询的请求体是 JSON：Content-Type 必须是 application/json。"})
+		s.error(w, r, &fault.Error{Kind: fault.UnsupportedMediaType, Code: CodeMediaType, Detail: "抵押前查询的请求体是 JSON：Content-Type 必须是 application/json。"})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	q, issues, err := decodeEncumbranceRequest(body)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	if len(issues) > 0 {
-		s.Error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(issues, s.Service.CheckEncumbranceRequest(q))})
+		s.error(w, r, &mortgage.ValidationError{Issues: mortgage.MergeIssues(issues, s.Service.CheckEncumbranceRequest(q))})
 		return
 	}
 	e, err := s.Service.QueryEncumbrances(r.Context(), partnerFrom(r.Context()).ID, q)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	addLog(r.Context(), slog.String("query", e.QueryID))
@@ -129,15 +130,15 @@ func (s *Server) encumbranceQueries(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "limit 须为 1–1000 的整数。",
-				Errors: mortgage.Issues{{Field: "limit", Code: "limit_invalid", Message: "limit 须为 1–1000 的整数"}}})
+			s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Detail: "limit 须为 1–1000 的整数。",
+				Issues: []fault.Issue{{Field: "limit", Code: "limit_invalid", Message: "limit 须为 1–1000 的整数"}}})
 			return
 		}
 		limit = n
 	}
 	qs, err := s.Service.EncumbranceQueries(r.Context(), partnerFrom(r.Context()).ID, limit)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	for i := range qs {

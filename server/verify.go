@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 )
@@ -60,13 +61,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		missing.Add("code", mortgage.CodeRequired, "请提供核验码（code）")
 	}
 	if len(missing) > 0 {
-		writeProblem(w, r, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Errors: missing,
+		s.error(w, r, &fault.Error{Kind: fault.Malformed, Code: CodeBadRequest, Issues: missing,
 			Detail: "请用 GET /verify?number=<证明号>&code=<核验码> 核验。"})
 		return
 	}
 	check, err := s.Service.CheckCertificate(r.Context(), number, code)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	a := verifyAnswer{Status: check.Status, Number: number, Authority: check.Authority}
@@ -99,7 +100,7 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	if data.Number != "" && data.Code != "" {
 		check, err := s.Service.CheckCertificate(r.Context(), data.Number, data.Code)
 		if err != nil {
-			s.Error(w, r, err)
+			s.error(w, r, err)
 			return
 		}
 		data.Asked, data.Status, data.Authority = true, check.Status, check.Authority
@@ -138,12 +139,12 @@ func (s *Server) printCertificate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	doc, err := mortgage.ParseCertificate(c.JSON)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	v := certificateView{Certificate: doc, Status: c.Status, KeyID: c.KeyID, IssuedAt: s.chineseTime(c.IssuedAt)}
@@ -156,7 +157,7 @@ func (s *Server) printCertificate(w http.ResponseWriter, r *http.Request) {
 	v.VerifyURL = s.VerifyURL(c.Number, c.VerificationCode)
 	png, err := qrcode.Encode(v.VerifyURL, qrcode.Medium, 256)
 	if err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
@@ -176,7 +177,7 @@ func (s *Server) VerifyURL(number, code string) string {
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.Error(w, r, err)
+		s.error(w, r, err)
 		return
 	}
 	privateHeaders(w)

@@ -76,6 +76,9 @@ func partnerCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
+	if reg.Formats, err = c.formats(); err != nil { // -format is checked against what serve speaks
+		return err
+	}
 	switch args[0] {
 	case "push", "webhook-secret", "rotate-key", "disable", "limits", "mortgagee":
 		if fs.NArg() != 1 {

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"mortgaged/internal/fault"
 )
 
 //go:embed 2026.json
@@ -39,8 +41,15 @@ type Workday struct {
 	Name string `json:"name"`
 }
 
-// ErrNotLoaded is returned for a date in a year whose notice is not loaded.
-var ErrNotLoaded = errors.New("calendar year not loaded")
+// CodeNotLoaded is ErrNotLoaded's code, as partners read it.
+const CodeNotLoaded fault.Code = "calendar_not_loaded"
+
+// ErrNotLoaded is returned for a date in a year whose notice is not loaded:
+// the centre cannot compute a deadline, so it serves nothing that needs one
+// until staff load the year (logged at error level, for them).
+var ErrNotLoaded = &fault.Error{Kind: fault.Unavailable, Code: CodeNotLoaded,
+	Detail: "登记中心尚未载入计算审核期限所需年度的节假日安排，请稍后重试。",
+	Err:    errors.New("calendar year not loaded")}
 
 // Settings are the centre's local service rules.
 type Settings struct {

@@ -334,11 +334,11 @@ func checkUnit(f *faults, u *Unit, today time.Time) *record {
 	case u.UnitNumber == "":
 		f.add("unitNumber", "必填")
 	case mortgage.CheckUnitNumber(u.UnitNumber) != "":
-		f.add("unitNumber", "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", clip(u.UnitNumber))
+		f.add("unitNumber", "不动产单元号“%s”不符合 GB/T 37346 的 28 位结构", mortgage.Clip(u.UnitNumber))
 	}
 	r.location = text(f, "location", u.Location, true, maxTextRunes)
 	if !unitUses[u.Use] {
-		f.add("use", "用途“%s”无效，应为 residential、garage、parking、storeroom、commercial、office、industrial、land 或 other", clip(u.Use))
+		f.add("use", "用途“%s”无效，应为 residential、garage、parking、storeroom、commercial、office、industrial、land 或 other", mortgage.Clip(u.Use))
 	}
 	r.area = area(f, "areaM2", u.AreaM2)
 	r.title = certificate(f, "titleCertificateNumber", u.TitleCertificateNumber, mortgage.CertTitle, true)
@@ -390,7 +390,7 @@ func checkUnit(f *faults, u *Unit, today time.Time) *record {
 	for i, pr := range u.Preregistrations {
 		p := fmt.Sprintf("preregistrations[%d]", i)
 		if pr.Kind != "purchase" && pr.Kind != "mortgage" {
-			f.add(p+".kind", "预告登记种类“%s”无效，应为 purchase 或 mortgage", clip(pr.Kind))
+			f.add(p+".kind", "预告登记种类“%s”无效，应为 purchase 或 mortgage", mortgage.Clip(pr.Kind))
 		}
 		h := checkPartyFields(f, p+".holderName", p+".holderIdType", p+".holderIdNumber",
 			mortgage.Party{Name: pr.HolderName, IDType: pr.HolderIDType, IDNumber: pr.HolderIDNumber}, today)
@@ -407,7 +407,7 @@ func checkOwners(f *faults, u *Unit, today time.Time) []ownerRow {
 	switch u.OwnershipForm {
 	case "sole", "joint", "shares":
 	default:
-		f.add("ownershipForm", "共有方式“%s”无效，应为 sole（单独所有）、joint（共同共有）或 shares（按份共有）", clip(u.OwnershipForm))
+		f.add("ownershipForm", "共有方式“%s”无效，应为 sole（单独所有）、joint（共同共有）或 shares（按份共有）", mortgage.Clip(u.OwnershipForm))
 	}
 	n := len(u.Owners)
 	switch {
@@ -440,7 +440,7 @@ func checkOwners(f *faults, u *Unit, today time.Time) []ownerRow {
 		case u.OwnershipForm == "shares":
 			num, den, ok := parseShare(o.Share)
 			if !ok {
-				f.add(p+".share", "份额“%s”无效，应为“n/d”形式的真分数，如 1/2、2/3", clip(o.Share))
+				f.add(p+".share", "份额“%s”无效，应为“n/d”形式的真分数，如 1/2、2/3", mortgage.Clip(o.Share))
 				sharesOK = false
 				break
 			}
@@ -490,7 +490,7 @@ func checkMortgage(f *faults, p string, m Mortgage, today time.Time) *mortgageRo
 	row := &mortgageRow{kind: m.Kind, collateral: m.CollateralKind}
 	row.cert = certificate(f, p+".certificateNumber", m.CertificateNumber, mortgage.CertRegistration, false)
 	if _, ok := mortgage.CollateralKinds[m.CollateralKind]; !ok {
-		f.add(p+".collateralKind", "抵押不动产类型“%s”无效，应为 1–7", clip(m.CollateralKind))
+		f.add(p+".collateralKind", "抵押不动产类型“%s”无效，应为 1–7", mortgage.Clip(m.CollateralKind))
 	}
 	switch m.Kind {
 	case "general":
@@ -504,7 +504,7 @@ func checkMortgage(f *faults, p string, m Mortgage, today time.Time) *mortgageRo
 			f.add(p+".principalAmount", "最高额抵押不填写被担保主债权数额")
 		}
 	default:
-		f.add(p+".kind", "抵押方式“%s”无效，应为 general（一般抵押）或 maximum（最高额抵押）", clip(m.Kind))
+		f.add(p+".kind", "抵押方式“%s”无效，应为 general（一般抵押）或 maximum（最高额抵押）", mortgage.Clip(m.Kind))
 	}
 	row.debtStart = date(f, p+".debtStart", m.DebtStart, true)
 	row.debtEnd = date(f, p+".debtEnd", m.DebtEnd, true)
@@ -521,7 +521,7 @@ func checkMortgage(f *faults, p string, m Mortgage, today time.Time) *mortgageRo
 	if m.RegisteredAt == "" {
 		f.add(p+".registeredAt", "必填")
 	} else if t, err := time.Parse(time.RFC3339, m.RegisteredAt); err != nil || t.Year() < minYear || t.Year() > maxYear {
-		f.add(p+".registeredAt", "登簿时间“%s”无效，应为 RFC 3339 格式，如 2021-03-02T10:00:00+08:00", clip(m.RegisteredAt))
+		f.add(p+".registeredAt", "登簿时间“%s”无效，应为 RFC 3339 格式，如 2021-03-02T10:00:00+08:00", mortgage.Clip(m.RegisteredAt))
 	} else {
 		row.registeredAt = t
 	}
@@ -547,7 +547,7 @@ func checkPartyFields(f *faults, nameField, typeField, idField string, party mor
 	case party.IDType == "":
 		f.add(typeField, "必填")
 	case !idTypes[party.IDType]:
-		f.add(typeField, "证件种类“%s”无效，应为 1–7 或 99", clip(party.IDType))
+		f.add(typeField, "证件种类“%s”无效，应为 1–7 或 99", mortgage.Clip(party.IDType))
 	}
 	switch {
 	case party.IDNumber == "":
@@ -613,7 +613,7 @@ func certificate(f *faults, field, s string, kind mortgage.CertKind, required bo
 		if kind == mortgage.CertRegistration {
 			example = "黑(2021)齐齐哈尔市不动产证明第0000042号"
 		}
-		f.add(field, "%s号“%s”格式不正确，应如 %s", kind, clip(s), example)
+		f.add(field, "%s号“%s”格式不正确，应如 %s", kind, mortgage.Clip(s), example)
 		return ""
 	}
 	return c.String()
@@ -629,7 +629,7 @@ func date(f *faults, field, s string, required bool) string {
 	}
 	d, err := mortgage.ParseDate(s)
 	if err != nil || d.Year() < minYear || d.Year() > maxYear {
-		f.add(field, "日期“%s”无效，应为 YYYY-MM-DD 格式的真实日期", clip(s))
+		f.add(field, "日期“%s”无效，应为 YYYY-MM-DD 格式的真实日期", mortgage.Clip(s))
 		return ""
 	}
 	return d.String()
@@ -656,7 +656,7 @@ func amount(f *faults, field string, d Decimal, required bool) int64 {
 	fen, err := mortgage.ParseYuan(string(d))
 	switch {
 	case err != nil:
-		f.add(field, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"300000.00\"", clip(string(d)))
+		f.add(field, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"300000.00\"", mortgage.Clip(string(d)))
 	case fen <= 0:
 		f.add(field, "金额必须大于零")
 	case fen > mortgage.MaxAmountFen:
@@ -677,7 +677,7 @@ func area(f *faults, field string, d Decimal) string {
 	centi, err := mortgage.ParseYuan(string(d))
 	switch {
 	case err != nil:
-		f.add(field, "面积“%s”格式不正确，应为最多两位小数的平方米数，如 \"89.50\"", clip(string(d)))
+		f.add(field, "面积“%s”格式不正确，应为最多两位小数的平方米数，如 \"89.50\"", mortgage.Clip(string(d)))
 	case centi <= 0:
 		f.add(field, "面积必须大于零")
 	case centi > maxAreaCenti:
@@ -686,12 +686,4 @@ func area(f *faults, field string, d Decimal) string {
 		return mortgage.FormatYuan(centi)
 	}
 	return ""
-}
-
-// clip shortens a value before it is echoed in a message.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return string([]rune(s)[:40]) + "…"
 }

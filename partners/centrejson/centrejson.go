@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -27,6 +28,19 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Code) }
+
+// Fault is what the partner is told: 400, the body cannot be read, with the
+// field at fault when there is one.
+func (e *SyntaxError) Fault() *fault.Error {
+	return &fault.Error{Kind: fault.Malformed, Code: e.Code, Detail: e.Message, Issues: fieldIssue(e.Field, e.Code, e.Message)}
+}
+
+func fieldIssue(field string, code mortgage.Code, message string) []fault.Issue {
+	if field == "" {
+		return nil
+	}
+	return []fault.Issue{{Field: field, Code: code, Message: message}}
+}
 
 // Syntax error codes.
 const (
@@ -195,7 +209,7 @@ func amount(is *mortgage.Issues, field string, raw json.RawMessage) int64 {
 	}
 	fen, err := mortgage.ParseYuan(s)
 	if err != nil {
-		is.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"1500000.00\"", clip(s))
+		is.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 \"1500000.00\"", mortgage.Clip(s))
 		return 0
 	}
 	return fen
@@ -207,16 +221,9 @@ func date(is *mortgage.Issues, field, s string) mortgage.Date {
 	}
 	d, err := mortgage.ParseDate(s)
 	if err != nil {
-		is.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", clip(s))
+		is.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", mortgage.Clip(s))
 	}
 	return d
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 func jsonKind(k string) string {
@@ -372,7 +379,7 @@ func DecodeMaterial(body []byte) (mortgage.Material, mortgage.Issues, error) {
 		is.Add("content", CodeBase64, "材料内容不是有效的 base64 编码（标准字母表，带 = 填充）")
 	}
 	if _, ok := mortgage.MaterialKinds[m.Kind]; !ok {
-		is.Add("kind", mortgage.CodeMaterialKind, "未知的材料类型“%s”", clip(m.Kind))
+		is.Add("kind", mortgage.CodeMaterialKind, "未知的材料类型“%s”", mortgage.Clip(m.Kind))
 	}
 	return mortgage.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: content}, is, nil
 }

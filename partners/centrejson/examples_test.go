@@ -581,6 +581,8 @@ func TestProblemSchema(t *testing.T) {
 // codeSources are the files that define the codes partners see.
 var codeSources = []string{
 	"../../mortgage/*.go",
+	"../../mortgage/calendar/*.go",
+	"../../partners/formats/*.go",
 	"../../partners/centrejson/*.go",
 	"../../server/*.go",
 }

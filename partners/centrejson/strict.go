@@ -93,7 +93,7 @@ func fieldPath(p jsontext.Pointer) string {
 		}
 		b.WriteString(tok)
 	}
-	return clip(b.String())
+	return mortgage.Clip(b.String())
 }
 
 // kindName names, in Chinese, the kind of JSON value found.

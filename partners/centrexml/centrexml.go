@@ -14,6 +14,7 @@ package centrexml
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -94,7 +95,7 @@ func (d *decoder) children(n node, names ...string) map[string]node {
 	for _, c := range n.el.ChildElements() {
 		p := n.path + "/" + c.Tag
 		switch {
-		case c.NamespaceURI() != Namespace || !contains(names, c.Tag):
+		case c.NamespaceURI() != Namespace || !slices.Contains(names, c.Tag):
 			d.fail(unknown(n, c, names))
 			return out
 		case out[c.Tag].el != nil:
@@ -147,15 +148,6 @@ func unknown(parent node, c *etree.Element, names []string) error {
 	}
 	return &xmlsafe.Error{Code: xmlsafe.CodeUnknownElement, Field: p,
 		Message: fmt.Sprintf("未知元素 %s（XML v1 中 %s 之下只有：%s；请检查拼写和大小写）", p, parent.path, strings.Join(names, "、"))}
-}
-
-func contains(names []string, s string) bool {
-	for _, n := range names {
-		if n == s {
-			return true
-		}
-	}
-	return false
 }
 
 // text is the trimmed text of a value element; "" when absent.
@@ -297,7 +289,7 @@ func (d *decoder) amount(field, s string) int64 {
 	}
 	fen, err := mortgage.ParseYuan(s)
 	if err != nil {
-		d.issues.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 1500000.00", clip(s))
+		d.issues.Add(field, mortgage.CodeAmountFormat, "金额“%s”格式不正确，应为以元为单位、最多两位小数的数字，如 1500000.00", mortgage.Clip(s))
 		return 0
 	}
 	return fen
@@ -309,7 +301,7 @@ func (d *decoder) date(field, s string) mortgage.Date {
 	}
 	v, err := mortgage.ParseDate(s)
 	if err != nil {
-		d.issues.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", clip(s))
+		d.issues.Add(field, mortgage.CodeDateFormat, "日期“%s”格式不正确，应为 YYYY-MM-DD", mortgage.Clip(s))
 	}
 	return v
 }
@@ -325,7 +317,7 @@ func (d *decoder) boolean(field, s string) *bool {
 	case "false", "0":
 		v = false
 	default:
-		d.issues.Add(field, CodeBoolean, "“%s”不是布尔值，应为 true 或 false", clip(s))
+		d.issues.Add(field, CodeBoolean, "“%s”不是布尔值，应为 true 或 false", mortgage.Clip(s))
 		return nil
 	}
 	return &v
@@ -346,11 +338,4 @@ func (d *decoder) base64(field, s string) []byte {
 		return nil
 	}
 	return b
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }

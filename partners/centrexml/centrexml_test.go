@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/centrexml"
 	"mortgaged/partners/internal/xsdcheck"
-	"mortgaged/partners/problemxml"
 	"mortgaged/partners/xmlsafe"
 )
 
@@ -214,7 +214,7 @@ func TestAnswersValidate(t *testing.T) {
 		add(string(e.Type), b, err)
 		goldenEvent(t, "event-"+strings.ReplaceAll(string(e.Type), ".", "-")+".golden.xml", b)
 	}
-	for _, p := range []problemxml.Problem{
+	for _, p := range []fault.Problem{
 		{Type: "/docs/problems.md#xml_unknown_element", Title: "请求无法解析", Status: 400, Detail: "未知元素", Instance: "/v1/bundles",
 			Code: xmlsafe.CodeUnknownElement, Errors: mortgage.Issues{{Field: "/application/loanRate", Code: xmlsafe.CodeUnknownElement, Message: "未知元素 /application/loanRate"}}},
 		{Type: "/docs/problems.md#reference_conflict", Title: "业务编号已被使用", Status: 409, Detail: "…", Instance: "/v1/bundles", Code: "reference_conflict", BundleID: "bk3q7mzt4xw2ha5cd"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/problemxml"
 )
@@ -236,7 +237,7 @@ func reasons(list *etree.Element, is mortgage.Issues) {
 
 // EncodeProblem writes an error answer as application/problem+xml with each
 // field in XML v1 terms and the canonical path beside it.
-func EncodeProblem(p problemxml.Problem) ([]byte, error) {
+func EncodeProblem(p fault.Problem) ([]byte, error) {
 	return problemxml.Encode(p, PartnerPath)
 }
 

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/centrexml"
 	"mortgaged/partners/internal/xsdcheck"
-	"mortgaged/partners/problemxml"
 )
 
 // The XML examples mirror the JSON ones: each request decodes to the very
@@ -257,7 +257,7 @@ func TestExampleInvalid(t *testing.T) {
 	if len(issues) != 6 {
 		t.Fatalf("got %d issues, want the 6 of invalid.problem.json: %+v", len(issues), issues)
 	}
-	p := problemxml.Problem{
+	p := fault.Problem{
 		Type: "/docs/problems.md#validation_failed", Title: "申请未通过校验", Status: 422,
 		Detail:   "申请有 " + strconv.Itoa(len(issues)) + " 处问题，见 errors；未作任何登记。",
 		Instance: "/v1/bundles", Code: "validation_failed", Errors: issues,

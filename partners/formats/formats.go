@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -33,11 +34,15 @@ type Format struct {
 	// EventType is the media type of the events EncodeEvent writes.
 	EventType string
 	// EncodeProblem renders an error; nil means problem+json.
-	EncodeProblem func(problemxml.Problem) ([]byte, error)
+	EncodeProblem func(fault.Problem) ([]byte, error)
 }
 
 // ErrUnknown is a partner registered with a format this server does not have.
 var ErrUnknown = errors.New("unknown wire format")
+
+// CodeUnknown is the answer to a partner registered with a format this node
+// does not have: the centre's registration is at fault, not the request.
+const CodeUnknown fault.Code = "partner_format_unknown"
 
 // Set holds every format this server speaks.
 type Set struct{ byName map[string]*Format }
@@ -110,7 +115,10 @@ func (s *Set) Get(name string) (*Format, error) {
 	if f, ok := s.byName[name]; ok {
 		return f, nil
 	}
-	return nil, fmt.Errorf("%w %q", ErrUnknown, name)
+	// Nothing the partner sends can be served until the centre corrects
+	// the registration (or deploys the dialect); logged for staff.
+	return nil, &fault.Error{Kind: fault.Unavailable, Code: CodeUnknown, Err: fmt.Errorf("%w %q", ErrUnknown, name),
+		Detail: "贵机构在登记中心登记的报文格式“" + mortgage.Clip(name) + "”本节点不支持，请求未作处理；请联系登记中心核对登记信息。"}
 }
 
 // JSON is the centre's JSON format, the default.

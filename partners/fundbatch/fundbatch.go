@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 					return h, err
 				}
 				if h.Records > l.MaxRecords {
-					return h, &xmlsafe.Error{Code: CodeTooManyRecords, Field: "/" + rootName + "/" + headerName + "/JLS",
+					return h, &xmlsafe.Error{Code: CodeTooManyRecords, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/JLS",
 						Message: fmt.Sprintf("一个批次最多 %d 条记录，JLS 为 %d；请拆分为多个批次", l.MaxRecords, h.Records)}
 				}
 				haveHead = true
@@ -203,7 +204,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 					}
 				}
 			case !haveHead:
-				return h, &xmlsafe.Error{Code: CodeHeader, Field: "/" + rootName + "/" + headerName, Line: dec.Line(),
+				return h, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: "/" + rootName + "/" + headerName, Line: dec.Line(),
 					Message: fmt.Sprintf("批量文件须以批次信息 %s 开始，之后才是记录 %s；收到的是 <%s>", headerName, recordName, t.Name.Local)}
 			default:
 				p := fmt.Sprintf("/%s/%s", rootName, t.Name.Local)
@@ -221,7 +222,7 @@ func (l Limits) Decode(r io.Reader, fn func(Record) error) (Header, error) {
 		}
 	}
 	if !haveHead {
-		return h, &xmlsafe.Error{Code: CodeHeader, Field: "/" + rootName + "/" + headerName, Message: "批量文件缺少批次信息 PCXX"}
+		return h, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: "/" + rootName + "/" + headerName, Message: "批量文件缺少批次信息 PCXX"}
 	}
 	if count != h.Records {
 		return h, countMismatch(h, count, false)
@@ -237,7 +238,7 @@ func countMismatch(h Header, n int, atLeast bool) error {
 	if atLeast {
 		more = "至少"
 	}
-	return &xmlsafe.Error{Code: CodeCountMismatch, Field: "/" + rootName + "/" + headerName + "/JLS",
+	return &xmlsafe.Error{Code: CodeCountMismatch, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/JLS",
 		Message: fmt.Sprintf("批次 %s 的记录数 JLS 为 %d，文件中%s有 %d 条记录；整批未受理，请核对后重新上传", h.BatchNumber, h.Records, more, n)}
 }
 
@@ -247,7 +248,7 @@ func totalMismatch(h Header, total int64, bad int) error {
 	if bad > 0 {
 		msg += fmt.Sprintf("（另有 %d 条记录的 BDBZZQSE 缺失或无法读取）", bad)
 	}
-	return &xmlsafe.Error{Code: CodeTotalMismatch, Field: "/" + rootName + "/" + headerName + "/ZJE", Message: msg + "；整批未受理，请核对后重新上传"}
+	return &xmlsafe.Error{Code: CodeTotalMismatch, Unacceptable: true, Field: "/" + rootName + "/" + headerName + "/ZJE", Message: msg + "；整批未受理，请核对后重新上传"}
 }
 
 // declaredAmount is a record's BDBZZQSE as written, read apart from the
@@ -297,7 +298,7 @@ func record(index int, el *etree.Element, mortgagee mortgage.Party) Record {
 func header(el *etree.Element) (Header, error) {
 	base := "/" + rootName + "/" + headerName
 	fail := func(field, format string, args ...any) (Header, error) {
-		return Header{}, &xmlsafe.Error{Code: CodeHeader, Field: base + field, Message: fmt.Sprintf(format, args...)}
+		return Header{}, &xmlsafe.Error{Code: CodeHeader, Unacceptable: true, Field: base + field, Message: fmt.Sprintf(format, args...)}
 	}
 	names := []string{"PCH", "PCRQ", "JLS", "ZJE", "DYQRMC", "DYQRZJZL", "DYQRZJH"}
 	v := map[string]string{}
@@ -308,7 +309,7 @@ func header(el *etree.Element) (Header, error) {
 		return fail("", "批次信息 PCXX 只能包含子元素")
 	}
 	for _, c := range el.ChildElements() {
-		if !contains(names, c.Tag) {
+		if !slices.Contains(names, c.Tag) {
 			return Header{}, &xmlsafe.Error{Code: xmlsafe.CodeUnknownElement, Field: base + "/" + c.Tag,
 				Message: fmt.Sprintf("未知元素 %s/%s：批次信息中只有 %s", base, c.Tag, strings.Join(names, "、"))}
 		}
@@ -333,16 +334,16 @@ func header(el *etree.Element) (Header, error) {
 	}
 	t, err := timeParse("20060102", v["PCRQ"])
 	if err != nil || len(v["PCRQ"]) != 8 {
-		return fail("/PCRQ", "批次日期 PCRQ“%s”应为 YYYYMMDD", clip(v["PCRQ"]))
+		return fail("/PCRQ", "批次日期 PCRQ“%s”应为 YYYYMMDD", mortgage.Clip(v["PCRQ"]))
 	}
 	h.Date = mortgage.Date{Time: t}
 	n, err := strconv.Atoi(v["JLS"])
 	if err != nil || n < 0 || strings.TrimLeft(v["JLS"], "0123456789") != "" {
-		return fail("/JLS", "记录数 JLS“%s”应为非负整数", clip(v["JLS"]))
+		return fail("/JLS", "记录数 JLS“%s”应为非负整数", mortgage.Clip(v["JLS"]))
 	}
 	h.Records = n
 	if h.TotalFen, err = mortgage.ParseYuan(v["ZJE"]); err != nil {
-		return fail("/ZJE", "总金额 ZJE“%s”应为以元为单位、最多两位小数的数字", clip(v["ZJE"]))
+		return fail("/ZJE", "总金额 ZJE“%s”应为以元为单位、最多两位小数的数字", mortgage.Clip(v["ZJE"]))
 	}
 	h.Mortgagee = centrexml.CanonicalParty(v["DYQRMC"], v["DYQRZJZL"], v["DYQRZJH"])
 	if h.Mortgagee.IDType != mortgage.IDCreditCode || mortgage.CheckCreditCode(h.Mortgagee.IDNumber) != "" {
@@ -352,19 +353,3 @@ func header(el *etree.Element) (Header, error) {
 }
 
 var timeParse = time.Parse
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/internal/xsdcheck"
-	"mortgaged/partners/problemxml"
 	"mortgaged/partners/xmlsafe"
 )
 
@@ -239,7 +240,7 @@ func TestBatchErrors(t *testing.T) {
 			if len(recs) != tt.seen {
 				t.Errorf("fn saw %d records, want %d", len(recs), tt.seen)
 			}
-			if _, err := fundbatch.EncodeProblem(problemxml.Problem{Type: "/docs/problems.md#" + string(e.Code), Title: "批量文件未受理", Status: 422, Code: e.Code,
+			if _, err := fundbatch.EncodeProblem(fault.Problem{Type: "/docs/problems.md#" + string(e.Code), Title: "批量文件未受理", Status: 422, Code: e.Code,
 				Errors: mortgage.Issues{{Field: e.Field, Code: e.Code, Message: e.Message}}}); err != nil {
 				t.Error(err)
 			}

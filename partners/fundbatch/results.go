@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/problemxml"
 )
@@ -171,6 +172,6 @@ func (rw *ResultsWriter) write(b []byte) {
 
 // EncodeProblem writes a fault in the whole batch (an *xmlsafe.Error from
 // Decode: its Field is already an element path) as application/problem+xml.
-func EncodeProblem(p problemxml.Problem) ([]byte, error) {
+func EncodeProblem(p fault.Problem) ([]byte, error) {
 	return problemxml.Encode(p, func(c string) string { return "/" + rootName + "/" + c })
 }

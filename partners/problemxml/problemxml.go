@@ -13,7 +13,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"mortgaged/mortgage"
+	"mortgaged/internal/fault"
 )
 
 // MediaType and Namespace are the RFC's.
@@ -21,20 +21,6 @@ const (
 	MediaType = "application/problem+xml"
 	Namespace = "urn:ietf:rfc:7807"
 )
-
-// Problem is an RFC 9457 problem detail. Its fields are those of
-// server.Problem, in the same order, so the server converts one to the other
-// with a plain conversion: problemxml.Problem(p).
-type Problem struct {
-	Type     string
-	Title    string
-	Status   int
-	Detail   string
-	Instance string
-	Code     mortgage.Code
-	Errors   mortgage.Issues // Field holds the canonical path (mortgagors[0].idNumber) or, starting with "/", a partner path already
-	BundleID string
-}
 
 // PathFunc turns a canonical field path into the partner's element path.
 type PathFunc func(canonical string) string
@@ -53,7 +39,7 @@ func PartnerField(field string, path PathFunc) (partner, canonical string) {
 
 // Encode writes p as application/problem+xml; path names each error's field
 // in the partner's terms.
-func Encode(p Problem, path PathFunc) ([]byte, error) {
+func Encode(p fault.Problem, path PathFunc) ([]byte, error) {
 	doc := NewDocument()
 	root := doc.CreateElement("problem")
 	root.CreateAttr("xmlns", Namespace)

@@ -183,7 +183,7 @@ func (r *reader) canonical(target string, f *field, v value) (string, bool) {
 	if !ok {
 		shown := strings.Join(v.parts, "+")
 		r.issues.Add(target, CodeValueUnknown, "%s 的值“%s”不在方言 %s 的代码表 %s 中；可选：%s",
-			v.where(), clip(shown), r.d.Name, f.codes.name, f.codes.choices())
+			v.where(), mortgage.Clip(shown), r.d.Name, f.codes.name, f.codes.choices())
 		return "", false
 	}
 	return got, true
@@ -365,7 +365,7 @@ func (r *reader) amount(f *field, v value, s string) int64 {
 	if err != nil {
 		ex := map[string]string{"yuan": "560000.00", "wan": "56.000000", "fen": "56000000"}[f.amount.name]
 		r.issues.Add(f.target, mortgage.CodeAmountFormat, "%s 的金额“%s”格式不正确：应为以%s为单位、最多 %d 位小数的数字，如 %s",
-			v.where(), clip(s), f.amount.label, f.amount.decimals, ex)
+			v.where(), mortgage.Clip(s), f.amount.label, f.amount.decimals, ex)
 		return 0
 	}
 	return fen
@@ -374,7 +374,7 @@ func (r *reader) amount(f *field, v value, s string) int64 {
 func (r *reader) date(target string, f *field, v value, s string) mortgage.Date {
 	d, ok := parseDate(s, f.dates)
 	if !ok {
-		r.issues.Add(target, mortgage.CodeDateFormat, "%s 的日期“%s”格式不正确，应为 %s", v.where(), clip(s), strings.Join(f.spec.Date, " 或 "))
+		r.issues.Add(target, mortgage.CodeDateFormat, "%s 的日期“%s”格式不正确，应为 %s", v.where(), mortgage.Clip(s), strings.Join(f.spec.Date, " 或 "))
 	}
 	return d
 }
@@ -384,7 +384,7 @@ func (r *reader) date(target string, f *field, v value, s string) mortgage.Date 
 func (r *reader) boolean(f *field, v value, s string) *bool {
 	b, err := strconv.ParseBool(s)
 	if err != nil || (f.codes == nil && s != "true" && s != "false" && s != "1" && s != "0") {
-		r.issues.Add(f.target, centrexml.CodeBoolean, "%s 的值“%s”不是布尔值，应为 true 或 false", v.where(), clip(s))
+		r.issues.Add(f.target, centrexml.CodeBoolean, "%s 的值“%s”不是布尔值，应为 true 或 false", v.where(), mortgage.Clip(s))
 		return nil
 	}
 	return &b
@@ -443,11 +443,4 @@ func (r *reader) unread(el *etree.Element, p string) error {
 		}
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if rs := []rune(s); len(rs) > 40 {
-		return string(rs[:40]) + "…"
-	}
-	return s
 }

@@ -3,12 +3,14 @@ package xmlmap
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/problemxml"
 )
@@ -103,7 +105,7 @@ func (d *Dialect) compileOuts(kind string, specs []OutSpec, sources map[string][
 		switch {
 		case s.Const != "":
 		case members != nil:
-			if !contains(members, s.From) {
+			if !slices.Contains(members, s.From) {
 				return nil, fmt.Errorf("%s: %q is not one of %s", where, s.From, strings.Join(members, ", "))
 			}
 		case strings.HasSuffix(s.From, "[]"):
@@ -145,15 +147,6 @@ func (d *Dialect) compileOuts(kind string, specs []OutSpec, sources map[string][
 		outs = append(outs, o)
 	}
 	return outs, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // values is one answer flattened to its named values and groups.
@@ -308,7 +301,7 @@ func (d *Dialect) EncodeDecision(dec *mortgage.Decision, loc *time.Location) ([]
 }
 
 // EncodeProblem writes an error answer in the dialect.
-func (d *Dialect) EncodeProblem(p problemxml.Problem) ([]byte, error) {
+func (d *Dialect) EncodeProblem(p fault.Problem) ([]byte, error) {
 	if d.problem == nil {
 		return nil, d.noTemplate("problem")
 	}

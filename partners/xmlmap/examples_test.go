@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/dialects"
 	"mortgaged/partners/internal/xsdcheck"
-	"mortgaged/partners/problemxml"
 	"mortgaged/partners/xmlmap"
 )
 
@@ -236,7 +236,7 @@ func TestSampleAnswers(t *testing.T) {
 			if len(issues) != 6 {
 				t.Fatalf("invalid sample: %d issues, want the 6 of invalid.problem.json: %+v", len(issues), issues)
 			}
-			b, err := d.EncodeProblem(problemxml.Problem{Type: "/docs/problems.md#validation_failed", Title: "申请未通过校验", Status: 422,
+			b, err := d.EncodeProblem(fault.Problem{Type: "/docs/problems.md#validation_failed", Title: "申请未通过校验", Status: 422,
 				Detail: "申请有 " + strconv.Itoa(len(issues)) + " 处问题，见 errors；未作任何登记。", Instance: "/v1/bundles", Code: "validation_failed", Errors: issues})
 			if err != nil {
 				t.Fatal(err)

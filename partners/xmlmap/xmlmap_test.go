@@ -8,9 +8,9 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 	"mortgaged/partners/dialects"
-	"mortgaged/partners/problemxml"
 	"mortgaged/partners/xmlmap"
 	"mortgaged/partners/xmlsafe"
 )
@@ -326,7 +326,7 @@ func TestMappingErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.EncodeProblem(problemxml.Problem{Code: "x"}); err == nil {
+	if _, err := d.EncodeProblem(fault.Problem{Code: "x"}); err == nil {
 		t.Error("EncodeProblem without a template should fail")
 	}
 }

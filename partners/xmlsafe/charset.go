@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mortgaged/mortgage"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -41,15 +42,8 @@ func utf8Source(r io.Reader) (io.Reader, error) {
 		return transform.NewReader(br, transform.Chain(simplifiedchinese.GB18030.NewDecoder(), &noReplacement{line: 1})), nil
 	default:
 		return nil, &Error{Code: CodeEncoding, Line: 1,
-			Message: fmt.Sprintf("不支持的字符编码 %s：请使用 UTF-8（也接受 GBK、GB2312、GB18030）", clip(string(m[1])))}
+			Message: fmt.Sprintf("不支持的字符编码 %s：请使用 UTF-8（也接受 GBK、GB2312、GB18030）", mortgage.Clip(string(m[1])))}
 	}
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // noReplacement refuses the replacement character U+FFFD in decoded text.

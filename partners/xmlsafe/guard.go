@@ -392,8 +392,8 @@ func (g *guard) attribute() error {
 	for _, seen := range g.attrNames {
 		if seen == local {
 			p := g.path()
-			return &Error{Code: CodeDuplicateAttr, Field: p + "/@" + clip(local), Line: g.line,
-				Message: fmt.Sprintf("元素 %s 的属性 %s 出现了两次（第 %d 行）：同一属性只能写一次", p, clip(local), g.line)}
+			return &Error{Code: CodeDuplicateAttr, Field: p + "/@" + mortgage.Clip(local), Line: g.line,
+				Message: fmt.Sprintf("元素 %s 的属性 %s 出现了两次（第 %d 行）：同一属性只能写一次", p, mortgage.Clip(local), g.line)}
 		}
 	}
 	g.attrNames = append(g.attrNames, local)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -38,6 +39,26 @@ type Error struct {
 	Field   string // the element path in the partner's terms, e.g. /application/units/unit[1]/foo; "" when the fault is in no one element
 	Message string // Chinese, for people
 	Line    int    // 1-based input line where the fault was found; 0 when unknown
+	// Unacceptable marks a document that was read but cannot be accepted
+	// (a batch file's header, count or total): 422 rather than 400.
+	Unacceptable bool
+}
+
+// Fault is what the partner is told: 413 past a size cap, 422 for an
+// unacceptable document, 400 for one that cannot be read; with the element
+// at fault when there is one.
+func (e *Error) Fault() *fault.Error {
+	fe := &fault.Error{Kind: fault.Malformed, Code: e.Code, Detail: e.Message}
+	switch {
+	case e.Code == CodeTooLarge:
+		fe.Kind = fault.TooLarge
+	case e.Unacceptable:
+		fe.Kind = fault.Invalid
+	}
+	if e.Field != "" {
+		fe.Issues = []fault.Issue{{Field: e.Field, Code: e.Code, Message: e.Message}}
+	}
+	return fe
 }
 
 func (e *Error) Error() string {

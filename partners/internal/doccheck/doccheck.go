@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-// Codes reads every constant of type Code or mortgage.Code from the Go
+// Codes reads every constant of type Code, mortgage.Code or fault.Code from the Go
 // files matching the patterns (tests excluded), by value, with where it is
 // defined.
 func Codes(t testing.TB, patterns ...string) map[string]string {
@@ -63,7 +63,7 @@ func isCode(e ast.Expr) bool {
 		return x.Name == "Code"
 	case *ast.SelectorExpr:
 		id, ok := x.X.(*ast.Ident)
-		return ok && id.Name == "mortgage" && x.Sel.Name == "Code"
+		return ok && (id.Name == "mortgage" || id.Name == "fault") && x.Sel.Name == "Code"
 	}
 	return false
 }

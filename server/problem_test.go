@@ -1,0 +1,74 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"mortgaged/internal/fault"
+	"mortgaged/mortgage"
+	"mortgaged/mortgage/calendar"
+)
+
+// TestEveryKindHasAStatus: the kinds table is the one place a status is
+// chosen, so every kind must be in it, with a title, and no two kinds may
+// share a status.
+func TestEveryKindHasAStatus(t *testing.T) {
+	seen := map[int]fault.Kind{}
+	for _, k := range fault.Kinds() {
+		e, ok := kinds[k]
+		if !ok || e.status < 400 || e.title == "" {
+			t.Errorf("kind %v: %+v in the table (%v)", k, e, ok)
+		}
+		if other, dup := seen[e.status]; dup {
+			t.Errorf("kinds %v and %v share status %d", other, k, e.status)
+		}
+		seen[e.status] = k
+	}
+}
+
+// gone is an error the server has never heard of that says what it means.
+type gone struct{}
+
+func (gone) Error() string { return "moved" }
+func (gone) Fault() *fault.Error {
+	return &fault.Error{Kind: fault.Gone, Code: "moved", Detail: "已迁移。"}
+}
+
+// TestErrorsDescribeThemselves: the answer comes from the error, wrapped or
+// not, without the server knowing its type.
+func TestErrorsDescribeThemselves(t *testing.T) {
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		code       mortgage.Code
+		retryAfter string
+	}{
+		{"Unknown", fmt.Errorf("route: %w", gone{}), http.StatusGone, "moved", ""},
+		{"NotAtDesk", fmt.Errorf("withdraw B-1: %w", mortgage.ErrNotAtDesk), http.StatusConflict, CodeNotAtDesk, ""},
+		{"NotFound", fmt.Errorf("%w: B-1", mortgage.ErrNotFound), http.StatusNotFound, CodeNotFound, ""},
+		{"CalendarNotLoaded", fmt.Errorf("%w: 2027", calendar.ErrNotLoaded), http.StatusServiceUnavailable, CodeCalendarNotLoaded, ""},
+		{"Quota", &mortgage.QuotaError{Quota: 3, RetryAfter: 1500e6}, http.StatusTooManyRequests, CodeQuotaExceeded, "2"},
+		{"Internal", errors.New("pq: syntax error"), http.StatusInternalServerError, CodeInternal, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			s.error(w, httptest.NewRequest(http.MethodGet, "/v1/x", nil), tt.err)
+			var p Problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if w.Code != tt.status || p.Status != tt.status || p.Code != tt.code || p.Title != kinds[fault.KindOf(tt.err)].title ||
+				w.Header().Get("Retry-After") != tt.retryAfter {
+				t.Errorf("answer %d %+v (Retry-After %q), want %d %s (Retry-After %q)", w.Code, p, w.Header().Get("Retry-After"), tt.status, tt.code, tt.retryAfter)
+			}
+		})
+	}
+}
