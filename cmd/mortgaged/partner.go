@@ -76,7 +76,7 @@ func partnerCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	reg := &partners.Registry{DB: d.DB, Sealer: sealer}
-	if reg.Formats, err = c.formats(); err != nil { // -format is checked against what serve speaks
+	if reg.Formats, err = app.Formats(c); err != nil { // -format is checked against what serve speaks
 		return err
 	}
 	switch args[0] {
