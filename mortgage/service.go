@@ -243,7 +243,6 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	if err != nil {
 		return Outcome{}, err
 	}
-	app = ownCopy(app) // normalised below: the caller's copy stays as it was
 	if is := Validate(app, s.rules(sub)); len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
@@ -256,7 +255,8 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	} else if len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
-	normalise(app)
+	// From here on the domain's own copy: the caller's stays as it was.
+	app = normalised(app)
 	canonical := app.Canonical() // stored with the bundle, and hashed for idempotency
 	sum := sha256.Sum256(canonical)
 	hash := sum[:]
@@ -344,38 +344,35 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	return Outcome{Decision: d, Answer: ans}, nil
 }
 
-// ownCopy copies what normalise changes, so that concurrent submissions of
-// one application (retries sharing its slices) never write what another reads.
-func ownCopy(a *Application) *Application {
+// normalised is a copy of a with identifiers in their canonical spelling,
+// so that equal content hashes equal and register comparisons are exact.
+// Each field it changes is copied where it is changed, never written in
+// place: concurrent submissions of one application (retries sharing its
+// slices) must not write what another reads, nor the caller see its
+// application change.
+func normalised(a *Application) *Application {
 	c := *a
 	c.Units = slices.Clone(a.Units)
-	c.Materials = slices.Clone(a.Materials)
+	for i := range c.Units {
+		if n, err := ParseCertificateNumber(c.Units[i].TitleCertificateNumber); err == nil {
+			c.Units[i].TitleCertificateNumber = n.String()
+		}
+	}
 	if a.Cancellation != nil {
 		cancellation := *a.Cancellation
+		if n, err := ParseCertificateNumber(cancellation.CertificateNumber); err == nil {
+			cancellation.CertificateNumber = n.String()
+		}
 		c.Cancellation = &cancellation
 	}
-	return &c
-}
-
-// normalise puts identifiers in their canonical spelling so that equal
-// content hashes equal and register comparisons are exact.
-func normalise(a *Application) {
-	for i := range a.Units {
-		if c, err := ParseCertificateNumber(a.Units[i].TitleCertificateNumber); err == nil {
-			a.Units[i].TitleCertificateNumber = c.String()
-		}
-	}
-	if a.Cancellation != nil {
-		if c, err := ParseCertificateNumber(a.Cancellation.CertificateNumber); err == nil {
-			a.Cancellation.CertificateNumber = c.String()
-		}
-	}
 	if a.Type.IsFirst() && len(a.Debtors) == 0 {
-		a.Debtors = append([]Party(nil), a.Mortgagors...) // the usual case: the mortgagors owe the debt
+		c.Debtors = slices.Clone(a.Mortgagors) // the usual case: the mortgagors owe the debt
 	}
-	for i := range a.Materials {
-		a.Materials[i].SHA256 = strings.ToLower(a.Materials[i].SHA256)
+	c.Materials = slices.Clone(a.Materials)
+	for i := range c.Materials {
+		c.Materials[i].SHA256 = strings.ToLower(c.Materials[i].SHA256)
 	}
+	return &c
 }
 
 func newBundleID() string {
