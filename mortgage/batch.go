@@ -15,6 +15,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"mortgaged/internal/db"
 )
 
 // BatchStatus is where an uploaded batch stands.
@@ -173,11 +175,10 @@ func (u *BatchUpload) Commit(partnerID string, h BatchHeader, sum []byte) (b *Ba
 			partnerID, h.Number, sum)
 		return b, false, err
 	}
-	detail, _ := json.Marshal(map[string]any{"partner": partnerID, "batchNumber": h.Number, "records": h.Records,
-		"sha256": hex.EncodeToString(sum), "bytes": u.size})
-	if _, err := u.tx.ExecContext(u.ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		now, "partner:"+partnerID, "batch.received", u.id, detail); err != nil {
-		return nil, false, fmt.Errorf("insert audit record: %w", err)
+	if err := db.Audit(u.ctx, u.tx, db.AuditEntry{At: now, Actor: "partner:" + partnerID, Action: "batch.received", Subject: u.id,
+		Detail: map[string]any{"partner": partnerID, "batchNumber": h.Number, "records": h.Records,
+			"sha256": hex.EncodeToString(sum), "bytes": u.size}}); err != nil {
+		return nil, false, err
 	}
 	if err := u.tx.Commit(); err != nil {
 		return nil, false, fmt.Errorf("commit batch: %w", err)
@@ -396,15 +397,18 @@ func (s *Service) recordResults(ctx context.Context, batchID string, recs []Batc
 // finishBatch marks a batch whose every record is decided as finished and
 // writes its batch.finished event, in one transaction, once: false means
 // records are still undecided, or another node finished it first.
-func (s *Service) finishBatch(ctx context.Context, id string) (bool, error) {
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
+func (s *Service) finishBatch(ctx context.Context, id string) (finished bool, err error) {
+	err = s.inTx(ctx, nil, func(tx *ptx) (err error) {
+		finished, err = s.finishBatchIn(ctx, tx, id)
+		return err
+	})
+	return finished, err
+}
+
+func (s *Service) finishBatchIn(ctx context.Context, tx *ptx, id string) (bool, error) {
 	now := s.Now().Truncate(time.Microsecond)
 	var r batchRow
-	err = tx.GetContext(ctx, &r, `UPDATE batches SET status = 'finished', finished_at = $2, claimed_by = NULL, claimed_until = NULL, last_error = NULL
+	err := tx.GetContext(ctx, &r, `UPDATE batches SET status = 'finished', finished_at = $2, claimed_by = NULL, claimed_until = NULL, last_error = NULL
 		WHERE id = $1 AND status <> 'finished' AND registered + rejected + desk = records
 		RETURNING `+batchColumns, id, now)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -414,18 +418,14 @@ func (s *Service) finishBatch(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("finish batch: %w", err)
 	}
 	b := r.batch()
-	detail, _ := json.Marshal(map[string]any{"partner": b.PartnerID, "batchNumber": b.Number, "records": b.Records,
-		"registered": b.Registered, "rejected": b.Rejected, "desk": b.Desk})
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		now, s.Config.RecordingOfficer, "batch.finished", b.ID, detail); err != nil {
-		return false, fmt.Errorf("insert audit record: %w", err)
+	if err := db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: s.Config.RecordingOfficer, Action: "batch.finished", Subject: b.ID,
+		Detail: map[string]any{"partner": b.PartnerID, "batchNumber": b.Number, "records": b.Records,
+			"registered": b.Registered, "rejected": b.Rejected, "desk": b.Desk}}); err != nil {
+		return false, err
 	}
 	if err := s.enqueue(ctx, tx, Event{ID: NewEventID(), Type: EventBatchFinished, PartnerID: b.PartnerID,
 		Subject: b.ID, OccurredAt: now, Batch: b}); err != nil {
 		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("commit: %w", err)
 	}
 	return true, nil
 }

@@ -261,87 +261,88 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	sum := sha256.Sum256(canonical)
 	hash := sum[:]
 
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
-		return Outcome{}, err
-	}
-	defer tx.Rollback()
-
-	// Concurrent retries of one submission wait here for the first to commit,
-	// then find it below and replay it. A batch record locks its partner's
-	// reference, so the same record in two batches, or as a single bundle,
-	// queues too.
-	lockRef := app.Reference
-	if recordRef != "" {
-		lockRef = recordRef
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
-		idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
-		return Outcome{}, fmt.Errorf("lock reference: %w", err)
-	}
-	if out, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
-		return out, err
-	}
-	now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-	d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
-	var mortgageID int64
-	var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
-	var draft *Certificate                   // the new certificate before its number is drawn
-	review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
-	if app.Type.IsFirst() {
-		mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
-	} else {
-		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
-	}
-	if err != nil {
-		return Outcome{}, err
-	}
-	switch {
-	case len(d.Reasons) > 0: // a hard failure refuses at once, whatever else a person might look at
-		d.Status = StatusRejected
-		d.Reasons = d.Reasons.Sorted()
-		d.Registration, d.Cancelled, d.Fee = nil, nil, nil
-	case len(review.desk) > 0:
-		d.Status = StatusDesk
-		d.DeskReasons = review.desk.Sorted()
-		deadline, err := cal.Deadline(d.ReceivedAt)
+	var out Outcome
+	err = s.inTx(ctx, nil, func(tx *ptx) error {
+		// Concurrent retries of one submission wait here for the first to commit,
+		// then find it below and replay it. A batch record locks its partner's
+		// reference, so the same record in two batches, or as a single bundle,
+		// queues too.
+		lockRef := app.Reference
+		if recordRef != "" {
+			lockRef = recordRef
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+			idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
+			return fmt.Errorf("lock reference: %w", err)
+		}
+		if prior, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
+			out = prior
+			return err
+		}
+		now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+		d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
+		var mortgageID int64
+		var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
+		var draft *Certificate                   // the new certificate before its number is drawn
+		var err error
+		review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
+		if app.Type.IsFirst() {
+			mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
+		} else {
+			mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
+		}
 		if err != nil {
-			return Outcome{}, err
+			return err
 		}
-		d.Deadline = &deadline
-		for _, p := range app.Promises {
-			d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: p.DueOn})
+		switch {
+		case len(d.Reasons) > 0: // a hard failure refuses at once, whatever else a person might look at
+			d.Status = StatusRejected
+			d.Reasons = d.Reasons.Sorted()
+			d.Registration, d.Cancelled, d.Fee = nil, nil, nil
+		case len(review.desk) > 0:
+			d.Status = StatusDesk
+			d.DeskReasons = review.desk.Sorted()
+			deadline, err := cal.Deadline(d.ReceivedAt)
+			if err != nil {
+				return err
+			}
+			d.Deadline = &deadline
+			for _, p := range app.Promises {
+				d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: p.DueOn})
+			}
+		default:
+			d.Status = StatusRegistered
 		}
-	default:
-		d.Status = StatusRegistered
-	}
-	if draft != nil && d.Status == StatusRegistered {
-		// The certificate number is drawn once the decision is known, so a
-		// refusal or a fault found earlier draws nothing.
-		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
-			return Outcome{}, err
+		if draft != nil && d.Status == StatusRegistered {
+			// The certificate number is drawn once the decision is known, so a
+			// refusal or a fault found earlier draws nothing.
+			if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
+				return err
+			}
 		}
-	}
-	ans, err := render(d)
+		ans, err := render(d)
+		if err != nil {
+			return fmt.Errorf("render decision: %w", err)
+		}
+		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
+			return err
+		}
+		if err := s.writeDecisionRecords(ctx, tx, sub, app, d, mortgageID, issued); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
+			return err
+		}
+		if s.BeforeCommit != nil {
+			s.BeforeCommit(ctx)
+		}
+		out = Outcome{Decision: d, Answer: ans}
+		return nil
+	})
 	if err != nil {
-		return Outcome{}, fmt.Errorf("render decision: %w", err)
-	}
-	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
 		return Outcome{}, err
 	}
-	if err := s.writeDecisionRecords(ctx, tx, sub, app, d, mortgageID, issued); err != nil {
-		return Outcome{}, err
-	}
-	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
-		return Outcome{}, err
-	}
-	if s.BeforeCommit != nil {
-		s.BeforeCommit(ctx)
-	}
-	if err := tx.Commit(); err != nil {
-		return Outcome{}, fmt.Errorf("commit: %w", err)
-	}
-	return Outcome{Decision: d, Answer: ans}, nil
+	return out, nil
 }
 
 // normalised is a copy of a with identifiers in their canonical spelling,
@@ -462,28 +463,26 @@ func insertMaterials(ctx context.Context, tx *ptx, bundleID string, ms []Materia
 	return nil
 }
 
-const (
-	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
-	// registeredSQL stores a registration's audit record and signed
-	// certificate in one round trip.
-	registeredSQL = `WITH audit AS (
-			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'bundle.registered', $3, $4))
-		INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
-			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-		VALUES ($5, $3, $6, $7, $8, 'valid', $9, $10, $11, $12, $13, $14)`
-)
+// registeredSQL stores a registration's audit record and signed
+// certificate in one round trip: the audit row is db.AuditSQL's, with its
+// parameters $1 to $5; the certificate's bundle is the audit's subject ($4).
+const registeredSQL = `WITH audit AS (` + db.AuditSQL + `)
+	INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+		status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+	VALUES ($6, $4, $7, $8, $9, 'valid', $10, $11, $12, $13, $14, $15)`
 
 // writeDecisionRecords writes the audit record of a decision and, for a
 // registration, its certificate.
 func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate) error {
-	actor, detail := s.auditOf(sub, app, d)
+	e := s.auditOf(sub, app, d)
 	if c == nil {
-		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
-			return fmt.Errorf("insert audit record: %w", err)
-		}
-		return nil
+		return db.Audit(ctx, tx, e)
 	}
-	if _, err := tx.ExecContext(ctx, registeredSQL, d.ReceivedAt, actor, d.BundleID, detail,
+	detail, err := json.Marshal(e.Detail) // as db.Audit marshals it
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	if _, err := tx.ExecContext(ctx, registeredSQL, e.At, e.Actor, e.Action, e.Subject, detail,
 		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
 		return fmt.Errorf("store registration: %w", err)
 	}
@@ -491,9 +490,9 @@ func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitt
 }
 
 // auditOf is the audit record of a decision: who decided, and what.
-func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor string, detail []byte) {
+func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) db.AuditEntry {
 	m := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
-	actor = "partner:" + sub.PartnerID
+	actor := "partner:" + sub.PartnerID
 	if d.Status == StatusRegistered {
 		actor = s.Config.RecordingOfficer
 		if d.Registration != nil {
@@ -508,8 +507,7 @@ func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor s
 			m["deskReasons"] = codesOf(d.DeskReasons)
 		}
 	}
-	detail, _ = json.Marshal(m)
-	return actor, detail
+	return db.AuditEntry{At: d.ReceivedAt, Actor: actor, Action: "bundle." + string(d.Status), Subject: d.BundleID, Detail: m}
 }
 
 // Validate checks a single bundle's application without the register, as
