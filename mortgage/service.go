@@ -196,6 +196,17 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	return s.submit(ctx, sub, app, render, "")
 }
 
+// SubmitRecord decides a batch record's application as Submit does, filed
+// under filedAs (Batch.RecordReference) rather than the partner's own
+// reference, app.Reference, which stays the key a resent record or a single
+// bundle is recognised by (PROMISES S2/S3). The partner's reference is not
+// checked for a "#": a record's is the partner's, not one of ours.
+func (s *Service) SubmitRecord(ctx context.Context, sub Submitter, app *Application, filedAs string, render Renderer) (Outcome, error) {
+	filed := *app // the caller's application stays as it was
+	filed.Reference = filedAs
+	return s.submit(ctx, sub, &filed, render, app.Reference)
+}
+
 // reservedReference refuses a single bundle's reference that has a "#":
 // those are batch records' (Batch.RecordReference, docs/batches.md).
 func reservedReference(ref string) Issues {
@@ -516,6 +527,10 @@ func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) db.Audit
 func (s *Service) Validate(sub Submitter, app *Application) Issues {
 	return MergeIssues(reservedReference(app.Reference), Validate(app, s.rules(sub)))
 }
+
+// Rules are what Validate checks sub's applications against today; the
+// batch runner validates each record with them before it is submitted.
+func (s *Service) Rules(sub Submitter) Rules { return s.rules(sub) }
 
 func (s *Service) rules(sub Submitter) Rules {
 	return Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode, Mortgagees: sub.Mortgagees}

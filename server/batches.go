@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/batches"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
@@ -37,6 +38,9 @@ const (
 	batchPageSize = 100
 	batchPageMax  = 1000
 )
+
+// batchStore keeps the uploads in the service's database.
+func (s *Server) batchStore() *batches.Store { return &batches.Store{Service: s.Service} }
 
 // registerBatchRoutes serves batch uploads (docs/batches.md).
 func (s *Server) registerBatchRoutes(r *mux.Router) {
@@ -68,7 +72,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBatchBytes
 	}
-	up, err := s.Service.NewBatchUpload(r.Context())
+	up, err := s.batchStore().NewUpload(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -233,7 +237,7 @@ func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, status int, 
 // batch returns the caller's batch or answers 404: another partner's batch
 // does not exist for the caller.
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) (*mortgage.Batch, bool) {
-	b, err := s.Service.Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
+	b, err := s.batchStore().Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
 	if errors.Is(err, mortgage.ErrNotFound) {
 		writeBatchProblem(w, r, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "没有找到该批次。"})
 		return nil, false
@@ -256,7 +260,7 @@ func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after-1, limit)
+	recs, err := s.batchStore().Records(r.Context(), b.PartnerID, b.ID, after-1, limit)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -329,7 +333,7 @@ func (s *Server) writeResults(r *http.Request, w io.Writer, b *mortgage.Batch) e
 		return err
 	}
 	for after := -1; ; {
-		recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after, batchPageMax)
+		recs, err := s.batchStore().Records(r.Context(), b.PartnerID, b.ID, after, batchPageMax)
 		if err != nil {
 			return err
 		}
