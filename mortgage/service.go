@@ -273,87 +273,94 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	hash := sum[:]
 
 	var out Outcome
-	err = s.inTx(ctx, nil, func(tx *ptx) error {
-		// Concurrent retries of one submission wait here for the first to commit,
-		// then find it below and replay it. A batch record locks its partner's
-		// reference, so the same record in two batches, or as a single bundle,
-		// queues too.
-		lockRef := app.Reference
-		if recordRef != "" {
-			lockRef = recordRef
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
-			idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
-			return fmt.Errorf("lock reference: %w", err)
-		}
-		if prior, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
-			out = prior
-			return err
-		}
-		now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-		d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
-		var mortgageID int64
-		var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
-		var draft *Certificate                   // the new certificate before its number is drawn
-		var err error
-		review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
-		if app.Type.IsFirst() {
-			mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
-		} else {
-			mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
-		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(d.Reasons) > 0: // a hard failure refuses at once, whatever else a person might look at
-			d.Status = StatusRejected
-			d.Reasons = d.Reasons.Sorted()
-			d.Registration, d.Cancelled, d.Fee = nil, nil, nil
-		case len(review.desk) > 0:
-			d.Status = StatusDesk
-			d.DeskReasons = review.desk.Sorted()
-			deadline, err := cal.Deadline(d.ReceivedAt)
-			if err != nil {
-				return err
-			}
-			d.Deadline = &deadline
-			for _, p := range app.Promises {
-				d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: p.DueOn})
-			}
-		default:
-			d.Status = StatusRegistered
-		}
-		if draft != nil && d.Status == StatusRegistered {
-			// The certificate number is drawn once the decision is known, so a
-			// refusal or a fault found earlier draws nothing.
-			if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
-				return err
-			}
-		}
-		ans, err := render(d)
-		if err != nil {
-			return fmt.Errorf("render decision: %w", err)
-		}
-		if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
-			return err
-		}
-		if err := s.writeDecisionRecords(ctx, tx, sub, app, d, mortgageID, issued); err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
-			return err
-		}
-		if s.BeforeCommit != nil {
-			s.BeforeCommit(ctx)
-		}
-		out = Outcome{Decision: d, Answer: ans}
-		return nil
+	err = s.inTx(ctx, nil, func(tx *ptx) (err error) {
+		out, err = s.decideIn(ctx, tx, sub, app, canonical, hash, rules, cal, render, recordRef)
+		return err
 	})
 	if err != nil {
 		return Outcome{}, err
 	}
 	return out, nil
+}
+
+// decideIn decides a normalised application in the registration's
+// transaction: the reference's lock, a replay or a conflict, the checks
+// against the register, and every row the decision writes.
+func (s *Service) decideIn(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte,
+	rules RoutingRules, cal *calendar.Calendar, render Renderer, recordRef string) (Outcome, error) {
+	// Concurrent retries of one submission wait here for the first to commit,
+	// then find it below and replay it. A batch record locks its partner's
+	// reference, so the same record in two batches, or as a single bundle,
+	// queues too.
+	lockRef := app.Reference
+	if recordRef != "" {
+		lockRef = recordRef
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+		idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
+		return Outcome{}, fmt.Errorf("lock reference: %w", err)
+	}
+	if out, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
+		return out, err
+	}
+	now := s.Now().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+	d := &Decision{BundleID: newBundleID(), Reference: app.Reference, Type: app.Type, ReceivedAt: now, DecidedAt: now, Reasons: Issues{}}
+	var mortgageID int64
+	var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
+	var draft *Certificate                   // the new certificate before its number is drawn
+	var err error
+	review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
+	if app.Type.IsFirst() {
+		mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
+	} else {
+		mortgageID, cancelled, err = s.cancel(ctx, tx, sub, app, d, &review)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch {
+	case len(d.Reasons) > 0: // a hard failure refuses at once, whatever else a person might look at
+		d.Status = StatusRejected
+		d.Reasons = d.Reasons.Sorted()
+		d.Registration, d.Cancelled, d.Fee = nil, nil, nil
+	case len(review.desk) > 0:
+		d.Status = StatusDesk
+		d.DeskReasons = review.desk.Sorted()
+		deadline, err := cal.Deadline(d.ReceivedAt)
+		if err != nil {
+			return Outcome{}, err
+		}
+		d.Deadline = &deadline
+		for _, p := range app.Promises {
+			d.Promises = append(d.Promises, PromiseState{Kind: p.Kind, DueOn: p.DueOn})
+		}
+	default:
+		d.Status = StatusRegistered
+	}
+	if draft != nil && d.Status == StatusRegistered {
+		// The certificate number is drawn once the decision is known, so a
+		// refusal or a fault found earlier draws nothing.
+		if issued, err = s.issueCertificate(ctx, tx, mortgageID, d, draft); err != nil {
+			return Outcome{}, err
+		}
+	}
+	ans, err := render(d)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("render decision: %w", err)
+	}
+	if err := s.writeBundle(ctx, tx, sub, app, canonical, hash, d, mortgageID, ans, recordRef); err != nil {
+		return Outcome{}, err
+	}
+	if err := s.writeDecisionRecords(ctx, tx, sub, app, d, mortgageID, issued); err != nil {
+		return Outcome{}, err
+	}
+	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
+		return Outcome{}, err
+	}
+	if s.BeforeCommit != nil {
+		s.BeforeCommit(ctx)
+	}
+	return Outcome{Decision: d, Answer: ans}, nil
 }
 
 // normalised is a copy of a with identifiers in their canonical spelling,
