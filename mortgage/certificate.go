@@ -1,20 +1,33 @@
 package mortgage
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"mortgaged/mortgage/certificate"
 )
 
-// CertificateFormat names the version of the certificate document; it is the
-// first field of the JSON and an attribute of the XML root.
-const CertificateFormat = "mortgaged-certificate/v1"
+// The certificate document and its renderings are package certificate's;
+// these names keep the domain's vocabulary for them.
+type (
+	Certificate         = certificate.Document
+	CertificateParty    = certificate.Party
+	CertificateUnit     = certificate.Unit
+	CertificateMortgage = certificate.Mortgage
+	Signer              = certificate.Signer
+)
+
+// CertificateFormat and CertificateNamespace name the document's version
+// and its XML namespace.
+const (
+	CertificateFormat    = certificate.Format
+	CertificateNamespace = certificate.Namespace
+)
 
 // Certificate statuses.
 const (
@@ -22,92 +35,13 @@ const (
 	CertificateCancelled = "cancelled"
 )
 
-// Signer signs issued certificates with the installation's active key
-// (internal/certkeys.Keyring in production). Sign returns the detached
-// signature and the id of the key that made it.
-type Signer interface {
-	Sign(msg []byte) (keyID string, signature []byte)
-}
-
 // ErrNoSigner is returned by Submit when the service has no Signer: no
 // registration may commit without its certificate.
 var ErrNoSigner = errors.New("mortgage: Service.Signer is not set; certificates cannot be issued")
 
-// Certificate is the content of an electronic registration certificate
-// (不动产登记证明) for a mortgage right, as the register states it at
-// registration. Its JSON encoding (CanonicalJSON) is the signed document;
-// field order is the struct's, so the bytes are deterministic.
-type Certificate struct {
-	Format           string              `json:"format"`           // CertificateFormat
-	Title            string              `json:"title"`            // 不动产登记证明
-	Number           string              `json:"number"`           // BDCDJZMH
-	Matter           string              `json:"matter"`           // 证明权利或事项: 抵押权
-	RegistrationType Type                `json:"registrationType"` // what was registered
-	RightHolder      CertificateParty    `json:"rightHolder"`      // 权利人: the mortgagee
-	Obligors         []CertificateParty  `json:"obligors"`         // 义务人: the mortgagors
-	Units            []CertificateUnit   `json:"units"`            // 不动产单元号, 坐落, 顺位
-	Mortgage         CertificateMortgage `json:"mortgage"`         // 其他: the mortgage particulars
-	Remarks          string              `json:"remarks"`          // 附记
-	RegisteredAt     string              `json:"registeredAt"`     // 登簿时间, RFC 3339 in business time
-	RecordingOfficer string              `json:"recordingOfficer"` // 登簿人
-	Authority        string              `json:"authority"`        // 登记机构
-	VerificationCode string              `json:"verificationCode"` // 核验码, for the online check
-}
-
-// CertificateParty is a party named on a certificate.
-type CertificateParty struct {
-	Name     string `json:"name"`
-	IDType   string `json:"idType"` // ZJZL code
-	IDNumber string `json:"idNumber"`
-}
-
-// CertificateUnit is one mortgaged unit with its location and rank.
-type CertificateUnit struct {
-	UnitNumber             string `json:"unitNumber"`             // BDCDYH
-	Location               string `json:"location"`               // 坐落 (ZL)
-	TitleCertificateNumber string `json:"titleCertificateNumber"` // the owner's 不动产权证书号
-	Rank                   int    `json:"rank"`                   // 顺位 (DYSW)
-}
-
-// CertificateMortgage is the particulars of the mortgage right.
-type CertificateMortgage struct {
-	Kind                string             `json:"kind"`                      // general | maximum (DYFS 1 / 2)
-	KindLabel           string             `json:"kindLabel"`                 // 一般抵押 | 最高额抵押
-	CollateralKind      string             `json:"collateralKind"`            // DYBDCLX code
-	CollateralKindLabel string             `json:"collateralKindLabel"`       // e.g. 土地和房屋
-	PrincipalAmount     string             `json:"principalAmount,omitempty"` // BDBZZQSE, yuan with two decimals
-	MaximumAmount       string             `json:"maximumAmount,omitempty"`   // ZGZQSE, yuan with two decimals
-	DebtStart           string             `json:"debtStart"`                 // ZWLXQSSJ, YYYY-MM-DD
-	DebtEnd             string             `json:"debtEnd"`                   // ZWLXJSSJ, YYYY-MM-DD
-	Scope               string             `json:"scope"`                     // DBFW 担保范围
-	TransferRestricted  bool               `json:"transferRestricted"`        // 是否存在禁止或限制转让抵押不动产的约定
-	Debtors             []CertificateParty `json:"debtors"`                   // ZWR 债务人
-}
-
-// CanonicalJSON is the certificate's signed JSON document: compact, fields
-// in struct order, no HTML escaping, no trailing newline.
-func (c *Certificate) CanonicalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
 // ParseCertificate reads a certificate JSON document, for display. It
 // checks nothing: verify the signature over the bytes first.
-func ParseCertificate(doc []byte) (*Certificate, error) {
-	var c Certificate
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("certificate document: %w", err)
-	}
-	if c.Format != CertificateFormat {
-		return nil, fmt.Errorf("certificate document: format %q, want %q", c.Format, CertificateFormat)
-	}
-	return &c, nil
-}
+func ParseCertificate(doc []byte) (*Certificate, error) { return certificate.Parse(doc) }
 
 // IDTypeLabel names an ID document kind (ZJZL) in Chinese, for people.
 func IDTypeLabel(code string) string {
@@ -196,7 +130,7 @@ func (s *Service) newCertificate(app *Application, reg *Registration, units map[
 	}
 	c := &Certificate{
 		Format: CertificateFormat, Title: "不动产登记证明", Number: reg.CertificateNumber, Matter: "抵押权",
-		RegistrationType: app.Type,
+		RegistrationType: string(app.Type),
 		RightHolder:      certificateParties([]Party{app.Mortgagee})[0],
 		Obligors:         certificateParties(app.Mortgagors),
 		Mortgage:         m,
@@ -216,25 +150,12 @@ func (s *Service) newCertificate(app *Application, reg *Registration, units map[
 
 // SignCertificate renders c as JSON and XML and signs both with one key.
 func SignCertificate(c *Certificate, signer Signer) (*IssuedCertificate, error) {
-	doc, err := c.CanonicalJSON()
+	sc, err := certificate.Sign(c, signer)
 	if err != nil {
-		return nil, fmt.Errorf("certificate JSON: %w", err)
+		return nil, err
 	}
-	xdoc, err := c.XML()
-	if err != nil {
-		return nil, fmt.Errorf("certificate XML: %w", err)
-	}
-	for attempt := 0; attempt < 3; attempt++ {
-		// A key rotation picked up between the two signatures would leave
-		// the renderings under different keys; sign both again.
-		id, sig := signer.Sign(doc)
-		xid, xsig := signer.Sign(xdoc)
-		if id == xid {
-			return &IssuedCertificate{Number: c.Number, VerificationCode: c.VerificationCode, Status: CertificateValid,
-				KeyID: id, JSON: doc, JSONSignature: sig, XML: xdoc, XMLSignature: xsig}, nil
-		}
-	}
-	return nil, errors.New("signing key changed during every attempt to sign a certificate")
+	return &IssuedCertificate{Number: c.Number, VerificationCode: c.VerificationCode, Status: CertificateValid,
+		KeyID: sc.KeyID, JSON: sc.JSON, JSONSignature: sc.JSONSignature, XML: sc.XML, XMLSignature: sc.XMLSignature}, nil
 }
 
 const (

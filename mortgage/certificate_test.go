@@ -195,7 +195,7 @@ func TestCertificateContent(t *testing.T) {
 	}
 	want := mortgage.Certificate{
 		Format: mortgage.CertificateFormat, Title: "不动产登记证明", Number: d.Registration.CertificateNumber, Matter: "抵押权",
-		RegistrationType: mortgage.FirstGeneral,
+		RegistrationType: string(mortgage.FirstGeneral),
 		RightHolder:      mortgage.CertificateParty{Name: bank.Name, IDType: "7", IDNumber: bank.IDNumber},
 		Obligors:         []mortgage.CertificateParty{{Name: zhang.Name, IDType: "1", IDNumber: zhang.IDNumber}},
 		Units:            []mortgage.CertificateUnit{{UnitNumber: u.number, Location: "龙沙区卜奎大街1号", TitleCertificateNumber: u.title, Rank: 1}},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/fault"
 )
 
@@ -87,11 +88,15 @@ func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*De
 	if by.Role != "reviewer" && by.Role != "supervisor" {
 		return nil, ErrForbidden
 	}
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+	var d *Decision
+	err := s.inTx(ctx, nil, func(tx *ptx) (err error) {
+		d, err = s.approve(ctx, tx, bundleID, by)
+		return err
+	})
+	return d, err
+}
+
+func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Officer) (*Decision, error) {
 	b, err := lockDeskBundle(ctx, tx, bundleID)
 	if err != nil {
 		return nil, err
@@ -151,14 +156,12 @@ func (s *Service) Approve(ctx context.Context, bundleID string, by Officer) (*De
 			return nil, err
 		}
 	}
-	if err := audit(ctx, tx, now, "staff:"+by.Username, "desk.approved", b.ID, map[string]any{"officer": by.DisplayName}); err != nil {
+	if err := db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "desk.approved", Subject: b.ID,
+		Detail: map[string]any{"officer": by.DisplayName}}); err != nil {
 		return nil, err
 	}
 	if err := s.enqueue(ctx, tx, decisionEvents(sub, d, issued, cancelled)...); err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit approval: %w", err)
 	}
 	return d, nil
 }
@@ -205,11 +208,15 @@ func (s *Service) Withdraw(ctx context.Context, partnerID, bundleID string) (*De
 
 // closeDesk ends a desk bundle without registering it.
 func (s *Service) closeDesk(ctx context.Context, bundleID string, status Status, actor, decidedBy string, reasons Issues, note string) (*Decision, error) {
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+	var d *Decision
+	err := s.inTx(ctx, nil, func(tx *ptx) (err error) {
+		d, err = s.closeDeskIn(ctx, tx, bundleID, status, actor, decidedBy, reasons, note)
+		return err
+	})
+	return d, err
+}
+
+func (s *Service) closeDeskIn(ctx context.Context, tx *ptx, bundleID string, status Status, actor, decidedBy string, reasons Issues, note string) (*Decision, error) {
 	b, err := lockDeskBundle(ctx, tx, bundleID)
 	if err != nil {
 		return nil, err
@@ -220,7 +227,8 @@ func (s *Service) closeDesk(ctx context.Context, bundleID string, status Status,
 		WHERE id = $1`, b.ID, status, reasonsJSON, now, decidedBy, note); err != nil {
 		return nil, fmt.Errorf("close desk bundle: %w", err)
 	}
-	if err := audit(ctx, tx, now, actor, "desk."+string(status), b.ID, map[string]any{"reasons": codesOf(reasons)}); err != nil {
+	if err := db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: actor, Action: "desk." + string(status), Subject: b.ID,
+		Detail: map[string]any{"reasons": codesOf(reasons)}}); err != nil {
 		return nil, err
 	}
 	var app Application
@@ -231,9 +239,6 @@ func (s *Service) closeDesk(ctx context.Context, bundleID string, status Status,
 	if err := s.enqueue(ctx, tx, decisionEvents(Submitter{PartnerID: b.PartnerID}, d, nil, nil)...); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
 	return d, nil
 }
 
@@ -242,11 +247,10 @@ func (s *Service) Reassign(ctx context.Context, bundleID, to string, by Officer)
 	if by.Role != "supervisor" {
 		return ErrForbidden
 	}
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return s.inTx(ctx, nil, func(tx *ptx) error { return s.reassign(ctx, tx, bundleID, to, by) })
+}
+
+func (s *Service) reassign(ctx context.Context, tx *ptx, bundleID, to string, by Officer) error {
 	if _, err := lockDeskBundle(ctx, tx, bundleID); err != nil {
 		return err
 	}
@@ -258,10 +262,8 @@ func (s *Service) Reassign(ctx context.Context, bundleID, to string, by Officer)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: no active reviewer %q", ErrInvalidInput, to)
 	}
-	if err := audit(ctx, tx, s.Now(), "staff:"+by.Username, "desk.reassigned", bundleID, map[string]any{"to": to}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Audit(ctx, tx, db.AuditEntry{At: s.Now(), Actor: "staff:" + by.Username, Action: "desk.reassigned", Subject: bundleID,
+		Detail: map[string]any{"to": to}})
 }
 
 // SupplyMaterial adds a promised document to a bundle at the desk and marks
@@ -286,17 +288,19 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 	if len(is) > 0 {
 		return nil, &ValidationError{Issues: is}
 	}
-	tx, err := s.begin(ctx, nil)
-	if err != nil {
+	if err := s.inTx(ctx, nil, func(tx *ptx) error { return s.supplyMaterial(ctx, tx, partnerID, bundleID, m) }); err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	return s.Bundle(ctx, partnerID, bundleID)
+}
+
+func (s *Service) supplyMaterial(ctx context.Context, tx *ptx, partnerID, bundleID string, m Material) error {
 	b, err := lockDeskBundle(ctx, tx, bundleID)
 	if errors.Is(err, ErrNotFound) || (err == nil && b.PartnerID != partnerID) {
-		return nil, ErrNotFound
+		return ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	now := s.Now().Truncate(time.Microsecond)
 	res, err := tx.ExecContext(ctx, `WITH m AS (
@@ -307,25 +311,11 @@ func (s *Service) SupplyMaterial(ctx context.Context, partnerID, bundleID string
 		WHERE bundle_id = $1 AND kind = $2 AND fulfilled_at IS NULL`,
 		b.ID, m.Kind, m.FileName, m.MediaType, strings.ToLower(m.SHA256), m.Content, now)
 	if err != nil {
-		return nil, fmt.Errorf("store material: %w", err)
+		return fmt.Errorf("store material: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, &ValidationError{Issues: Issues{{Field: "kind", Code: CodeNotAllowed, Message: "该业务件没有待补交的" + materialLabel(m.Kind)}}}
+		return &ValidationError{Issues: Issues{{Field: "kind", Code: CodeNotAllowed, Message: "该业务件没有待补交的" + materialLabel(m.Kind)}}}
 	}
-	if err := audit(ctx, tx, now, "partner:"+partnerID, "desk.material_supplied", b.ID, map[string]any{"kind": m.Kind}); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return s.Bundle(ctx, partnerID, bundleID)
-}
-
-func audit(ctx context.Context, tx *ptx, at time.Time, actor, action, subject string, detail map[string]any) error {
-	b, _ := json.Marshal(detail)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
-		at, actor, action, subject, b); err != nil {
-		return fmt.Errorf("insert audit record: %w", err)
-	}
-	return nil
+	return db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "partner:" + partnerID, Action: "desk.material_supplied", Subject: b.ID,
+		Detail: map[string]any{"kind": m.Kind}})
 }

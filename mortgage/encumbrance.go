@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/text/unicode/norm"
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/pii"
 )
 
@@ -241,15 +242,18 @@ type answer struct {
 
 // readEncumbrances reads the unit in one consistent snapshot; found is
 // false when the unit is unknown or the owner is not one of its owners.
-func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (*answer, error) {
+func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (e *answer, err error) {
+	err = s.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *ptx) error {
+		e, err = s.readEncumbrancesIn(ctx, tx, q)
+		return err
+	})
+	return e, err
+}
+
+func (s *Service) readEncumbrancesIn(ctx context.Context, tx *ptx, q EncumbranceRequest) (*answer, error) {
 	e := &answer{Encumbrances: Encumbrances{UnitNumber: q.UnitNumber, Mortgages: []CurrentMortgage{}, Seizures: []CurrentSeizure{},
 		Objections: []CurrentObjection{}, Preregistrations: []CurrentPrereg{}}}
-	tx, err := s.begin(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	err = tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, q.UnitNumber).
+	err := tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, q.UnitNumber).
 		Scan(&e.Location, &e.Use, &e.AreaM2, &e.OwnershipForm, &e.Mortgageable)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, nil
@@ -319,7 +323,7 @@ func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (*
 	for _, p := range prs {
 		e.Preregistrations = append(e.Preregistrations, CurrentPrereg{p.Kind, pii.MaskName(p.Holder), p.On})
 	}
-	return e, tx.Commit()
+	return e, nil
 }
 
 const (
@@ -333,11 +337,11 @@ const (
 // with the consent, in one step per partner: the quota is checked again
 // under the partner's lock, so concurrent queries cannot overrun it.
 func (s *Service) recordQuery(ctx context.Context, partnerID string, q EncumbranceRequest, e *answer, day businessDay) error {
-	tx, err := s.begin(ctx, nil) // read committed: the count after the lock sees every query committed before it
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	// Read committed: the count after the lock sees every query committed before it.
+	return s.inTx(ctx, nil, func(tx *ptx) error { return s.recordQueryIn(ctx, tx, partnerID, q, e, day) })
+}
+
+func (s *Service) recordQueryIn(ctx context.Context, tx *ptx, partnerID string, q EncumbranceRequest, e *answer, day businessDay) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, encumbranceLockSpace, partnerID); err != nil {
 		return fmt.Errorf("lock encumbrance quota: %w", err)
 	}
@@ -355,11 +359,8 @@ func (s *Service) recordQuery(ctx context.Context, partnerID string, q Encumbran
 	if _, err := tx.ExecContext(ctx, insertEncumbranceConsentSQL, e.QueryID, c.Kind, c.FileName, c.MediaType, strings.ToLower(c.SHA256), c.Content); err != nil {
 		return fmt.Errorf("store consent: %w", err)
 	}
-	if err := audit(ctx, tx, e.AsOf, "partner:"+partnerID, "register.encumbrance_query", unit, map[string]any{
-		"query": e.QueryID, "found": e.found, "owner": pii.MaskID(q.Owner.IDNumber), "consentSha256": strings.ToLower(c.SHA256)}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return db.Audit(ctx, tx, db.AuditEntry{At: e.AsOf, Actor: "partner:" + partnerID, Action: "register.encumbrance_query", Subject: unit,
+		Detail: map[string]any{"query": e.QueryID, "found": e.found, "owner": pii.MaskID(q.Owner.IDNumber), "consentSha256": strings.ToLower(c.SHA256)}})
 }
 
 // EncumbranceQuery is one recorded query, as its partner sees it.

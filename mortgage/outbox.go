@@ -3,6 +3,7 @@ package mortgage
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -85,12 +86,25 @@ const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occur
 
 const partnerFormatSQL = `SELECT format FROM partners WHERE id = $1`
 
+// Tx is what writing events needs of the caller's transaction: a
+// *sqlx.Tx, or registration's prepared one.
+type Tx interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Enqueue writes events in the caller's transaction, as the domain's own
+// changes do (the batch runner's batch.finished).
+func (s *Service) Enqueue(ctx context.Context, tx Tx, events ...Event) error {
+	return s.enqueue(ctx, tx, events...)
+}
+
 // enqueue writes events in the caller's transaction: they commit with the
 // change that caused them or not at all (PROMISES D1). A partner's format
 // the caller did not know is read in the same transaction: never on a
 // second pool connection, which under load would wait for one while this
 // transaction holds its own and its locks.
-func (s *Service) enqueue(ctx context.Context, tx *ptx, events ...Event) error {
+func (s *Service) enqueue(ctx context.Context, tx Tx, events ...Event) error {
 	if s.EncodeEvent == nil {
 		return fmt.Errorf("no event encoder configured")
 	}

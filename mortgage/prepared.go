@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -17,44 +18,52 @@ import (
 type ptx struct {
 	*sqlx.Tx
 	st    *db.Statements
-	svc   *Service
 	drawn []drawnSerial // certificate serials drawn, recorded as gaps if this rolls back
 }
 
-// begin starts a transaction on the service's pool.
-func (s *Service) begin(ctx context.Context, opts *sql.TxOptions) (*ptx, error) {
+// inTx runs fn in a transaction on the service's pool (db.WithTx), with
+// its statements prepared. Certificate serials fn drew are recorded as
+// gaps, with their reason, when the transaction surely did not commit: fn
+// failed or panicked, or the request was cancelled before COMMIT was sent
+// (database/sql then rolls back without sending it). Any other failed
+// COMMIT may have landed; reconciliation decides those.
+func (s *Service) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*ptx) error) (err error) {
 	if err := s.ensureSerialSequence(ctx); err != nil {
-		return nil, err
-	}
-	tx, err := s.DB.BeginTxx(ctx, opts)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	s.stmtsOnce.Do(func() { s.stmts = &db.Statements{DB: s.DB} })
-	return &ptx{Tx: tx, st: s.stmts, svc: s}, nil
-}
-
-// Commit commits. When the request was cancelled first, database/sql rolls
-// back without sending COMMIT: the serials drawn are recorded as gaps.
-// Any other failed COMMIT may have landed; reconciliation decides those.
-func (t *ptx) Commit() error {
-	err := t.Tx.Commit()
-	if err != nil && len(t.drawn) > 0 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)) {
-		t.svc.recordRolledBack(t.drawn)
+	var t *ptx
+	committing := false
+	defer func() {
+		if t == nil || len(t.drawn) == 0 {
+			return
+		}
+		p := recover()
+		if p != nil || (err != nil && (!committing || commitNotSent(err))) {
+			s.recordRolledBack(t.drawn)
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	err = db.WithTx(ctx, s.DB, opts, func(tx *sqlx.Tx) error {
+		t = &ptx{Tx: tx, st: s.stmts}
+		if err := fn(t); err != nil {
+			return err
+		}
+		committing = true
+		return nil
+	})
+	if err != nil && committing {
+		err = fmt.Errorf("commit: %w", err)
 	}
-	t.drawn = nil
 	return err
 }
 
-// Rollback rolls back (a no-op after Commit) and records the certificate
-// serials the transaction drew as gaps with their reason.
-func (t *ptx) Rollback() error {
-	err := t.Tx.Rollback()
-	if len(t.drawn) > 0 && (err == nil || errors.Is(err, sql.ErrTxDone)) {
-		t.svc.recordRolledBack(t.drawn)
-	}
-	t.drawn = nil
-	return err
+// commitNotSent reports whether a failed COMMIT was never sent: the
+// request ended first and database/sql rolled back instead.
+func commitNotSent(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)
 }
 
 // GetContext runs a prepared query for one row.

@@ -196,6 +196,17 @@ func (s *Service) Submit(ctx context.Context, sub Submitter, app *Application, r
 	return s.submit(ctx, sub, app, render, "")
 }
 
+// SubmitRecord decides a batch record's application as Submit does, filed
+// under filedAs (Batch.RecordReference) rather than the partner's own
+// reference, app.Reference, which stays the key a resent record or a single
+// bundle is recognised by (PROMISES S2/S3). The partner's reference is not
+// checked for a "#": a record's is the partner's, not one of ours.
+func (s *Service) SubmitRecord(ctx context.Context, sub Submitter, app *Application, filedAs string, render Renderer) (Outcome, error) {
+	filed := *app // the caller's application stays as it was
+	filed.Reference = filedAs
+	return s.submit(ctx, sub, &filed, render, app.Reference)
+}
+
 // reservedReference refuses a single bundle's reference that has a "#":
 // those are batch records' (Batch.RecordReference, docs/batches.md).
 func reservedReference(ref string) Issues {
@@ -243,7 +254,6 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	if err != nil {
 		return Outcome{}, err
 	}
-	app = ownCopy(app) // normalised below: the caller's copy stays as it was
 	if is := Validate(app, s.rules(sub)); len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
@@ -256,17 +266,28 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	} else if len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}
 	}
-	normalise(app)
+	// From here on the domain's own copy: the caller's stays as it was.
+	app = normalised(app)
 	canonical := app.Canonical() // stored with the bundle, and hashed for idempotency
 	sum := sha256.Sum256(canonical)
 	hash := sum[:]
 
-	tx, err := s.begin(ctx, nil)
+	var out Outcome
+	err = s.inTx(ctx, nil, func(tx *ptx) (err error) {
+		out, err = s.decideIn(ctx, tx, sub, app, canonical, hash, rules, cal, render, recordRef)
+		return err
+	})
 	if err != nil {
 		return Outcome{}, err
 	}
-	defer tx.Rollback()
+	return out, nil
+}
 
+// decideIn decides a normalised application in the registration's
+// transaction: the reference's lock, a replay or a conflict, the checks
+// against the register, and every row the decision writes.
+func (s *Service) decideIn(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte,
+	rules RoutingRules, cal *calendar.Calendar, render Renderer, recordRef string) (Outcome, error) {
 	// Concurrent retries of one submission wait here for the first to commit,
 	// then find it below and replay it. A batch record locks its partner's
 	// reference, so the same record in two batches, or as a single bundle,
@@ -287,6 +308,7 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	var mortgageID int64
 	var issued, cancelled *IssuedCertificate // the new certificate; the one a cancellation ended
 	var draft *Certificate                   // the new certificate before its number is drawn
+	var err error
 	review := checks{rules: rules, desk: deskReasons(app, rules), officer: s.Config.RecordingOfficer}
 	if app.Type.IsFirst() {
 		mortgageID, draft, err = s.registerFirst(ctx, tx, sub, app, d, &review)
@@ -338,44 +360,38 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	if s.BeforeCommit != nil {
 		s.BeforeCommit(ctx)
 	}
-	if err := tx.Commit(); err != nil {
-		return Outcome{}, fmt.Errorf("commit: %w", err)
-	}
 	return Outcome{Decision: d, Answer: ans}, nil
 }
 
-// ownCopy copies what normalise changes, so that concurrent submissions of
-// one application (retries sharing its slices) never write what another reads.
-func ownCopy(a *Application) *Application {
+// normalised is a copy of a with identifiers in their canonical spelling,
+// so that equal content hashes equal and register comparisons are exact.
+// Each field it changes is copied where it is changed, never written in
+// place: concurrent submissions of one application (retries sharing its
+// slices) must not write what another reads, nor the caller see its
+// application change.
+func normalised(a *Application) *Application {
 	c := *a
 	c.Units = slices.Clone(a.Units)
-	c.Materials = slices.Clone(a.Materials)
+	for i := range c.Units {
+		if n, err := ParseCertificateNumber(c.Units[i].TitleCertificateNumber); err == nil {
+			c.Units[i].TitleCertificateNumber = n.String()
+		}
+	}
 	if a.Cancellation != nil {
 		cancellation := *a.Cancellation
+		if n, err := ParseCertificateNumber(cancellation.CertificateNumber); err == nil {
+			cancellation.CertificateNumber = n.String()
+		}
 		c.Cancellation = &cancellation
 	}
-	return &c
-}
-
-// normalise puts identifiers in their canonical spelling so that equal
-// content hashes equal and register comparisons are exact.
-func normalise(a *Application) {
-	for i := range a.Units {
-		if c, err := ParseCertificateNumber(a.Units[i].TitleCertificateNumber); err == nil {
-			a.Units[i].TitleCertificateNumber = c.String()
-		}
-	}
-	if a.Cancellation != nil {
-		if c, err := ParseCertificateNumber(a.Cancellation.CertificateNumber); err == nil {
-			a.Cancellation.CertificateNumber = c.String()
-		}
-	}
 	if a.Type.IsFirst() && len(a.Debtors) == 0 {
-		a.Debtors = append([]Party(nil), a.Mortgagors...) // the usual case: the mortgagors owe the debt
+		c.Debtors = slices.Clone(a.Mortgagors) // the usual case: the mortgagors owe the debt
 	}
-	for i := range a.Materials {
-		a.Materials[i].SHA256 = strings.ToLower(a.Materials[i].SHA256)
+	c.Materials = slices.Clone(a.Materials)
+	for i := range c.Materials {
+		c.Materials[i].SHA256 = strings.ToLower(c.Materials[i].SHA256)
 	}
+	return &c
 }
 
 func newBundleID() string {
@@ -465,28 +481,26 @@ func insertMaterials(ctx context.Context, tx *ptx, bundleID string, ms []Materia
 	return nil
 }
 
-const (
-	insertAuditSQL = `INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)`
-	// registeredSQL stores a registration's audit record and signed
-	// certificate in one round trip.
-	registeredSQL = `WITH audit AS (
-			INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'bundle.registered', $3, $4))
-		INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
-			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-		VALUES ($5, $3, $6, $7, $8, 'valid', $9, $10, $11, $12, $13, $14)`
-)
+// registeredSQL stores a registration's audit record and signed
+// certificate in one round trip: the audit row is db.AuditSQL's, with its
+// parameters $1 to $5; the certificate's bundle is the audit's subject ($4).
+const registeredSQL = `WITH audit AS (` + db.AuditSQL + `)
+	INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
+		status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
+	VALUES ($6, $4, $7, $8, $9, 'valid', $10, $11, $12, $13, $14, $15)`
 
 // writeDecisionRecords writes the audit record of a decision and, for a
 // registration, its certificate.
 func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate) error {
-	actor, detail := s.auditOf(sub, app, d)
+	e := s.auditOf(sub, app, d)
 	if c == nil {
-		if _, err := tx.ExecContext(ctx, insertAuditSQL, d.ReceivedAt, actor, "bundle."+string(d.Status), d.BundleID, detail); err != nil {
-			return fmt.Errorf("insert audit record: %w", err)
-		}
-		return nil
+		return db.Audit(ctx, tx, e)
 	}
-	if _, err := tx.ExecContext(ctx, registeredSQL, d.ReceivedAt, actor, d.BundleID, detail,
+	detail, err := json.Marshal(e.Detail) // as db.Audit marshals it
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	if _, err := tx.ExecContext(ctx, registeredSQL, e.At, e.Actor, e.Action, e.Subject, detail,
 		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
 		return fmt.Errorf("store registration: %w", err)
 	}
@@ -494,9 +508,9 @@ func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitt
 }
 
 // auditOf is the audit record of a decision: who decided, and what.
-func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor string, detail []byte) {
+func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) db.AuditEntry {
 	m := map[string]any{"partner": sub.PartnerID, "reference": app.Reference, "type": app.Type}
-	actor = "partner:" + sub.PartnerID
+	actor := "partner:" + sub.PartnerID
 	if d.Status == StatusRegistered {
 		actor = s.Config.RecordingOfficer
 		if d.Registration != nil {
@@ -511,8 +525,7 @@ func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor s
 			m["deskReasons"] = codesOf(d.DeskReasons)
 		}
 	}
-	detail, _ = json.Marshal(m)
-	return actor, detail
+	return db.AuditEntry{At: d.ReceivedAt, Actor: actor, Action: "bundle." + string(d.Status), Subject: d.BundleID, Detail: m}
 }
 
 // Validate checks a single bundle's application without the register, as
@@ -521,6 +534,10 @@ func (s *Service) auditOf(sub Submitter, app *Application, d *Decision) (actor s
 func (s *Service) Validate(sub Submitter, app *Application) Issues {
 	return MergeIssues(reservedReference(app.Reference), Validate(app, s.rules(sub)))
 }
+
+// Rules are what Validate checks sub's applications against today; the
+// batch runner validates each record with them before it is submitted.
+func (s *Service) Rules(sub Submitter) Rules { return s.rules(sub) }
 
 func (s *Service) rules(sub Submitter) Rules {
 	return Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode, Mortgagees: sub.Mortgagees}

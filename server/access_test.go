@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/batches"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
@@ -325,9 +326,9 @@ func (a *api) ownedObjects() *owned {
 		t.Fatalf("batch upload: %d %s", up.status, up.body)
 	}
 	o.batchID = up.json(t)["batchId"].(string)
-	w := &mortgage.BatchWorker{Service: a.svc, Node: "a1-test", Decode: func(r io.Reader, fn func(mortgage.BatchItem) error) error {
+	w := &batches.Worker{Service: a.svc, Node: "a1-test", Decode: func(r io.Reader, fn func(batches.Item) error) error {
 		_, err := fundbatch.Decode(r, func(rec fundbatch.Record) error {
-			return fn(mortgage.BatchItem{Index: rec.Index, Reference: rec.Reference, Application: rec.Application, Issues: rec.Issues})
+			return fn(batches.Item{Index: rec.Index, Reference: rec.Reference, Application: rec.Application, Issues: rec.Issues})
 		})
 		return err
 	}, Render: func(d *mortgage.Decision) (mortgage.Answer, error) {

@@ -18,6 +18,7 @@ import (
 
 	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/batches"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
@@ -38,6 +39,9 @@ const (
 	batchPageSize = 100
 	batchPageMax  = 1000
 )
+
+// batchStore keeps the uploads in the service's database.
+func (s *Server) batchStore() *batches.Store { return &batches.Store{Service: s.Service} }
 
 // registerBatchRoutes serves batch uploads (docs/batches.md).
 func (s *Server) registerBatchRoutes(r *mux.Router) {
@@ -69,7 +73,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBatchBytes
 	}
-	up, err := s.Service.NewBatchUpload(r.Context())
+	up, err := s.batchStore().NewUpload(r.Context())
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -223,7 +227,7 @@ func (s *Server) writeBatch(w http.ResponseWriter, r *http.Request, status int, 
 // batch returns the caller's batch or answers 404: another partner's batch
 // does not exist for the caller.
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) (*mortgage.Batch, bool) {
-	b, err := s.Service.Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
+	b, err := s.batchStore().Batch(r.Context(), partnerFrom(r.Context()).ID, mux.Vars(r)["id"])
 	if errors.Is(err, mortgage.ErrNotFound) {
 		s.batchError(w, r, &fault.Error{Kind: fault.NotFound, Code: CodeNotFound, Detail: "没有找到该批次。"})
 		return nil, false
@@ -247,7 +251,7 @@ func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after-1, limit)
+	recs, err := s.batchStore().Records(r.Context(), b.PartnerID, b.ID, after-1, limit)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -319,7 +323,7 @@ func (s *Server) writeResults(r *http.Request, w io.Writer, b *mortgage.Batch) e
 		return err
 	}
 	for after := -1; ; {
-		recs, err := s.Service.BatchRecords(r.Context(), b.PartnerID, b.ID, after, batchPageMax)
+		recs, err := s.batchStore().Records(r.Context(), b.PartnerID, b.ID, after, batchPageMax)
 		if err != nil {
 			return err
 		}

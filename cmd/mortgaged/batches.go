@@ -8,6 +8,7 @@ import (
 
 	"mortgaged/internal/config"
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/batches"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/server"
@@ -24,7 +25,7 @@ func startBatches(ctx context.Context, c config.Config, d *database, svc *mortga
 		return func() {}, nil
 	}
 	node := push.NodeID()
-	w := &mortgage.BatchWorker{
+	w := &batches.Worker{
 		Service: svc,
 		Decode:  decodeFundBatch,
 		Render: func(dec *mortgage.Decision) (mortgage.Answer, error) {
@@ -45,9 +46,9 @@ func startBatches(ctx context.Context, c config.Config, d *database, svc *mortga
 }
 
 // decodeFundBatch reads a stored provident-fund batch file for the worker.
-func decodeFundBatch(r io.Reader, fn func(mortgage.BatchItem) error) error {
+func decodeFundBatch(r io.Reader, fn func(batches.Item) error) error {
 	_, err := fundbatch.Decode(r, func(rec fundbatch.Record) error {
-		return fn(mortgage.BatchItem{Index: rec.Index, Reference: rec.Reference, Application: rec.Application, Issues: rec.Issues})
+		return fn(batches.Item{Index: rec.Index, Reference: rec.Reference, Application: rec.Application, Issues: rec.Issues})
 	})
 	return err
 }

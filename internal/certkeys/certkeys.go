@@ -229,12 +229,18 @@ func NewKeyID(now time.Time) string {
 // Rotate retires the active key and creates its successor in one
 // transaction; it returns the new key. Running nodes switch to it at their
 // next Refresh.
-func Rotate(ctx context.Context, db *sqlx.DB, sealer *seal.Sealer) (PublicKey, error) {
-	tx, err := db.BeginTxx(ctx, nil)
+func Rotate(ctx context.Context, d *sqlx.DB, sealer *seal.Sealer) (key PublicKey, err error) {
+	err = db.WithTx(ctx, d, nil, func(tx *sqlx.Tx) (err error) {
+		key, err = rotate(ctx, tx, sealer)
+		return err
+	})
 	if err != nil {
 		return PublicKey{}, err
 	}
-	defer tx.Rollback()
+	return key, nil
+}
+
+func rotate(ctx context.Context, tx *sqlx.Tx, sealer *seal.Sealer) (PublicKey, error) {
 	// Two rotations at once would each retire the old key and then collide
 	// on the active index; one waits for the other instead.
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, rotateLockSpace); err != nil {
@@ -254,9 +260,6 @@ func Rotate(ctx context.Context, db *sqlx.DB, sealer *seal.Sealer) (PublicKey, e
 	if _, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (key_id, algorithm, public_key, private_sealed, created_at)
 		VALUES ($1, 'Ed25519', $2, $3, $4)`, id, pub, sealed, now); err != nil {
 		return PublicKey{}, fmt.Errorf("create signing key: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return PublicKey{}, fmt.Errorf("commit rotation: %w", err)
 	}
 	return PublicKey{ID: id, Algorithm: Algorithm, Key: pub, CreatedAt: now}, nil
 }

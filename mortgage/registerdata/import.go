@@ -16,6 +16,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
 
+	"mortgaged/internal/db"
 	"mortgaged/mortgage"
 )
 
@@ -223,14 +224,19 @@ const (
 const checkChunk = 10000
 
 // load writes the checked file in one transaction.
-func (im *importer) load(ctx context.Context, db *sqlx.DB) (Summary, error) {
-	var sum Summary
-	tx, err := db.BeginTxx(ctx, nil)
+func (im *importer) load(ctx context.Context, d *sqlx.DB) (sum Summary, err error) {
+	err = db.WithTx(ctx, d, nil, func(tx *sqlx.Tx) (err error) {
+		sum, err = im.loadIn(ctx, tx)
+		return err
+	})
 	if err != nil {
-		return sum, fmt.Errorf("begin import: %w", err)
+		return Summary{}, err
 	}
-	defer tx.Rollback() // no-op after commit; needs no context, so a cancelled ctx cannot leave it open
+	return sum, nil
+}
 
+func (im *importer) loadIn(ctx context.Context, tx *sqlx.Tx) (Summary, error) {
+	var sum Summary
 	if _, err := tx.ExecContext(ctx, lockUnitsSQL); err != nil {
 		return sum, fmt.Errorf("lock units: %w", err)
 	}
@@ -238,7 +244,7 @@ func (im *importer) load(ctx context.Context, db *sqlx.DB) (Summary, error) {
 		return sum, err
 	}
 
-	err = copyIn(ctx, tx, "units", []string{"unit_number", "location", "use", "area_m2",
+	err := copyIn(ctx, tx, "units", []string{"unit_number", "location", "use", "area_m2",
 		"title_certificate_number", "ownership_form", "mortgageable"}, func(put putFunc) error {
 		for _, r := range im.records {
 			if err := put(r.unitNumber, r.location, r.use, r.area, r.title, r.form, r.mortgageable); err != nil {
@@ -325,9 +331,6 @@ func (im *importer) load(ctx context.Context, db *sqlx.DB) (Summary, error) {
 
 	if err := im.advanceSerials(ctx, tx); err != nil {
 		return Summary{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Summary{}, fmt.Errorf("commit import: %w", err)
 	}
 	return sum, nil
 }

@@ -1,4 +1,4 @@
-package mortgage
+package batches
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/mortgage"
 )
 
 // TestBatchWorkerBacksOffWhileDatabaseDown: with the database gone the
@@ -28,7 +29,7 @@ func TestBatchWorkerBacksOffWhileDatabaseDown(t *testing.T) {
 	t.Cleanup(func() { d.Close() })
 	var logs bytes.Buffer
 	var logMu sync.Mutex
-	w := &BatchWorker{Service: NewService(d, Config{}), Node: "n1", Poll: time.Second, MaxBackoff: 8 * time.Second,
+	w := &Worker{Service: mortgage.NewService(d, mortgage.Config{}), Node: "n1", Poll: time.Second, MaxBackoff: 8 * time.Second,
 		Log: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))}
 	ctx, cancel := context.WithCancel(t.Context())
 	var waits []time.Duration

@@ -1,4 +1,4 @@
-package mortgage
+package certificate
 
 import (
 	"strconv"
@@ -6,26 +6,26 @@ import (
 	"github.com/beevik/etree"
 )
 
-// CertificateNamespace is the XML namespace of the certificate document
+// Namespace is the XML namespace of the certificate document
 // (docs/formats/certificate-v1.xsd).
-const CertificateNamespace = "urn:mortgaged:certificate:v1"
+const Namespace = "urn:mortgaged:certificate:v1"
 
 // XML is the certificate's XML rendering for XML partners: the same fields
 // under the same names as the JSON, in the same order, indented with two
 // spaces, UTF-8 with an XML declaration. Like the JSON it is signed as
 // bytes; nobody should verify a re-serialisation of it.
-func (c *Certificate) XML() ([]byte, error) {
+func (c *Document) XML() ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.WriteSettings = etree.WriteSettings{CanonicalEndTags: true}
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	root := doc.CreateElement("certificate")
-	root.CreateAttr("xmlns", CertificateNamespace)
+	root.CreateAttr("xmlns", Namespace)
 	root.CreateAttr("format", c.Format)
 
 	xmlText(root, "title", c.Title)
 	xmlText(root, "number", c.Number)
 	xmlText(root, "matter", c.Matter)
-	xmlText(root, "registrationType", string(c.RegistrationType))
+	xmlText(root, "registrationType", c.RegistrationType)
 	xmlParty(root, "rightHolder", c.RightHolder)
 	xmlParties(root, "obligors", c.Obligors)
 	units := root.CreateElement("units")
@@ -66,14 +66,14 @@ func xmlText(parent *etree.Element, tag, value string) {
 	parent.CreateElement(tag).SetText(value)
 }
 
-func xmlParty(parent *etree.Element, tag string, p CertificateParty) {
+func xmlParty(parent *etree.Element, tag string, p Party) {
 	e := parent.CreateElement(tag)
 	xmlText(e, "name", p.Name)
 	xmlText(e, "idType", p.IDType)
 	xmlText(e, "idNumber", p.IDNumber)
 }
 
-func xmlParties(parent *etree.Element, tag string, ps []CertificateParty) {
+func xmlParties(parent *etree.Element, tag string, ps []Party) {
 	e := parent.CreateElement(tag)
 	for _, p := range ps {
 		xmlParty(e, "party", p)

@@ -1,4 +1,4 @@
-package mortgage
+package batches
 
 import (
 	"context"
@@ -7,31 +7,31 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mortgaged/internal/db"
+	"mortgaged/mortgage"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-
-	"mortgaged/internal/db"
 )
 
-// BatchItem is one record of a batch file as its format's decoder reads it.
-type BatchItem struct {
+// Item is one record of a batch file as its format's decoder reads it.
+type Item struct {
 	Index     int    // 0-based position in the file
 	Reference string // the partner's own reference for the record, as written
 	// Application is the canonical application; nil when the record's
 	// structure is unreadable.
-	Application *Application
-	Issues      Issues // the record's decode faults
+	Application *mortgage.Application
+	Issues      mortgage.Issues // the record's decode faults
 }
 
-// BatchDecoder streams a stored batch file, calling fn with each record in
+// Decoder streams a stored batch file, calling fn with each record in
 // file order. It is the format's (partners/fundbatch); the domain only
 // decides what it is given.
-type BatchDecoder func(r io.Reader, fn func(BatchItem) error) error
+type Decoder func(r io.Reader, fn func(Item) error) error
 
-// BatchWorker decides the records of uploaded batches. Every node runs one:
+// Worker decides the records of uploaded batches. Every node runs one:
 // it claims a batch no live node holds, keeps its claim alive while it
 // works, decides records several at a time, and stores each record's result
 // once. A node that dies mid-batch loses its claim when the lease runs out
@@ -39,13 +39,13 @@ type BatchDecoder func(r io.Reader, fn func(BatchItem) error) error
 // with a result; a record decided but not yet recorded when the node died
 // replays its bundle (Submit is idempotent on the record's reference), so
 // every record is decided exactly once.
-type BatchWorker struct {
-	Service *Service
-	Decode  BatchDecoder
+type Worker struct {
+	Service *mortgage.Service
+	Decode  Decoder
 	// Render is the answer stored with each record's bundle, returned if
 	// the partner ever asks for the bundle again by its reference; nil
 	// stores the decision as plain JSON.
-	Render Renderer
+	Render mortgage.Renderer
 	Node   string        // this node's name in claims
 	Lease  time.Duration // how long a claim outlives its last renewal (30 s)
 	// Parallel is how many records are decided at once (8). Records that
@@ -63,7 +63,10 @@ type BatchWorker struct {
 	after func(time.Duration) <-chan time.Time // time.After; tests count the waits
 }
 
-func (w *BatchWorker) defaults() {
+// store is where the worker's batches are kept: the service's database.
+func (w *Worker) store() *Store { return &Store{Service: w.Service} }
+
+func (w *Worker) defaults() {
 	if w.Lease <= 0 {
 		w.Lease = 30 * time.Second
 	}
@@ -83,9 +86,9 @@ func (w *BatchWorker) defaults() {
 		w.RetryAfter = 30 * time.Second
 	}
 	if w.Render == nil {
-		w.Render = func(d *Decision) (Answer, error) {
+		w.Render = func(d *mortgage.Decision) (mortgage.Answer, error) {
 			b, err := json.Marshal(d)
-			return Answer{Status: 201, Body: b}, err // as POST /v1/bundles answers a decision
+			return mortgage.Answer{Status: 201, Body: b}, err // as POST /v1/bundles answers a decision
 		}
 	}
 	if w.Log == nil {
@@ -99,7 +102,7 @@ func (w *BatchWorker) defaults() {
 //
 // While the database is unavailable it backs off (Poll doubling up to
 // MaxBackoff) and logs only when the outage starts and when it ends.
-func (w *BatchWorker) Run(ctx context.Context) {
+func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	outage := db.NewOutage(w.Poll, w.MaxBackoff)
 	for {
@@ -134,9 +137,9 @@ func (w *BatchWorker) Run(ctx context.Context) {
 // RunOnce claims one batch and works on it until every record is decided
 // (then finishes it), the pass cannot go on, or ctx ends. It reports
 // whether there was a batch to claim.
-func (w *BatchWorker) RunOnce(ctx context.Context) (bool, error) {
+func (w *Worker) RunOnce(ctx context.Context) (bool, error) {
 	w.defaults()
-	b, err := w.Service.claimBatch(ctx, w.Node, w.Lease)
+	b, err := w.store().claim(ctx, w.Node, w.Lease)
 	if err != nil || b == nil {
 		return false, err
 	}
@@ -147,14 +150,14 @@ func (w *BatchWorker) RunOnce(ctx context.Context) (bool, error) {
 // its end even when the node is stopping, so a stop never wastes it.
 const recordTimeout = time.Minute
 
-func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
-	s := w.Service
+func (w *Worker) process(ctx context.Context, b *claimedBatch) error {
+	s, st := w.Service, w.store()
 	log := w.Log.With(slog.String("batch", b.ID), slog.String("node", w.Node))
 	// Records already decided and work in flight must survive ctx ending:
 	// only the dispatch of new records stops.
 	bg := context.WithoutCancel(ctx)
 	start := time.Now()
-	done, err := s.decidedRecords(ctx, b.ID, b.Records)
+	done, err := st.decidedRecords(ctx, b.ID, b.Records)
 	if err != nil {
 		return w.release(bg, b, err)
 	}
@@ -182,7 +185,7 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 			case <-dispatch.Done():
 				return
 			case <-t.C:
-				ok, err := s.renewClaim(bg, b.ID, w.Node, w.Lease)
+				ok, err := st.renewClaim(bg, b.ID, w.Node, w.Lease)
 				if err != nil {
 					log.Warn("batch claim not renewed", slog.Any("error", err))
 					continue
@@ -199,8 +202,8 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 
 	var (
 		gate     = newUnitGate()
-		work     = make(chan BatchItem)
-		results  = make(chan BatchRecord, 4*w.Parallel)
+		work     = make(chan Item)
+		results  = make(chan mortgage.BatchRecord, 4*w.Parallel)
 		failed   atomic.Int64
 		firstErr atomic.Value
 		workers  sync.WaitGroup
@@ -226,7 +229,7 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 	go func() { recorded <- w.record(bg, b.ID, results) }()
 
 	file := &batchFile{ctx: dispatch, db: s.DB, id: b.ID, chunks: b.Chunks}
-	decodeErr := w.Decode(file, func(it BatchItem) error {
+	decodeErr := w.Decode(file, func(it Item) error {
 		if dispatch.Err() != nil {
 			return dispatch.Err()
 		}
@@ -258,7 +261,7 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 	case recordErr != nil:
 		return w.release(bg, b, recordErr)
 	}
-	finished, err := s.finishBatch(bg, b.ID)
+	finished, err := st.finish(bg, b.ID)
 	if err != nil {
 		return w.release(bg, b, err)
 	}
@@ -277,12 +280,12 @@ func (w *BatchWorker) process(ctx context.Context, b *claimedBatch) error {
 
 // release gives the batch back: at once when the node is stopping (cause
 // nil), else after RetryAfter, with the cause noted and returned.
-func (w *BatchWorker) release(ctx context.Context, b *claimedBatch, cause error) error {
+func (w *Worker) release(ctx context.Context, b *claimedBatch, cause error) error {
 	notBefore, msg := w.Service.Now(), ""
 	if cause != nil {
 		notBefore, msg = notBefore.Add(w.RetryAfter), cause.Error()
 	}
-	if err := w.Service.releaseClaim(ctx, b.ID, w.Node, notBefore, msg); err != nil {
+	if err := w.store().releaseClaim(ctx, b.ID, w.Node, notBefore, msg); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
@@ -290,17 +293,17 @@ func (w *BatchWorker) release(ctx context.Context, b *claimedBatch, cause error)
 
 // record stores results as they come, a few hundred per statement: a
 // result lost in a crash before it is stored costs only a replay.
-func (w *BatchWorker) record(ctx context.Context, batchID string, results <-chan BatchRecord) error {
+func (w *Worker) record(ctx context.Context, batchID string, results <-chan mortgage.BatchRecord) error {
 	const most, every = 256, 200 * time.Millisecond
 	var (
-		buf  []BatchRecord
+		buf  []mortgage.BatchRecord
 		errs error
 	)
 	flush := func() {
 		if len(buf) == 0 {
 			return
 		}
-		if err := w.Service.recordResults(ctx, batchID, buf); err != nil {
+		if err := w.store().recordResults(ctx, batchID, buf); err != nil {
 			errs = errors.Join(errs, err)
 		}
 		buf = buf[:0]
@@ -328,24 +331,21 @@ func (w *BatchWorker) record(ctx context.Context, batchID string, results <-chan
 // read or fails validation, otherwise submitted like any bundle under the
 // record's own reference. An error means the record is still undecided
 // (the database failed, say) and is tried again in a later pass.
-func (w *BatchWorker) decide(ctx context.Context, b *claimedBatch, it BatchItem) (BatchRecord, error) {
+func (w *Worker) decide(ctx context.Context, b *claimedBatch, it Item) (mortgage.BatchRecord, error) {
 	s := w.Service
-	rec := BatchRecord{Index: it.Index, Reference: it.Reference}
-	sub := Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode, Mortgagees: b.Mortgagees}
+	rec := mortgage.BatchRecord{Index: it.Index, Reference: it.Reference}
+	sub := mortgage.Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode, Mortgagees: b.Mortgagees}
 	ref := b.batch().RecordReference(it.Index)
 	issues := it.Issues
 	if it.Application != nil {
 		// The partner's own reference is checked as for any submission;
 		// the bundle is then filed under the record's reference.
-		issues = MergeIssues(it.Issues, Validate(it.Application, s.rules(sub)))
+		issues = mortgage.MergeIssues(it.Issues, mortgage.Validate(it.Application, s.Rules(sub)))
 	}
 	if len(issues) == 0 {
-		app := it.Application
-		own := app.Reference
-		app.Reference = ref
-		out, err := s.submit(ctx, sub, app, w.Render, own)
-		var ve *ValidationError
-		var ce *ConflictError
+		out, err := s.SubmitRecord(ctx, sub, it.Application, ref, w.Render)
+		var ve *mortgage.ValidationError
+		var ce *mortgage.ConflictError
 		switch {
 		case err == nil && !out.Replayed:
 			return recordOf(rec, out.Decision)
@@ -380,28 +380,28 @@ func (w *BatchWorker) decide(ctx context.Context, b *claimedBatch, it BatchItem)
 	switch d, err := s.BundleByReference(ctx, b.PartnerID, ref); {
 	case err == nil:
 		return recordOf(rec, d)
-	case !errors.Is(err, ErrNotFound):
+	case !errors.Is(err, mortgage.ErrNotFound):
 		return rec, err
 	}
-	rec.Status, rec.Reasons, rec.DecidedAt = StatusRejected, issues.Sorted(), s.Now().Truncate(time.Microsecond)
+	rec.Status, rec.Reasons, rec.DecidedAt = mortgage.StatusRejected, issues.Sorted(), s.Now().Truncate(time.Microsecond)
 	return rec, nil
 }
 
 // recordOf is a record's result from its bundle's decision.
-func recordOf(rec BatchRecord, d *Decision) (BatchRecord, error) {
+func recordOf(rec mortgage.BatchRecord, d *mortgage.Decision) (mortgage.BatchRecord, error) {
 	rec.BundleID, rec.DecidedAt = d.BundleID, d.DecidedAt
 	switch d.Status {
-	case StatusRegistered:
+	case mortgage.StatusRegistered:
 		if d.Registration == nil {
 			return rec, fmt.Errorf("bundle %s is registered without a certificate", d.BundleID)
 		}
-		rec.Status, rec.CertificateNumber = StatusRegistered, d.Registration.CertificateNumber
+		rec.Status, rec.CertificateNumber = mortgage.StatusRegistered, d.Registration.CertificateNumber
 		at := d.Registration.RegisteredAt
 		rec.RegisteredAt = &at
-	case StatusRejected:
-		rec.Status, rec.Reasons = StatusRejected, d.Reasons
+	case mortgage.StatusRejected:
+		rec.Status, rec.Reasons = mortgage.StatusRejected, d.Reasons
 	default: // at the desk (or since withdrawn from it): staff decide
-		rec.Status, rec.Reasons = StatusDesk, d.DeskReasons
+		rec.Status, rec.Reasons = mortgage.StatusDesk, d.DeskReasons
 		rec.DecidedAt = d.ReceivedAt
 	}
 	if rec.DecidedAt.IsZero() {
@@ -424,7 +424,7 @@ func newUnitGate() *unitGate {
 	return g
 }
 
-func unitsOf(it BatchItem) []string {
+func unitsOf(it Item) []string {
 	if it.Application == nil {
 		return nil
 	}
@@ -437,7 +437,7 @@ func unitsOf(it BatchItem) []string {
 
 // acquire waits until none of the record's units is being decided. Records
 // in flight always finish, so the wait ends.
-func (g *unitGate) acquire(it BatchItem) {
+func (g *unitGate) acquire(it Item) {
 	units := unitsOf(it)
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -458,7 +458,7 @@ func (g *unitGate) anyBusy(units []string) bool {
 	return false
 }
 
-func (g *unitGate) release(it BatchItem) {
+func (g *unitGate) release(it Item) {
 	units := unitsOf(it)
 	if len(units) == 0 {
 		return

@@ -1,4 +1,4 @@
-package mortgage_test
+package batches_test
 
 import (
 	"crypto/sha256"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"mortgaged/mortgage"
+	"mortgaged/mortgage/batches"
 )
 
 // fundCentre is the provident fund centre, the mortgagee of its own loans.
@@ -16,9 +17,9 @@ var fundCentre = mortgage.Party{Name: "齐齐哈尔市住房公积金管理中�
 var gjj = mortgage.Submitter{PartnerID: "gjj", CreditCode: fundCentre.IDNumber}
 
 // fundLoan is the fund centre's record (or bundle) YWH for unit u.
-func fundLoan(u unit, ywh string) *mortgage.Application {
-	a := general(u)
-	a.Reference, a.Mortgagee = ywh, fundCentre
+func (e *env) fundLoan(u unit, ywh string) *mortgage.Application {
+	a := e.general(u, fundCentre)
+	a.Reference = ywh
 	return a
 }
 
@@ -28,7 +29,7 @@ func fundLoan(u unit, ywh string) *mortgage.Application {
 func (e *env) runBatch(number string, apps ...*mortgage.Application) []mortgage.BatchRecord {
 	e.t.Helper()
 	ctx := e.t.Context()
-	up, err := e.svc.NewBatchUpload(ctx)
+	up, err := e.store.NewUpload(ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -40,21 +41,30 @@ func (e *env) runBatch(number string, apps ...*mortgage.Application) []mortgage.
 	if err != nil || !created {
 		e.t.Fatalf("batch %s: created %v, %v", number, created, err)
 	}
-	w := &mortgage.BatchWorker{Service: e.svc, Node: "test", Decode: func(r io.Reader, fn func(mortgage.BatchItem) error) error {
+	w := &batches.Worker{Service: e.svc, Node: "test", Decode: func(r io.Reader, fn func(batches.Item) error) error {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
 		for i, a := range apps {
-			if err := fn(mortgage.BatchItem{Index: i, Reference: a.Reference, Application: a}); err != nil {
+			if err := fn(batches.Item{Index: i, Reference: a.Reference, Application: a}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}}
+	refs := make([]string, len(apps))
+	for i, a := range apps {
+		refs[i] = a.Reference
+	}
 	if worked, err := w.RunOnce(ctx); !worked || err != nil {
 		e.t.Fatalf("batch %s: worked %v, %v", number, worked, err)
 	}
-	recs, err := e.svc.BatchRecords(ctx, "gjj", b.ID, -1, 100)
+	for i, a := range apps { // the decoder's application is its own
+		if a.Reference != refs[i] {
+			e.t.Errorf("record %d: reference changed to %q, want the decoder's %q", i+1, a.Reference, refs[i])
+		}
+	}
+	recs, err := e.store.Records(ctx, "gjj", b.ID, -1, 100)
 	if err != nil || len(recs) != len(apps) {
 		e.t.Fatalf("batch %s: %d records, %v", number, len(recs), err)
 	}
@@ -67,13 +77,13 @@ func TestBatchRecordRegistersOnce(t *testing.T) {
 	e := setup(t)
 	e.exec(`INSERT INTO partners (id, kind, name, credit_code) VALUES ('gjj', 'fund_centre', $1, $2)`, fundCentre.Name, fundCentre.IDNumber)
 	u := e.soleUnit(zhang)
-	first := e.runBatch("GJJ-20261126-001", fundLoan(u, "YWH-0001"))[0]
+	first := e.runBatch("GJJ-20261126-001", e.fundLoan(u, "YWH-0001"))[0]
 	if first.Status != mortgage.StatusRegistered {
 		t.Fatalf("first batch: %+v, want registered", first)
 	}
 
 	t.Run("SameRecordInAnotherBatch", func(t *testing.T) {
-		again := e.runBatch("GJJ-20261127-001", fundLoan(u, "YWH-0001"))[0]
+		again := e.runBatch("GJJ-20261127-001", e.fundLoan(u, "YWH-0001"))[0]
 		if again.Status != mortgage.StatusRegistered || again.BundleID != first.BundleID || again.CertificateNumber != first.CertificateNumber {
 			t.Errorf("resent record: %+v, want the first decision %s %s", again, first.BundleID, first.CertificateNumber)
 		}
@@ -82,7 +92,7 @@ func TestBatchRecordRegistersOnce(t *testing.T) {
 		}
 	})
 	t.Run("ErrSameReferenceOtherContent", func(t *testing.T) {
-		other := fundLoan(e.soleUnit(li), "YWH-0001")
+		other := e.fundLoan(e.soleUnit(li), "YWH-0001")
 		rec := e.runBatch("GJJ-20261127-002", other)[0]
 		if rec.Status != mortgage.StatusRejected || rec.BundleID != "" ||
 			!slices.ContainsFunc(rec.Reasons, func(i mortgage.Issue) bool { return i.Field == "reference" && i.Code == "reference_conflict" }) {
@@ -93,29 +103,29 @@ func TestBatchRecordRegistersOnce(t *testing.T) {
 		}
 	})
 	t.Run("SingleBundleWithTheRecordsReference", func(t *testing.T) {
-		out, err := e.svc.Submit(t.Context(), gjj, fundLoan(u, "YWH-0001"), render)
+		out, err := e.svc.Submit(t.Context(), gjj, e.fundLoan(u, "YWH-0001"), render)
 		if err != nil || !out.Replayed || out.BundleID != first.BundleID {
 			t.Errorf("same content as a single bundle: %+v %v, want the record's first decision replayed", out, err)
 		}
-		_, err = e.svc.Submit(t.Context(), gjj, fundLoan(e.soleUnit(wang), "YWH-0001"), render)
+		_, err = e.svc.Submit(t.Context(), gjj, e.fundLoan(e.soleUnit(wang), "YWH-0001"), render)
 		var ce *mortgage.ConflictError
 		if !errors.As(err, &ce) || ce.BundleID != first.BundleID {
 			t.Errorf("other content as a single bundle: %v, want a conflict naming %s", err, first.BundleID)
 		}
 	})
 	t.Run("RecordWithASingleBundlesReference", func(t *testing.T) {
-		single := fundLoan(e.soleUnit(wang), "YWH-0002")
+		single := e.fundLoan(e.soleUnit(wang), "YWH-0002")
 		out, err := e.svc.Submit(t.Context(), gjj, single, render)
 		if err != nil || out.Decision.Status != mortgage.StatusRegistered {
 			t.Fatalf("single bundle: %+v %v", out, err)
 		}
-		rec := e.runBatch("GJJ-20261127-003", fundLoan(unit{number: single.Units[0].UnitNumber, title: single.Units[0].TitleCertificateNumber, owners: []owner{{party: wang}}}, "YWH-0002"))[0]
+		rec := e.runBatch("GJJ-20261127-003", e.fundLoan(unit{number: single.Units[0].UnitNumber, title: single.Units[0].TitleCertificateNumber, owners: []owner{{wang}}}, "YWH-0002"))[0]
 		if rec.BundleID != out.Decision.BundleID || rec.CertificateNumber != out.Decision.Registration.CertificateNumber {
 			t.Errorf("record resending a single bundle: %+v, want its decision %s", rec, out.Decision.BundleID)
 		}
 	})
 	t.Run("ErrHashOnSingleBundle", func(t *testing.T) {
-		_, err := e.svc.Submit(t.Context(), gjj, fundLoan(e.soleUnit(wang), "GJJ-20261126-001#1"), render)
+		_, err := e.svc.Submit(t.Context(), gjj, e.fundLoan(e.soleUnit(wang), "GJJ-20261126-001#1"), render)
 		var ve *mortgage.ValidationError
 		if !errors.As(err, &ve) || !slices.Equal(codes(ve.Issues), []mortgage.Code{mortgage.CodeReferenceFormat}) {
 			t.Errorf("single bundle with a batch record's reference: %v, want reference_format", err)
