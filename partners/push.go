@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+	"github.com/jmoiron/sqlx"
+
+	"mortgaged/internal/db"
 )
 
 // Push modes.
@@ -112,30 +115,31 @@ func (r *Registry) SetPush(ctx context.Context, id, callbackURL, schedule, mode 
 	if r.Sealer == nil {
 		return nil, ErrNoSealer
 	}
-	tx, err := r.DB.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var hasSecret bool
-	err = tx.GetContext(ctx, &hasSecret, `UPDATE partners SET callback_url = $2,
+	err = db.WithTx(ctx, r.DB, nil, func(tx *sqlx.Tx) error {
+		var hasSecret bool
+		err := tx.GetContext(ctx, &hasSecret, `UPDATE partners SET callback_url = $2,
 		push_schedule = coalesce(nullif($3, ''), push_schedule), push_mode = coalesce(nullif($4, ''), push_mode),
 		push_enabled = true
 		WHERE id = $1 RETURNING webhook_secret_sealed IS NOT NULL`, id, callbackURL, schedule, mode)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("set push for %s: %w", id, err)
-	}
-	if !hasSecret {
-		newSecret = newWebhookKey()
-		if _, err := tx.ExecContext(ctx, `UPDATE partners SET webhook_secret_sealed = $2 WHERE id = $1`,
-			id, r.Sealer.Seal(newSecret, SealPurpose)); err != nil {
-			return nil, fmt.Errorf("store webhook secret for %s: %w", id, err)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
+		if err != nil {
+			return fmt.Errorf("set push for %s: %w", id, err)
+		}
+		if !hasSecret {
+			newSecret = newWebhookKey()
+			if _, err := tx.ExecContext(ctx, `UPDATE partners SET webhook_secret_sealed = $2 WHERE id = $1`,
+				id, r.Sealer.Seal(newSecret, SealPurpose)); err != nil {
+				return fmt.Errorf("store webhook secret for %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return newSecret, tx.Commit()
+	return newSecret, nil
 }
 
 // RotateWebhookSecret replaces the partner's webhook secret and returns the

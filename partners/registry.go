@@ -245,21 +245,18 @@ func (r *Registry) RotateKey(ctx context.Context, partnerID string, overlap time
 	if overlap < 0 {
 		return "", fmt.Errorf("rotate key of %s: negative overlap %s", partnerID, overlap)
 	}
-	tx, err := r.DB.BeginTxx(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = now() + $2 * interval '1 second'
+	var key string
+	err := db.WithTx(ctx, r.DB, nil, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expires_at = now() + $2 * interval '1 second'
 		WHERE partner_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now() + $2 * interval '1 second')`,
-		partnerID, int64(overlap/time.Second)); err != nil {
-		return "", err
-	}
-	key, err := r.issueKey(ctx, tx, partnerID)
-	if err != nil {
-		return "", err
-	}
-	return key, tx.Commit()
+			partnerID, int64(overlap/time.Second)); err != nil {
+			return err
+		}
+		var err error
+		key, err = r.issueKey(ctx, tx, partnerID)
+		return err
+	})
+	return key, err
 }
 
 // Mortgagee identities (migration 0012). The partner's own name and code is

@@ -122,25 +122,23 @@ func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
 		o := ownerOf(i + 1)
 		names[i], ids[i] = o.Name, o.IDNumber
 	}
-	tx, err := d.BeginTxx(ctx, nil)
+	err := db.WithTx(ctx, d, nil, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO units
+				(unit_number, location, use, area_m2, title_certificate_number, ownership_form)
+			SELECT $2 || lpad(i::text, 8, '0'), '龙沙区卜奎大街' || i || '号', 'residential',
+				60 + i % 90, $3 || lpad(i::text, 7, '0') || '号', 'sole'
+			FROM generate_series(1, $1) AS i`, n, unitPrefix, titlePrefix); err != nil {
+			return fmt.Errorf("load units: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
+			SELECT $3 || lpad(o.i::text, 8, '0'), 1, o.name, $4, o.id
+			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(name, id, i)`,
+			pq.StringArray(names), pq.StringArray(ids), unitPrefix, mortgage.IDResident); err != nil {
+			return fmt.Errorf("load owners: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO units
-			(unit_number, location, use, area_m2, title_certificate_number, ownership_form)
-		SELECT $2 || lpad(i::text, 8, '0'), '龙沙区卜奎大街' || i || '号', 'residential',
-			60 + i % 90, $3 || lpad(i::text, 7, '0') || '号', 'sole'
-		FROM generate_series(1, $1) AS i`, n, unitPrefix, titlePrefix); err != nil {
-		return fmt.Errorf("load units: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
-		SELECT $3 || lpad(o.i::text, 8, '0'), 1, o.name, $4, o.id
-		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(name, id, i)`,
-		pq.StringArray(names), pq.StringArray(ids), unitPrefix, mortgage.IDResident); err != nil {
-		return fmt.Errorf("load owners: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	// Fresh tables have no statistics; the planner should see the real sizes.
