@@ -46,9 +46,6 @@ import (
 	"github.com/lib/pq"
 
 	"mortgaged/internal/benchproc"
-	"mortgaged/internal/db"
-	"mortgaged/internal/pgcluster"
-	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -99,61 +96,31 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	work, err := os.MkdirTemp("", "bodybench-")
+	work, bin, err := benchproc.Build(ctx, "bodybench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := benchproc.Build(ctx, work)
+	cl, err := benchproc.StartCluster(ctx, "bodybench-pg-", false, false)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "bodybench-pg-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Fsync: true})
-	if err != nil {
-		return err
-	}
-	defer cl.Stop()
-	admin, err := db.Open(ctx, cl.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE bodybench`); err != nil {
-		return err
-	}
-	url := cl.URL("bodybench")
-	d, err := db.Open(ctx, url)
+	defer cl.Close()
+	d, err := cl.Database(ctx, "bodybench")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if _, err := db.Migrate(ctx, d, nil); err != nil {
-		return err
-	}
-	masterKey := make([]byte, seal.KeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		return err
-	}
-	sealer, err := seal.New(masterKey)
+	url := cl.URL("bodybench")
+	masterKey, sealer, err := benchproc.MasterKey()
 	if err != nil {
 		return err
 	}
 	reg := &partners.Registry{DB: d, Sealer: sealer}
 	keys := map[string]string{}
 	for _, p := range append(slices.Clone(banks), probe) {
-		if err := reg.Add(ctx, p); err != nil {
-			return err
-		}
 		// Limits out of the way: this measures memory, not the per-partner rate.
-		if err := reg.SetLimits(ctx, p.ID, "", 100_000, 256, nil); err != nil {
-			return err
-		}
-		if keys[p.ID], err = reg.IssueKey(ctx, p.ID); err != nil {
+		if keys[p.ID], err = benchproc.AddPartner(ctx, reg, p, 100_000, 256); err != nil {
 			return err
 		}
 	}
@@ -162,7 +129,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + base64.StdEncoding.EncodeToString(masterKey),
+	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + masterKey,
 		"MORTGAGED_PUSH=off", "MORTGAGED_BATCH=off", "MORTGAGED_METRICS_ADDR=off", "MORTGAGED_DATA=" + filepath.Join(work, "data")}
 	if o.budgetMB > 0 {
 		env = append(env, "MORTGAGED_BODY_BUDGET_MB="+strconv.Itoa(o.budgetMB))
