@@ -16,9 +16,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -35,11 +33,11 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"mortgaged/internal/benchproc"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/client"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/requestsig"
 )
@@ -236,27 +234,11 @@ func printStatements(ctx context.Context, d *sqlx.DB) error {
 
 // loadRegister puts one unit and its owner in the register per record.
 func loadRegister(ctx context.Context, d *sqlx.DB, n int) ([]fundbatch.Holding, error) {
-	hs := make([]fundbatch.Holding, n)
-	for from := 0; from < n; from += 10_000 {
-		var units, titles, names, ids []string
-		for i := from; i < min(n, from+10_000); i++ {
-			h := fundbatch.GeneratedHolding(i)
-			hs[i] = h
-			units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
-			names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
-		}
-		if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
-			SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
-			pq.Array(units), pq.Array(titles)); err != nil {
-			return nil, err
-		}
-		if _, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
-			SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
-			pq.Array(units), pq.Array(names), pq.Array(ids)); err != nil {
-			return nil, err
-		}
+	hs, err := benchproc.LoadRegister(ctx, d, n)
+	if err != nil {
+		return nil, err
 	}
-	_, err := d.ExecContext(ctx, `ANALYZE units, owners`)
+	_, err = d.ExecContext(ctx, `ANALYZE units, owners`)
 	return hs, err
 }
 
@@ -289,24 +271,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // signed signs a request whose body has the given digest, streaming the
-// body rather than holding it (partners/client signs bodies it holds).
+// body rather than holding it.
 func signed(req *http.Request, key, digest string) error {
-	id, secret, err := requestsig.ParseKey(key)
+	c, err := client.New("", key)
 	if err != nil {
 		return err
 	}
-	nonce := make([]byte, 18)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
-		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(requestsig.HeaderKeyID, id)
-	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
-	req.Header.Set(requestsig.HeaderContentSHA256, digest)
-	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
-	return nil
+	return c.SignDigest(req, digest)
 }
 
 func upload(ctx context.Context, base, key, path, digest string, size int64) (string, error) {

@@ -19,9 +19,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -42,13 +40,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
 	"mortgaged/internal/benchproc"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/client"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/requestsig"
 )
@@ -125,7 +121,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	total := o.n * o.rounds
-	if err := loadRegister(ctx, d, total); err != nil {
+	if _, err := benchproc.LoadRegister(ctx, d, total); err != nil {
 		return err
 	}
 
@@ -225,25 +221,6 @@ func statusText(m map[int]int) string {
 		parts = append(parts, fmt.Sprintf("%d × %d", m[k], k))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// loadRegister adds n sole-owner units.
-func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
-	var units, titles, names, ids []string
-	for i := range n {
-		h := fundbatch.GeneratedHolding(i)
-		units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
-		names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
-	}
-	if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
-		SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
-		pq.Array(units), pq.Array(titles)); err != nil {
-		return err
-	}
-	_, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
-		SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
-		pq.Array(units), pq.Array(names), pq.Array(ids))
-	return err
 }
 
 // largeMaterials is the JSON array of the three required documents, each a
@@ -382,19 +359,13 @@ func send(ctx context.Context, c *http.Client, base, method, path, key, digest s
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	id, secret, err := requestsig.ParseKey(key)
+	signer, err := client.New("", key)
 	if err != nil {
 		return 0, 0, err
 	}
-	nonce := make([]byte, 18)
-	_, _ = rand.Read(nonce)
-	sr := requestsig.Request{Method: method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
-		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(requestsig.HeaderKeyID, id)
-	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
-	req.Header.Set(requestsig.HeaderContentSHA256, digest)
-	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
+	if err := signer.SignDigest(req, digest); err != nil {
+		return 0, 0, err
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		return 0, 0, err

@@ -7,11 +7,13 @@ import (
 	"os"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
+	"mortgaged/partners/fundbatch"
 )
 
 // Cluster is a benchmark's private PostgreSQL cluster in a temp dir of its
@@ -137,4 +139,31 @@ func AddPartner(ctx context.Context, reg *partners.Registry, p partners.Partner,
 		}
 	}
 	return reg.IssueKey(ctx, p.ID)
+}
+
+// LoadRegister puts one unit and its sole owner in the register for each
+// of the first n generated holdings (fundbatch.GeneratedHolding), ten
+// thousand at a time, and returns the holdings.
+func LoadRegister(ctx context.Context, d *sqlx.DB, n int) ([]fundbatch.Holding, error) {
+	hs := make([]fundbatch.Holding, n)
+	for from := 0; from < n; from += 10_000 {
+		var units, titles, names, ids []string
+		for i := from; i < min(n, from+10_000); i++ {
+			h := fundbatch.GeneratedHolding(i)
+			hs[i] = h
+			units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
+			names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
+			SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
+			pq.Array(units), pq.Array(titles)); err != nil {
+			return nil, err
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
+			SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
+			pq.Array(units), pq.Array(names), pq.Array(ids)); err != nil {
+			return nil, err
+		}
+	}
+	return hs, nil
 }
