@@ -1,8 +1,9 @@
 // Package benchproc is what the benchmark commands (cmd/batchbench,
-// cmd/bodybench, cmd/loadbench) share: a private durable PostgreSQL cluster
-// with migrated databases, a throwaway master key, partners with keys, and
-// `mortgaged serve` run as a child process, measured from outside: its
-// address, its warnings, its memory.
+// cmd/bodybench, cmd/loadbench, cmd/pushbench) share: a private durable
+// PostgreSQL cluster with migrated databases, a throwaway master key,
+// partners with keys, a generated register, and `mortgaged serve` run as a
+// child process, measured from outside: its address, its warnings, its
+// memory.
 package benchproc
 
 import (
