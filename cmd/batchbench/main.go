@@ -16,9 +16,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -35,14 +33,11 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"mortgaged/internal/benchproc"
-	"mortgaged/internal/db"
-	"mortgaged/internal/pgcluster"
-	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
+	"mortgaged/partners/client"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/requestsig"
 )
@@ -80,54 +75,34 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	work, err := os.MkdirTemp("", "batchbench-")
+	work, bin, err := benchproc.Build(ctx, "batchbench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := benchproc.Build(ctx, work)
+	cl, err := benchproc.StartCluster(ctx, "batchbench-pg-", o.keep, o.statements)
 	if err != nil {
-		return err
-	}
-	// The cluster directory is its own temp dir: pgcluster hands it to the
-	// postgres OS user when we are root.
-	dir, err := os.MkdirTemp("", "batchbench-pg-")
-	if err != nil {
-		return err
-	}
-	po := pgcluster.Options{Dir: dir, Fsync: true}
-	if o.statements {
-		po.ExtraConf = map[string]string{"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.max": "1000", "pg_stat_statements.track_planning": "on"}
-	}
-	cl, err := pgcluster.Start(ctx, po)
-	if err != nil {
-		os.RemoveAll(dir)
 		return err
 	}
 	defer func() {
-		cl.Stop()
-		if o.keep {
-			fmt.Printf("kept the cluster in %s; start it with\n  %s\n", dir, cl.StartCommand())
-		} else {
-			os.RemoveAll(dir)
+		cl.Close()
+		if cl.Keep {
+			fmt.Printf("kept the cluster in %s; start it with\n  %s\n", cl.Dir(), cl.StartCommand())
 		}
 	}()
-	admin, err := db.Open(ctx, cl.URL("postgres"))
+	pgVersion, err := cl.ServerVersion(ctx)
 	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	var pgVersion string
-	if err := admin.GetContext(ctx, &pgVersion, `SHOW server_version`); err != nil {
 		return err
 	}
 	fmt.Printf("batchbench: %d cores, %s, PostgreSQL %s (fsync on), %s/%s\n", runtime.NumCPU(), runtime.Version(), pgVersion, runtime.GOOS, runtime.GOARCH)
 	for _, n := range o.sizes {
 		name := fmt.Sprintf("batch%d", n)
-		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-			return err
+		d, err := cl.Database(ctx, name)
+		if err != nil {
+			return fmt.Errorf("%d records: %w", n, err)
 		}
-		r, err := runOne(ctx, o, bin, work, cl.URL(name), n)
+		r, err := runOne(ctx, o, bin, work, d, cl.URL(name), n)
+		d.Close()
 		if err != nil {
 			return fmt.Errorf("%d records: %w", n, err)
 		}
@@ -156,34 +131,15 @@ func (r result) print() {
 		float64(r.peakRSS)/1024, float64(r.rssBeforeUpload)/1024, float64(r.peakAfterUpload)/1024)
 }
 
-func runOne(ctx context.Context, o options, bin, work, url string, n int) (result, error) {
+// runOne measures one size against d, a fresh migrated database at url.
+func runOne(ctx context.Context, o options, bin, work string, d *sqlx.DB, url string, n int) (result, error) {
 	r := result{records: n}
-	d, err := db.Open(ctx, url)
-	if err != nil {
-		return r, err
-	}
-	defer d.Close()
-	if _, err := db.Migrate(ctx, d, nil); err != nil {
-		return r, err
-	}
-	if o.statements {
-		if _, err := d.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
-			return r, err
-		}
-	}
-	masterKey := make([]byte, seal.KeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		return r, err
-	}
-	sealer, err := seal.New(masterKey)
+	masterKey, sealer, err := benchproc.MasterKey()
 	if err != nil {
 		return r, err
 	}
 	reg := &partners.Registry{DB: d, Sealer: sealer}
-	if err := reg.Add(ctx, partners.Partner{ID: "bench-gjj", Kind: partners.KindFundCentre, Name: fundCentre.Name, CreditCode: fundCentre.IDNumber}); err != nil {
-		return r, err
-	}
-	key, err := reg.IssueKey(ctx, "bench-gjj")
+	key, err := benchproc.AddPartner(ctx, reg, partners.Partner{ID: "bench-gjj", Kind: partners.KindFundCentre, Name: fundCentre.Name, CreditCode: fundCentre.IDNumber}, 0, 0)
 	if err != nil {
 		return r, err
 	}
@@ -198,7 +154,7 @@ func runOne(ctx context.Context, o options, bin, work, url string, n int) (resul
 	}
 	r.fileBytes = size
 
-	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + base64.StdEncoding.EncodeToString(masterKey),
+	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + masterKey,
 		"MORTGAGED_PUSH=off", "MORTGAGED_DATA=" + filepath.Join(work, "data"), "MORTGAGED_BATCH_POLL=100ms"}
 	if o.parallel > 0 {
 		env = append(env, "MORTGAGED_BATCH_PARALLEL="+strconv.Itoa(o.parallel))
@@ -278,27 +234,11 @@ func printStatements(ctx context.Context, d *sqlx.DB) error {
 
 // loadRegister puts one unit and its owner in the register per record.
 func loadRegister(ctx context.Context, d *sqlx.DB, n int) ([]fundbatch.Holding, error) {
-	hs := make([]fundbatch.Holding, n)
-	for from := 0; from < n; from += 10_000 {
-		var units, titles, names, ids []string
-		for i := from; i < min(n, from+10_000); i++ {
-			h := fundbatch.GeneratedHolding(i)
-			hs[i] = h
-			units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
-			names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
-		}
-		if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
-			SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
-			pq.Array(units), pq.Array(titles)); err != nil {
-			return nil, err
-		}
-		if _, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
-			SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
-			pq.Array(units), pq.Array(names), pq.Array(ids)); err != nil {
-			return nil, err
-		}
+	hs, err := benchproc.LoadRegister(ctx, d, n)
+	if err != nil {
+		return nil, err
 	}
-	_, err := d.ExecContext(ctx, `ANALYZE units, owners`)
+	_, err = d.ExecContext(ctx, `ANALYZE units, owners`)
 	return hs, err
 }
 
@@ -331,24 +271,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // signed signs a request whose body has the given digest, streaming the
-// body rather than holding it (partners/client signs bodies it holds).
+// body rather than holding it.
 func signed(req *http.Request, key, digest string) error {
-	id, secret, err := requestsig.ParseKey(key)
+	c, err := client.New("", key)
 	if err != nil {
 		return err
 	}
-	nonce := make([]byte, 18)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
-		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(requestsig.HeaderKeyID, id)
-	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
-	req.Header.Set(requestsig.HeaderContentSHA256, digest)
-	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
-	return nil
+	return c.SignDigest(req, digest)
 }
 
 func upload(ctx context.Context, base, key, path, digest string, size int64) (string, error) {

@@ -19,9 +19,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -42,16 +40,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
 	"mortgaged/internal/benchproc"
-	"mortgaged/internal/db"
-	"mortgaged/internal/pgcluster"
-	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
+	"mortgaged/partners/client"
 	"mortgaged/partners/fundbatch"
 	"mortgaged/partners/requestsig"
 )
@@ -99,70 +92,40 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	work, err := os.MkdirTemp("", "bodybench-")
+	work, bin, err := benchproc.Build(ctx, "bodybench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bin, err := benchproc.Build(ctx, work)
+	cl, err := benchproc.StartCluster(ctx, "bodybench-pg-", false, false)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "bodybench-pg-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Fsync: true})
-	if err != nil {
-		return err
-	}
-	defer cl.Stop()
-	admin, err := db.Open(ctx, cl.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE bodybench`); err != nil {
-		return err
-	}
-	url := cl.URL("bodybench")
-	d, err := db.Open(ctx, url)
+	defer cl.Close()
+	d, err := cl.Database(ctx, "bodybench")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if _, err := db.Migrate(ctx, d, nil); err != nil {
-		return err
-	}
-	masterKey := make([]byte, seal.KeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		return err
-	}
-	sealer, err := seal.New(masterKey)
+	url := cl.URL("bodybench")
+	masterKey, sealer, err := benchproc.MasterKey()
 	if err != nil {
 		return err
 	}
 	reg := &partners.Registry{DB: d, Sealer: sealer}
 	keys := map[string]string{}
 	for _, p := range append(slices.Clone(banks), probe) {
-		if err := reg.Add(ctx, p); err != nil {
-			return err
-		}
 		// Limits out of the way: this measures memory, not the per-partner rate.
-		if err := reg.SetLimits(ctx, p.ID, "", 100_000, 256, nil); err != nil {
-			return err
-		}
-		if keys[p.ID], err = reg.IssueKey(ctx, p.ID); err != nil {
+		if keys[p.ID], err = benchproc.AddPartner(ctx, reg, p, 100_000, 256); err != nil {
 			return err
 		}
 	}
 	total := o.n * o.rounds
-	if err := loadRegister(ctx, d, total); err != nil {
+	if _, err := benchproc.LoadRegister(ctx, d, total); err != nil {
 		return err
 	}
 
-	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + base64.StdEncoding.EncodeToString(masterKey),
+	env := []string{"DATABASE_URL=" + url, "MORTGAGED_MASTER_KEY=" + masterKey,
 		"MORTGAGED_PUSH=off", "MORTGAGED_BATCH=off", "MORTGAGED_METRICS_ADDR=off", "MORTGAGED_DATA=" + filepath.Join(work, "data")}
 	if o.budgetMB > 0 {
 		env = append(env, "MORTGAGED_BODY_BUDGET_MB="+strconv.Itoa(o.budgetMB))
@@ -258,25 +221,6 @@ func statusText(m map[int]int) string {
 		parts = append(parts, fmt.Sprintf("%d × %d", m[k], k))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// loadRegister adds n sole-owner units.
-func loadRegister(ctx context.Context, d *sqlx.DB, n int) error {
-	var units, titles, names, ids []string
-	for i := range n {
-		h := fundbatch.GeneratedHolding(i)
-		units, titles = append(units, h.UnitNumber), append(titles, h.TitleCertificateNumber)
-		names, ids = append(names, h.Owner.Name), append(ids, h.Owner.IDNumber)
-	}
-	if _, err := d.ExecContext(ctx, `INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
-		SELECT u, '龙沙区卜奎大街' || ord || '号', 'residential', 90, c, 'sole' FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(u, c, ord)`,
-		pq.Array(units), pq.Array(titles)); err != nil {
-		return err
-	}
-	_, err := d.ExecContext(ctx, `INSERT INTO owners (unit_number, seq, name, id_type, id_number)
-		SELECT u, 1, nm, '1', id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(u, nm, id)`,
-		pq.Array(units), pq.Array(names), pq.Array(ids))
-	return err
 }
 
 // largeMaterials is the JSON array of the three required documents, each a
@@ -415,19 +359,13 @@ func send(ctx context.Context, c *http.Client, base, method, path, key, digest s
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	id, secret, err := requestsig.ParseKey(key)
+	signer, err := client.New("", key)
 	if err != nil {
 		return 0, 0, err
 	}
-	nonce := make([]byte, 18)
-	_, _ = rand.Read(nonce)
-	sr := requestsig.Request{Method: method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
-		Timestamp: time.Now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
-	req.Header.Set(requestsig.HeaderKeyID, id)
-	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
-	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
-	req.Header.Set(requestsig.HeaderContentSHA256, digest)
-	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(secret, sr))
+	if err := signer.SignDigest(req, digest); err != nil {
+		return 0, 0, err
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		return 0, 0, err

@@ -199,7 +199,7 @@ func pgbenchFloor(ctx context.Context, c config, env *database, postmaster int, 
 		return pgbenchResult{}, err
 	}
 	before := takeCPU(postmaster)
-	r, pgbenchCPU, err := runPgbench(ctx, c, env.cluster, vars)
+	r, pgbenchCPU, err := runPgbench(ctx, c, env.cluster.Cluster, vars)
 	waitChildren(postmaster, len(children(before.procs, postmaster)), 2*time.Second)
 	r.cpu = since(before, takeCPU(postmaster), pgbenchCPU)
 	return r, err

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,10 +15,10 @@ import (
 	"github.com/lib/pq"
 
 	"mortgaged/internal/app"
+	"mortgaged/internal/benchproc"
 	"mortgaged/internal/certkeys"
 	serverconfig "mortgaged/internal/config"
 	"mortgaged/internal/db"
-	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
@@ -31,61 +29,25 @@ const dbName = "loadbench"
 
 // database is the private cluster and the migrated benchmark database in it.
 type database struct {
-	cluster *pgcluster.Cluster
+	cluster *benchproc.Cluster
 	db      *sqlx.DB
-	keep    bool
 }
 
-// startDatabase starts a fresh durable cluster in a new temp dir: fsync,
-// synchronous_commit and full_page_writes on, as in production, so every
-// commit waits for its WAL to reach the disk.
-// With statements, it also loads pg_stat_statements.
+// startDatabase starts a fresh durable cluster in a new temp dir (see
+// benchproc.StartCluster: every commit waits for its WAL to reach the
+// disk) and creates and migrates the benchmark's database in it. With
+// statements, it also loads pg_stat_statements.
 func startDatabase(ctx context.Context, keep, statements bool) (*database, error) {
-	// The temp dir itself is the cluster directory: pgcluster hands it to the
-	// postgres OS user when we are root, which a root-only parent would block.
-	dir, err := os.MkdirTemp("", "loadbench-")
+	cl, err := benchproc.StartCluster(ctx, "loadbench-", keep, statements)
 	if err != nil {
 		return nil, err
 	}
-	o := pgcluster.Options{Dir: dir, Fsync: true}
-	if statements {
-		o.ExtraConf = statementsConf
-	}
-	cl, err := pgcluster.Start(ctx, o)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	env := &database{cluster: cl, keep: keep}
-	if err := createDatabase(ctx, cl); err != nil {
+	env := &database{cluster: cl}
+	if env.db, err = cl.Database(ctx, dbName); err != nil {
 		env.close()
 		return nil, err
-	}
-	if env.db, err = db.Open(ctx, cl.URL(dbName)); err != nil {
-		env.close()
-		return nil, err
-	}
-	if _, err := db.Migrate(ctx, env.db, nil); err != nil {
-		env.close()
-		return nil, err
-	}
-	if statements {
-		if err := enableStatements(ctx, env.db); err != nil {
-			env.close()
-			return nil, err
-		}
 	}
 	return env, nil
-}
-
-func createDatabase(ctx context.Context, cl *pgcluster.Cluster) error {
-	admin, err := db.Open(ctx, cl.URL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	_, err = admin.ExecContext(ctx, `CREATE DATABASE `+dbName)
-	return err
 }
 
 // close stops the cluster and removes it, or with -keep says how to get it back.
@@ -93,13 +55,9 @@ func (e *database) close() error {
 	if e.db != nil {
 		e.db.Close()
 	}
-	err := e.cluster.Stop()
-	if e.keep {
+	err := e.cluster.Close()
+	if e.cluster.Keep {
 		step("kept the cluster in %s; start it with\n  %s\nthen connect to %s", e.cluster.Dir(), e.cluster.StartCommand(), e.cluster.URL(dbName))
-		return err
-	}
-	if rerr := os.RemoveAll(e.cluster.Dir()); err == nil {
-		err = rerr
 	}
 	return err
 }
@@ -159,16 +117,12 @@ type secrets struct {
 // registration signs its certificate, and that cost belongs in the
 // measurement.
 func newSecrets(ctx context.Context, d *sqlx.DB) (secrets, error) {
-	master := make([]byte, seal.KeySize)
-	if _, err := rand.Read(master); err != nil {
-		return secrets{}, err
-	}
-	sealer, err := seal.New(master)
+	master, sealer, err := benchproc.MasterKey()
 	if err != nil {
 		return secrets{}, err
 	}
 	keys, err := certkeys.Open(ctx, d, sealer)
-	return secrets{masterKey: base64.StdEncoding.EncodeToString(master), sealer: sealer, keys: keys}, err
+	return secrets{masterKey: master, sealer: sealer, keys: keys}, err
 }
 
 // Partner limits for the benchmark bank. The defaults (600 a minute, 16 in
@@ -183,18 +137,12 @@ const (
 // pgbench's bundles belong to (so the end check can tell them apart).
 func addPartners(ctx context.Context, d *sqlx.DB, sec secrets) (key string, err error) {
 	reg := &partners.Registry{DB: d, Sealer: sec.sealer}
-	for _, p := range []partners.Partner{
-		{ID: benchPartner, Kind: partners.KindBank, Name: bank.Name, CreditCode: bank.IDNumber},
-		{ID: pgbenchPartner, Kind: partners.KindBank, Name: "pgbench", CreditCode: creditCode("91230200MA1PGBENC")},
-	} {
-		if err := reg.Add(ctx, p); err != nil {
-			return "", err
-		}
-	}
-	if err := reg.SetLimits(ctx, benchPartner, "", benchRatePerMinute, benchMaxConcurrent, nil); err != nil {
+	key, err = benchproc.AddPartner(ctx, reg, partners.Partner{ID: benchPartner, Kind: partners.KindBank, Name: bank.Name, CreditCode: bank.IDNumber},
+		benchRatePerMinute, benchMaxConcurrent)
+	if err != nil {
 		return "", err
 	}
-	return reg.IssueKey(ctx, benchPartner)
+	return key, reg.Add(ctx, partners.Partner{ID: pgbenchPartner, Kind: partners.KindBank, Name: "pgbench", CreditCode: creditCode("91230200MA1PGBENC")})
 }
 
 // newService is the registration service with the centre's default

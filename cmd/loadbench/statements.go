@@ -14,18 +14,6 @@ import (
 // in phase 1 and in phase 3: the server-side half of a profile. It is off by
 // default because tracking costs a little on every statement.
 
-// statementsConf is the extra postgresql.conf for -statements.
-var statementsConf = map[string]string{
-	"shared_preload_libraries":          "pg_stat_statements",
-	"pg_stat_statements.track_planning": "on",
-	"pg_stat_statements.max":            "1000",
-}
-
-func enableStatements(ctx context.Context, d *sqlx.DB) error {
-	_, err := d.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`)
-	return err
-}
-
 func resetStatements(ctx context.Context, d *sqlx.DB) error {
 	_, err := d.ExecContext(ctx, `SELECT pg_stat_statements_reset()`)
 	return err

@@ -151,11 +151,7 @@ func keysCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
 		return errors.New("keys: want list or rotate")
 	}
-	c, err := loadConfig(flag.NewFlagSet("keys "+args[0], flag.ExitOnError), args[1:])
-	if err != nil {
-		return err
-	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
+	c, d, err := adminDB(ctx, flag.NewFlagSet("keys "+args[0], flag.ExitOnError), args[1:])
 	if err != nil {
 		return err
 	}

@@ -83,30 +83,29 @@ func run(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve":
-		return serve(ctx, rest)
-	case "migrate":
-		return migrate(ctx, rest)
-	case "register":
-		return registerCmd(ctx, rest)
-	case "call":
-		return call(ctx, rest)
-	case "partner":
-		return partnerCmd(ctx, rest)
-	case "events":
-		return eventsCmd(ctx, rest)
-	case "keys":
-		return keysCmd(ctx, rest)
-	case "verify":
-		return verifyCmd(ctx, rest, os.Stdout)
-	case "staff":
-		return staffCmd(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
 	}
-	fmt.Fprint(os.Stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	f, ok := commands[cmd]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	return f(ctx, rest)
+}
+
+// commands are the subcommands, each given the arguments after its name.
+var commands = map[string]func(ctx context.Context, args []string) error{
+	"serve":    serve,
+	"migrate":  migrate,
+	"register": registerCmd,
+	"call":     call,
+	"partner":  partnerCmd,
+	"events":   eventsCmd,
+	"keys":     keysCmd,
+	"verify":   func(ctx context.Context, args []string) error { return verifyCmd(ctx, args, os.Stdout) },
+	"staff":    staffCmd,
 }
 
 func newLogger(level slog.Level) *slog.Logger {
@@ -179,6 +178,23 @@ func ensureDatabase(ctx context.Context, cl *pgcluster.Cluster) error {
 		}
 	}
 	return nil
+}
+
+// adminDB loads the configuration with fs's flags from args and opens the
+// database as every admin command does (openAdmin); the caller closes it.
+func adminDB(ctx context.Context, fs *flag.FlagSet, args []string) (config.Config, *database, error) {
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return c, nil, err
+	}
+	d, err := openAdmin(ctx, c)
+	return c, d, err
+}
+
+// openAdmin opens the database for an admin command: the schema checked,
+// not migrated (only serve and migrate change it), logging at c's level.
+func openAdmin(ctx context.Context, c config.Config) (*database, error) {
+	return openDatabase(ctx, c, newLogger(c.LogLevel), false)
 }
 
 // Close closes the pool, then stops the embedded cluster if we started it.

@@ -64,7 +64,7 @@ func partnerCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
+	d, err := openAdmin(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -92,11 +92,7 @@ func eventsCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("events "+args[0], flag.ExitOnError)
 	partner := fs.String("partner", "", "only this partner's events")
 	limit := fs.Int("limit", 100, "at most this many")
-	c, err := loadConfig(fs, idLast(args[1:]))
-	if err != nil {
-		return err
-	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
+	c, d, err := adminDB(ctx, fs, idLast(args[1:]))
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func registerCmd(ctx context.Context, args []string) error {
 		// One long transaction of bulk copies and checks, run by hand: the
 		// server's limits for request-sized work do not fit it.
 		c.DBTimeouts = db.Timeouts{}
-		d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
+		d, err := openAdmin(ctx, c)
 		if err != nil {
 			return err
 		}

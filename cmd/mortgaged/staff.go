@@ -68,7 +68,7 @@ func staffCmd(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("staff: unknown subcommand %q\n  %s", args[0], staffUsage)
 	}
-	d, err := openDatabase(ctx, c, newLogger(c.LogLevel), false)
+	d, err := openAdmin(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -34,9 +34,9 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/app"
+	"mortgaged/internal/benchproc"
 	"mortgaged/internal/config"
 	"mortgaged/internal/db"
-	"mortgaged/internal/pgcluster"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
 	"mortgaged/sync/push"
@@ -286,44 +286,28 @@ func openDatabase(ctx context.Context, keep bool) (*sqlx.DB, func(), string, err
 			cleanup[i]()
 		}
 	}
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		dir, err := os.MkdirTemp("", "pushbench-")
+	var d *sqlx.DB
+	if url := os.Getenv("DATABASE_URL"); url == "" {
+		cl, err := benchproc.StartCluster(ctx, "pushbench-", keep, false)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		if !keep {
-			cleanup = append(cleanup, func() { os.RemoveAll(dir) })
-		}
-		cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Fsync: true})
-		if err != nil {
+		cleanup = append(cleanup, func() { cl.Close() })
+		if d, err = cl.Database(ctx, "pushbench"); err != nil {
 			done()
 			return nil, nil, "", err
 		}
-		cleanup = append(cleanup, func() { cl.Stop() })
-		admin, err := db.Open(ctx, cl.URL("postgres"))
-		if err != nil {
-			done()
+	} else {
+		var err error
+		if d, err = db.Open(ctx, url); err != nil {
 			return nil, nil, "", err
 		}
-		_, err = admin.ExecContext(ctx, `CREATE DATABASE pushbench`)
-		admin.Close()
-		if err != nil {
-			done()
+		if _, err := db.Migrate(ctx, d, nil); err != nil {
+			d.Close()
 			return nil, nil, "", err
 		}
-		url = cl.URL("pushbench")
-	}
-	d, err := db.Open(ctx, url)
-	if err != nil {
-		done()
-		return nil, nil, "", err
 	}
 	cleanup = append(cleanup, func() { d.Close() })
-	if _, err := db.Migrate(ctx, d, nil); err != nil {
-		done()
-		return nil, nil, "", err
-	}
 	var version string
 	if err := d.GetContext(ctx, &version, `SELECT 'PostgreSQL ' || current_setting('server_version')`); err != nil {
 		done()

@@ -60,7 +60,7 @@ func New(ctx context.Context, c config.Config, d *sqlx.DB, log *slog.Logger) (*A
 	}
 	a.Service = mortgage.NewService(d, c.Registration)
 	a.Service.Signer = a.Keys
-	a.Service.EncodeEvent = a.Formats.EncodeEvent // each partner hears in its own format
+	a.Service.EncodeEvent = a.Formats.EncodeEvent                                // each partner hears in its own format
 	a.Registry = &partners.Registry{DB: d, Sealer: a.Sealer, Formats: a.Formats} // -format is checked against what this node speaks
 
 	srv := server.New(d, a.Service, a.Registry, log)

@@ -1,6 +1,9 @@
-// Package benchproc runs `mortgaged serve` as a child process for the
-// benchmark commands (cmd/batchbench, cmd/bodybench), which measure the
-// real binary from outside: its address, its warnings, its memory.
+// Package benchproc is what the benchmark commands (cmd/batchbench,
+// cmd/bodybench, cmd/loadbench, cmd/pushbench) share: a private durable
+// PostgreSQL cluster with migrated databases, a throwaway master key,
+// partners with keys, a generated register, and `mortgaged serve` run as a
+// child process, measured from outside: its address, its warnings, its
+// memory.
 package benchproc
 
 import (
@@ -126,12 +129,19 @@ func (s *Server) Status(field string) int64 {
 	return -1
 }
 
-// Build compiles ./cmd/mortgaged into dir (run from the module root) and
-// returns the binary's path.
-func Build(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "mortgaged")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+// Build makes the run's temp dir, named by pattern (as os.MkdirTemp), and
+// compiles ./cmd/mortgaged into it (run from the module root). It returns
+// the dir, for the run's other files, which the caller removes, and the
+// binary's path.
+func Build(ctx context.Context, pattern string) (dir, bin string, err error) {
+	dir, err = os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", "", err
 	}
-	return bin, nil
+	bin = filepath.Join(dir, "mortgaged")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mortgaged").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("build mortgaged (run from the module root): %v\n%s", err, out)
+	}
+	return dir, bin, nil
 }

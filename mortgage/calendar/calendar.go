@@ -10,7 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,12 +157,7 @@ func (c *Calendar) Load(y Year) error {
 
 // Years lists the loaded years.
 func (c *Calendar) Years() []int {
-	var ys []int
-	for y := range c.years {
-		ys = append(ys, y)
-	}
-	sort.Ints(ys)
-	return ys
+	return slices.Sorted(maps.Keys(c.years))
 }
 
 func (c *Calendar) day(d time.Time) (dayset, string, error) {

@@ -48,21 +48,31 @@ type node struct {
 
 // Decode reads an XML v1 application.
 func Decode(body []byte) (*mortgage.Application, mortgage.Issues, error) {
-	doc, err := xmlsafe.Parse(body, Limits)
+	root, err := parseRoot(body, "application")
 	if err != nil {
 		return nil, nil, err
 	}
-	root := doc.Root()
-	if root.Tag != "application" || root.NamespaceURI() != Namespace {
-		return nil, nil, &xmlsafe.Error{Code: xmlsafe.CodeWrongRoot, Field: "/" + root.Tag,
-			Message: fmt.Sprintf("根元素应为命名空间 %s 中的 <application>，收到的是 %s 中的 <%s>", Namespace, orNone(root.NamespaceURI()), root.Tag)}
-	}
 	d := &decoder{}
-	a := d.application(node{root, "/application"})
+	a := d.application(root)
 	if d.err != nil {
 		return nil, nil, d.err
 	}
 	return a, d.issues, nil
+}
+
+// parseRoot parses body within Limits and checks that its root element is
+// <tag> in Namespace.
+func parseRoot(body []byte, tag string) (node, error) {
+	doc, err := xmlsafe.Parse(body, Limits)
+	if err != nil {
+		return node{}, err
+	}
+	root := doc.Root()
+	if root.Tag != tag || root.NamespaceURI() != Namespace {
+		return node{}, &xmlsafe.Error{Code: xmlsafe.CodeWrongRoot, Field: "/" + root.Tag,
+			Message: fmt.Sprintf("根元素应为命名空间 %s 中的 <%s>，收到的是 %s 中的 <%s>", Namespace, tag, orNone(root.NamespaceURI()), root.Tag)}
+	}
+	return node{root, "/" + tag}, nil
 }
 
 func orNone(ns string) string {
@@ -250,17 +260,12 @@ func (d *decoder) material(n node, prefix string) mortgage.Material {
 // element with the children of /application/materials/material. Value
 // issues name the fields kind, fileName, mediaType, sha256, content.
 func DecodeMaterial(body []byte) (*mortgage.Material, mortgage.Issues, error) {
-	doc, err := xmlsafe.Parse(body, Limits)
+	root, err := parseRoot(body, "material")
 	if err != nil {
 		return nil, nil, err
 	}
-	root := doc.Root()
-	if root.Tag != "material" || root.NamespaceURI() != Namespace {
-		return nil, nil, &xmlsafe.Error{Code: xmlsafe.CodeWrongRoot, Field: "/" + root.Tag,
-			Message: fmt.Sprintf("根元素应为命名空间 %s 中的 <material>，收到的是 %s 中的 <%s>", Namespace, orNone(root.NamespaceURI()), root.Tag)}
-	}
 	d := &decoder{}
-	m := d.material(node{root, "/material"}, "")
+	m := d.material(root, "")
 	if d.err != nil {
 		return nil, nil, d.err
 	}

@@ -63,6 +63,12 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 
 // Sign adds the signature headers to req, whose body must be body.
 func (c *Client) Sign(req *http.Request, body []byte) error {
+	return c.SignDigest(req, requestsig.BodyDigest(body))
+}
+
+// SignDigest adds the signature headers to req, whose body has the given
+// digest (requestsig.BodyDigest): for a body streamed rather than held.
+func (c *Client) SignDigest(req *http.Request, digest string) error {
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
@@ -71,12 +77,12 @@ func (c *Client) Sign(req *http.Request, body []byte) error {
 	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
-	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), Body: body,
+	sr := requestsig.Request{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.Query(), BodySHA256: digest,
 		Timestamp: now().Unix(), Nonce: base64.RawURLEncoding.EncodeToString(nonce)}
 	req.Header.Set(requestsig.HeaderKeyID, c.KeyID)
 	req.Header.Set(requestsig.HeaderTimestamp, strconv.FormatInt(sr.Timestamp, 10))
 	req.Header.Set(requestsig.HeaderNonce, sr.Nonce)
-	req.Header.Set(requestsig.HeaderContentSHA256, requestsig.BodyDigest(body))
+	req.Header.Set(requestsig.HeaderContentSHA256, digest)
 	req.Header.Set(requestsig.HeaderSignature, requestsig.Sign(c.Secret, sr))
 	return nil
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -192,12 +193,7 @@ func (s *Set) Dialect(name string) (*Dialect, error) {
 
 // Names lists the dialects in name order.
 func (s *Set) Names() []string {
-	var out []string
-	for n := range s.byName {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.byName))
 }
 
 // LoadDir loads every *.json mapping file in dir.

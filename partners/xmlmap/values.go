@@ -31,30 +31,14 @@ var errAmount = errors.New("amount")
 
 // parseAmount reads an exact decimal in unit u: digits, optionally a point
 // and at most u.decimals digits. 46.000000 万元 is 46000000 fen and
-// 0.000001 万元 is 1 fen; no floats are involved.
+// 0.000001 万元 is 1 fen; no floats are involved. Each unit's fen is
+// 10^decimals, so the decimal's smallest unit is one fen.
 func parseAmount(s string, u amountUnit) (int64, error) {
-	whole, frac, hasDot := strings.Cut(s, ".")
-	wholeDigits := maxFenDigits - digitsOf(u.fen) + 1
-	if whole == "" || len(whole) > wholeDigits || (hasDot && (frac == "" || len(frac) > u.decimals)) {
+	fen, err := mortgage.ParseDecimal(s, u.decimals, maxFenDigits-digitsOf(u.fen)+1)
+	if err != nil {
 		return 0, errAmount
 	}
-	var n int64
-	for _, c := range whole {
-		if c < '0' || c > '9' {
-			return 0, errAmount
-		}
-		n = n*10 + int64(c-'0')
-	}
-	n *= u.fen
-	scale := u.fen
-	for _, c := range frac {
-		if c < '0' || c > '9' {
-			return 0, errAmount
-		}
-		scale /= 10
-		n += int64(c-'0') * scale
-	}
-	return n, nil
+	return fen, nil
 }
 
 // formatAmount writes fen in unit u with all its decimals (56.000000 万元).

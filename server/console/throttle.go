@@ -176,24 +176,25 @@ func (t *signinThrottle) list(now time.Time) []Throttle {
 }
 
 func (t *signinThrottle) has(kind, key string) bool {
-	switch kind {
-	case "addr":
-		return t.byAddr.Contains(key)
-	case "user":
-		return t.byUser.Contains(key)
-	}
-	return false
+	c := t.byKind(kind)
+	return c != nil && c.Contains(key)
 }
 
 // clear forgets one entry; it reports whether there was one.
 func (t *signinThrottle) clear(kind, key string) bool {
+	c := t.byKind(kind)
+	return c != nil && c.Remove(key)
+}
+
+// byKind is the table of one kind of entry ("addr" or "user"), or nil.
+func (t *signinThrottle) byKind(kind string) *expirable.LRU[string, *rate.Limiter] {
 	switch kind {
 	case "addr":
-		return t.byAddr.Remove(key)
+		return t.byAddr
 	case "user":
-		return t.byUser.Remove(key)
+		return t.byUser
 	}
-	return false
+	return nil
 }
 
 type throttlesData struct {
