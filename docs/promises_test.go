@@ -16,7 +16,7 @@ func TestPromisesNameRealTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("(?m)^\\| ([SADR][0-9]+) \\|.*\\| (.*) \\|$")
+	row := regexp.MustCompile(`(?m)^\| ([SADR][0-9]+) \|.*\| (.*) \|$`)
 	cite := regexp.MustCompile("`([a-z/]+)` ((?:`(?:Test|Fuzz)[A-Za-z0-9]+`(?:, )?)+)")
 	name := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9]+)`")
 	rows := row.FindAllSubmatch(page, -1)
