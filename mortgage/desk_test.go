@@ -11,10 +11,9 @@ import (
 )
 
 var (
-	reviewer   = mortgage.Officer{Username: "liuyang", DisplayName: "刘洋", Role: "reviewer"}
-	reviewer2  = mortgage.Officer{Username: "sunli", DisplayName: "孙丽", Role: "reviewer"}
-	auditor    = mortgage.Officer{Username: "zhouqi", DisplayName: "周琦", Role: "auditor"}
-	supervisor = mortgage.Officer{Username: "wugang", DisplayName: "吴刚", Role: "supervisor"}
+	reviewer  = mortgage.Officer{Username: "liuyang", DisplayName: "刘洋", Role: "reviewer"}
+	reviewer2 = mortgage.Officer{Username: "sunli", DisplayName: "孙丽", Role: "reviewer"}
+	auditor   = mortgage.Officer{Username: "zhouqi", DisplayName: "周琦", Role: "auditor"}
 )
 
 func TestDeskRouting(t *testing.T) {

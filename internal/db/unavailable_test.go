@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 )
 
 func TestIsUnavailable(t *testing.T) {
-	pqErr := func(code string) error { return &pq.Error{Severity: "FATAL", Code: pq.ErrorCode(code)} }
+	pqErr := func(code string) error { return &pq.Error{Severity: "FATAL", Code: pqerror.Code(code)} }
 	for _, c := range []struct {
 		name string
 		err  error
