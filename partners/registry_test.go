@@ -2,30 +2,18 @@ package partners_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
 	"mortgaged/partners/requestsig"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func TestKeys(t *testing.T) {
 	d := pgtest.Open(t)

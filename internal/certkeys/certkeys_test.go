@@ -14,22 +14,11 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/certkeys"
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func sealer(t *testing.T, b byte) *seal.Sealer {
 	t.Helper()

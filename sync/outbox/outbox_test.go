@@ -11,22 +11,11 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/sync/outbox"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func addPartner(t *testing.T, d *sqlx.DB, id string) {
 	t.Helper()

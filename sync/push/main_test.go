@@ -2,7 +2,6 @@ package push_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
@@ -29,17 +27,7 @@ import (
 	"mortgaged/sync/pushsig"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // env is one test's database, partner registry and fake partner endpoint.
 type env struct {
