@@ -10,17 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/partners/client"
 	"mortgaged/partners/requestsig"
 )
 
 // signed builds a request signed with partner's key, for tests to tamper with.
 func (a *api) signed(partner, method, path string, body []byte, at time.Time) *http.Request {
 	a.t.Helper()
-	c, err := client.New(a.url, a.keys[partner])
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	c := a.client(a.url, partner)
 	c.Now = func() time.Time { return at }
 	req, err := http.NewRequest(method, a.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -63,7 +59,7 @@ func errorCode(t *testing.T, r response) string {
 func TestSignedRequests(t *testing.T) {
 	a := setup(t)
 	body := a.body("LJB-SIG-1")
-	now := time.Now()
+	now := a.now()
 
 	t.Run("OK", func(t *testing.T) {
 		req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
@@ -81,10 +77,10 @@ func TestSignedRequests(t *testing.T) {
 		code string
 	}{
 		{"ErrExpired", func() (*http.Request, []byte) {
-			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(-330*time.Second)), body // past the window, however long the tests before took
+			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(-requestsig.Window-time.Second)), body
 		}, "signature_expired"},
 		{"ErrFuture", func() (*http.Request, []byte) {
-			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(330*time.Second)), body
+			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(requestsig.Window+time.Second)), body
 		}, "signature_expired"},
 		{"ErrTamperedBody", func() (*http.Request, []byte) {
 			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now), bytes.Replace(body, []byte("800000.00"), []byte("900000.00"), 1)

@@ -18,7 +18,6 @@ import (
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
-	"mortgaged/partners/client"
 )
 
 // publicURL is the address people are sent to by the printed QR code.
@@ -35,10 +34,7 @@ func (a *api) get(path, partner, accept string) response {
 		req.Header.Set("Accept", accept)
 	}
 	if partner != "" {
-		c, err := client.New(a.url, a.keys[partner])
-		if err != nil {
-			a.t.Fatal(err)
-		}
+		c := a.client(a.url, partner)
 		if err := c.Sign(req, nil); err != nil {
 			a.t.Fatal(err)
 		}

@@ -71,7 +71,7 @@ func TestBodyBudget(t *testing.T) {
 	body := a.body("LJB-BUDGET-1")
 
 	release := server.HoldBodyBudget(srv, budget-len64(body)/2) // bodies in flight
-	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now()), body, 0)
+	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now()), body, 0)
 	_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // a server waiting for the body fails the test, not the run
 	r := readResponse(t, br)
 	if r.status != http.StatusServiceUnavailable || problemCode(t, r) != "server_busy" {
@@ -82,7 +82,7 @@ func TestBodyBudget(t *testing.T) {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
 	// A chunked body, of unknown length, reserves the route's whole limit.
-	req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now())
+	req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now())
 	req.Body, req.ContentLength = io.NopCloser(io.MultiReader(bytes.NewReader(body))), -1
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -137,7 +137,7 @@ func len64(b []byte) int64 { return int64(len(b)) }
 func TestSlowBodyGets408(t *testing.T) {
 	a := setup(t, func(s *server.Server) { s.BodyTimeout = 300 * time.Millisecond })
 	body := a.body("LJB-SLOW-1")
-	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now()), body, len(body)/2)
+	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now()), body, len(body)/2)
 	_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // a hung server fails the test, not the run
 	r := readResponse(t, br)
 	if r.status != http.StatusRequestTimeout || problemCode(t, r) != "request_timeout" {
@@ -260,7 +260,7 @@ func (l *logLines) contains(s string) bool {
 // are signature_expired.
 func TestUnknownKeyLooksLikeWrongSignature(t *testing.T) {
 	a := setup(t)
-	now := time.Now()
+	now := a.now()
 	answer := func(keyID string, at time.Time) response {
 		req := a.signed("hc-bank", http.MethodGet, "/v1/bundles?reference=x", nil, at)
 		req.Header.Set("X-Mgd-Key-Id", keyID)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"mortgaged/partners/client"
 	"mortgaged/server"
 )
 
@@ -68,10 +67,7 @@ func TestMutualTLS(t *testing.T) {
 		if cert != nil {
 			tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
 		}
-		c, err := client.New(ts.URL, a.keys[partner])
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := a.client(ts.URL, partner)
 		c.HTTP = &http.Client{Transport: tr}
 		res, err := c.Do(t.Context(), http.MethodGet, "/v1/bundles", map[string][]string{"reference": {"none"}}, "", nil)
 		if err != nil {

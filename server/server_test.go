@@ -47,11 +47,17 @@ var (
 	unitNo = 0
 )
 
+// testNow is the fixed clock of these tests: the service's and the
+// server's (which judges request timestamps), and the one the tests' partner
+// clients sign with, so no test depends on how long the tests before took.
+var testNow = time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
+
 // api is one test's running server, database and partner keys.
 type api struct {
 	t        *testing.T
 	db       *sqlx.DB
 	url      string
+	now      func() time.Time // the server's clock, after opts
 	keys     map[string]string
 	signer   *certkeys.Keyring // certificate signing
 	sealer   *seal.Sealer
@@ -71,7 +77,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	t.Helper()
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
-	svc.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) }
+	svc.Now = func() time.Time { return testNow }
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +101,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	}
 	srv := server.New(d, svc, reg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	srv.MaxBodyBytes = 1 << 20
+	srv.Now = func() time.Time { return testNow }
 	srv.Keys, srv.PublicURL = keys, publicURL
 	dialectSet, err := xmlmap.Load(dialects.Files)
 	if err != nil {
@@ -107,10 +114,23 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	for _, o := range opts {
 		o(srv)
 	}
+	a.now = srv.Now
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a
+}
+
+// client is partner's signing client for the server at base, on the server's
+// clock.
+func (a *api) client(base, partner string) *client.Client {
+	a.t.Helper()
+	c, err := client.New(base, a.keys[partner])
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	c.Now = a.now
+	return c
 }
 
 // testLog sends the server's warnings and errors to the test's log.
@@ -185,10 +205,7 @@ func (a *api) do(method, path, partner, contentType string, body []byte) respons
 	var res *http.Response
 	if partner != "" {
 		// Every partner request is signed, as a bank's system would sign it.
-		c, err := client.New(a.url, a.keys[partner])
-		if err != nil {
-			a.t.Fatal(err)
-		}
+		c := a.client(a.url, partner)
 		u, err := url.Parse(path)
 		if err != nil {
 			a.t.Fatal(err)
