@@ -17,8 +17,8 @@ var gjj = mortgage.Submitter{PartnerID: "gjj", CreditCode: fundCentre.IDNumber}
 
 // fundLoan is the fund centre's record (or bundle) YWH for unit u.
 func fundLoan(u unit, ywh string) *mortgage.Application {
-	a := general(u)
-	a.Reference, a.Mortgagee = ywh, fundCentre
+	a := newGeneral(ywh, u)
+	a.Mortgagee = fundCentre
 	return a
 }
 

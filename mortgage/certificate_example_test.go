@@ -39,6 +39,7 @@ func exampleKey() ed25519.PrivateKey {
 // verification recipes in the doc (OpenSSL, Python) accept it and reject
 // one flipped byte.
 func TestWorkedExample(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile(filepath.Join("testdata", "certificate-general.golden.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,7 @@ func errorCode(t *testing.T, r response) string {
 // TestSignedRequests proves PROMISES A2: replayed, expired, tampered and
 // wrong-key requests are refused with 401 and change nothing.
 func TestSignedRequests(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	body := a.body("LJB-SIG-1")
 	now := a.now()
@@ -145,6 +146,7 @@ func TestSignedRequests(t *testing.T) {
 }
 
 func TestKeyRotationOverlap(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	old := a.keys["lj-bank"]
 	fresh, err := a.registry.RotateKey(t.Context(), "lj-bank", time.Hour)
@@ -169,6 +171,7 @@ func TestKeyRotationOverlap(t *testing.T) {
 // TestRateLimit proves PROMISES A5 in miniature: a partner over its rate
 // gets 429 with Retry-After; another partner is still served.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if _, err := a.db.Exec(`UPDATE partners SET rate_per_minute = 6 WHERE id = 'lj-bank'`); err != nil {
 		t.Fatal(err)
@@ -196,6 +199,7 @@ func TestRateLimit(t *testing.T) {
 
 // TestBodyLimitsPerRoute: each route takes bodies up to its own size (413 above).
 func TestBodyLimitsPerRoute(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	big := []byte(`{"ids":["` + strings.Repeat("x", 2<<20) + `"]}`)
 	if r := a.do(http.MethodPost, "/v1/events/ack", "lj-bank", "application/json", big); r.status != http.StatusRequestEntityTooLarge {

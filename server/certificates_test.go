@@ -109,6 +109,7 @@ func verifyHeaders(t *testing.T, keys []certkeys.PublicKey, res response) {
 }
 
 func TestCertificateForThePartner(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, _ := a.register("LJB-CERT-1")
 	keys := a.publishedKeys()
@@ -195,6 +196,7 @@ func personal(t *testing.T, body []byte) {
 }
 
 func TestOnlineCheck(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, code := a.register("LJB-VERIFY-1")
 	q := func(n, c string) string { return "/verify?" + url.Values{"number": {n}, "code": {c}}.Encode() }
@@ -281,6 +283,7 @@ func TestOnlineCheck(t *testing.T) {
 var qrPattern = regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`)
 
 func TestPrintableCertificate(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, code := a.register("LJB-PRINT-1")
 	path := "/certificates/" + url.PathEscape(number) + "/print?code=" + code
@@ -332,6 +335,7 @@ func TestPrintableCertificate(t *testing.T) {
 }
 
 func TestKeyRotationKeepsOldCertificatesVerifiable(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	before, _ := a.register("LJB-ROT-1")
 	if _, err := certkeys.Rotate(t.Context(), a.db, a.sealer); err != nil {

@@ -62,6 +62,7 @@ func readResponse(t *testing.T, br *bufio.Reader) response {
 // 201, 4xx or 503, and the heap stays bounded by the budget, not by the
 // number of requests.
 func TestBodyBudget(t *testing.T) {
+	t.Parallel()
 	const budget = 4 << 20
 	var srv *server.Server
 	a := setup(t, func(s *server.Server) { srv, s.BodyBudget = s, budget })
@@ -135,6 +136,7 @@ func len64(b []byte) int64 { return int64(len(b)) }
 // a problem, not 500; nothing is written. The test's deadline is short, and
 // it waits for the server's answer, not for a clock.
 func TestSlowBodyGets408(t *testing.T) {
+	t.Parallel()
 	a := setup(t, func(s *server.Server) { s.BodyTimeout = 300 * time.Millisecond })
 	body := a.body("LJB-SLOW-1")
 	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now()), body, len(body)/2)
@@ -156,6 +158,7 @@ func TestSlowBodyGets408(t *testing.T) {
 // The public listener's own deadlines: a client that never finishes its
 // headers is disconnected.
 func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
 	hs := server.HTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 10*time.Second || hs.ReadTimeout <= 0 || hs.ReadTimeout > time.Minute {
 		t.Errorf("header timeout %v, read timeout %v: want short ones before authentication", hs.ReadHeaderTimeout, hs.ReadTimeout)
@@ -185,6 +188,7 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 // 12 MB reference (and ID number and type) gets a 4xx, and no line of the
 // server's log is longer than a few KB.
 func TestHugeValuesAreNotLogged(t *testing.T) {
+	t.Parallel()
 	var lines logLines
 	a := setup(t, func(s *server.Server) {
 		s.MaxBodyBytes = server.DefaultMaxBodyBytes
@@ -259,6 +263,7 @@ func (l *logLines) contains(s string) bool {
 // code, message), so key ids cannot be probed; with a stale timestamp both
 // are signature_expired.
 func TestUnknownKeyLooksLikeWrongSignature(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	now := a.now()
 	answer := func(keyID string, at time.Time) response {
@@ -278,6 +283,7 @@ func TestUnknownKeyLooksLikeWrongSignature(t *testing.T) {
 // ?after= past what a record index can be is a 400 naming the parameter,
 // not a 500.
 func TestBatchAfterOverflow(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	for _, after := range []string{"9223372036854775807", "2147483648", "99999999999999999999"} {
 		r := a.do(http.MethodGet, "/v1/batches/bxxxxxxxxxxxxxxxx?after="+after, "lj-bank", "", nil)
@@ -290,6 +296,7 @@ func TestBatchAfterOverflow(t *testing.T) {
 // Supplying a document to another partner's bundle is 404, whatever state
 // that bundle is in (A1): today it said 409 for a decided one.
 func TestSupplyToAnotherPartnersBundle(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	r := a.post("lj-bank", a.body("LJB-OTHER-1"))
 	if r.status != http.StatusCreated {
@@ -310,6 +317,7 @@ func TestSupplyToAnotherPartnersBundle(t *testing.T) {
 
 // Over TLS every answer carries HSTS; over plain HTTP none does.
 func TestHSTSOverTLS(t *testing.T) {
+	t.Parallel()
 	var srv *server.Server
 	a := setup(t, func(s *server.Server) { srv = s })
 	ts := httptest.NewTLSServer(srv)

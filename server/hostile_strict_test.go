@@ -38,6 +38,7 @@ type strictCase struct {
 // /verify and the console included. Each gets a clear 4xx naming the rule
 // and the field, nothing is written, and the server goes on registering.
 func TestStrictInputThroughTheServer(t *testing.T) {
+	t.Parallel()
 	a := setup(t, func(s *server.Server) {
 		con, err := console.New(s.DB, console.MortgageDesk{Service: s.Service}, console.Config{
 			Calendar: s.Service.Config.Calendar, RoutingChanged: s.Service.InvalidateRouting}, slog.New(slog.DiscardHandler))

@@ -46,6 +46,7 @@ func certificate(t *testing.T, name string, parent *tls.Certificate, isCA bool) 
 // TestMutualTLS: a partner that registered a client certificate must present
 // it; another partner's certificate, or none, is 403 even with a valid key.
 func TestMutualTLS(t *testing.T) {
+	t.Parallel()
 	ca := certificate(t, "齐齐哈尔市不动产登记中心 合作机构 CA", nil, true)
 	bankCert := certificate(t, "lj-bank", &ca, false)
 	otherCert := certificate(t, "hc-bank", &ca, false)

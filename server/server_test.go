@@ -40,11 +40,10 @@ var (
 )
 
 var (
-	bankA  = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}
-	bankB  = partners.Partner{ID: "hc-bank", Kind: partners.KindBank, Name: "鹤城农村商业银行股份有限公司", CreditCode: creditCode("91230200MA1BANK02")}
-	owner  = mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: residentID("23020219800101123")}
-	pdf    = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-	unitNo = 0
+	bankA = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}
+	bankB = partners.Partner{ID: "hc-bank", Kind: partners.KindBank, Name: "鹤城农村商业银行股份有限公司", CreditCode: creditCode("91230200MA1BANK02")}
+	owner = mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: residentID("23020219800101123")}
+	pdf   = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 )
 
 // testNow is the fixed clock of these tests: the service's and the
@@ -58,6 +57,7 @@ type api struct {
 	db       *sqlx.DB
 	url      string
 	now      func() time.Time // the server's clock, after opts
+	units    int              // how many units unit has added
 	keys     map[string]string
 	signer   *certkeys.Keyring // certificate signing
 	sealer   *seal.Sealer
@@ -144,9 +144,9 @@ func (l testLog) Write(b []byte) (int, error) {
 // unit adds a sole-owner unit and returns its number and title.
 func (a *api) unit() (string, string) {
 	a.t.Helper()
-	unitNo++
-	n := fmt.Sprintf("230202001001GB%05dF00010001", unitNo)
-	title := fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", unitNo)
+	a.units++
+	n := fmt.Sprintf("230202001001GB%05dF00010001", a.units)
+	title := fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", a.units)
 	if _, err := a.db.Exec(`INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
 		VALUES ($1, '龙沙区卜奎大街1号', 'residential', 80, $2, 'sole')`, n, title); err != nil {
 		a.t.Fatal(err)
@@ -245,6 +245,7 @@ func (a *api) count(table string) int {
 }
 
 func TestSubmitRegistersInTheSameRequest(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	res := a.post("lj-bank", a.body("LJB-20261126-0001"))
 	if res.status != http.StatusCreated {
@@ -278,6 +279,7 @@ func TestSubmitRegistersInTheSameRequest(t *testing.T) {
 }
 
 func TestReplayAndConflict(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	body := a.body("LJB-REPLAY-1")
 	first := a.post("lj-bank", body)
@@ -304,6 +306,7 @@ func TestReplayAndConflict(t *testing.T) {
 }
 
 func TestConcurrentIdenticalSubmissionsOverHTTP(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if _, err := a.db.Exec(`UPDATE partners SET max_concurrent = 64`); err != nil { // all 50 at once, not queued by the limiter
 		t.Fatal(err)
@@ -331,6 +334,7 @@ func TestConcurrentIdenticalSubmissionsOverHTTP(t *testing.T) {
 }
 
 func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	valid := a.body("LJB-BAD-0")
 	cases := []struct {
@@ -392,6 +396,7 @@ func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
 }
 
 func TestEveryFaultAtOnce(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	var app map[string]any
 	if err := json.Unmarshal(a.body("LJB-FIVE-1"), &app); err != nil {
@@ -433,6 +438,7 @@ func TestEveryFaultAtOnce(t *testing.T) {
 }
 
 func TestProbesAndMetrics(t *testing.T) {
+	t.Parallel()
 	var srv *server.Server
 	a := setup(t, func(s *server.Server) { srv = s })
 	a.post("lj-bank", a.body("LJB-METRICS-1"))
