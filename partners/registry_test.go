@@ -16,6 +16,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	sealer, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	if err != nil {
@@ -99,6 +100,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestFundCentreDefaultsToBatchFormat(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	reg := &partners.Registry{DB: d}
 	if err := reg.Add(t.Context(), partners.Partner{ID: "qqhr-fund", Kind: partners.KindFundCentre, Name: "齐齐哈尔市住房公积金管理中心", CreditCode: "12230200414035627"}); err != nil {

@@ -21,6 +21,7 @@ import (
 )
 
 func TestIsUnavailable(t *testing.T) {
+	t.Parallel()
 	pqErr := func(code string) error { return &pq.Error{Severity: "FATAL", Code: pqerror.Code(code)} }
 	for _, c := range []struct {
 		name string
@@ -148,6 +149,7 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	o := db.NewOutage(time.Second, 60*time.Second)
 	var waits []time.Duration
 	var starts int
