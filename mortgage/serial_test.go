@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"mortgaged/internal/testwait"
 	"mortgaged/mortgage"
 )
 
@@ -197,7 +198,7 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 	}()
 	// Reconciliation cannot finish while the older transaction is open:
 	// it has looked at the sequence once that transaction is waited for.
-	for {
+	testwait.For(t, func() error {
 		var waiting bool
 		if err := e.db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND query LIKE '%xact_start <%' AND pid <> pg_backend_pid())`); err != nil {
@@ -208,10 +209,11 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 			t.Fatalf("reconciliation ended (%v) while a transaction that drew %d was open", err, inFlight)
 		default:
 		}
-		if waiting {
-			break
+		if !waiting {
+			return errors.New("reconciliation is not yet waiting for the open transaction")
 		}
-	}
+		return nil
+	})
 	if err := open.Rollback(); err != nil {
 		t.Fatal(err)
 	}
