@@ -59,8 +59,9 @@ func (e *env) publishedKeys() []certkeys.PublicKey {
 var codePattern = regexp.MustCompile(`^[2-9A-HJ-NP-Z]{10}$`)
 
 func TestRegistrationIssuesOneCertificate(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	number := d.Registration.CertificateNumber
 	if n := e.count(`SELECT count(*) FROM certificates`); n != 1 {
 		t.Fatalf("%d certificates after one registration, want 1", n)
@@ -95,7 +96,7 @@ func TestRegistrationIssuesOneCertificate(t *testing.T) {
 	t.Run("RejectedIssuesNone", func(t *testing.T) {
 		u := e.soleUnit(zhang)
 		e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '法院', '(2026)黑0202执9号', '2026-01-01')`, u.number)
-		d := e.decide(general(u))
+		d := e.decide(e.general(u))
 		if d.Status != mortgage.StatusRejected {
 			t.Fatalf("seized unit: %s", d.Status)
 		}
@@ -104,7 +105,7 @@ func TestRegistrationIssuesOneCertificate(t *testing.T) {
 		}
 	})
 	t.Run("InvalidIssuesNone", func(t *testing.T) {
-		a := general(e.soleUnit(zhang))
+		a := e.general(e.soleUnit(zhang))
 		a.Mortgage.PrincipalFen = 0
 		var ve *mortgage.ValidationError
 		if _, err := e.submitAs(submitter, a); !errors.As(err, &ve) {
@@ -119,8 +120,9 @@ func TestRegistrationIssuesOneCertificate(t *testing.T) {
 // The certificate is written in the registration's transaction: invisible
 // before commit, gone with a rollback.
 func TestCertificateCommitsWithTheRegistration(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	seen := -1
@@ -156,8 +158,9 @@ func flipped(doc []byte, yield func(pos int, bad []byte)) {
 }
 
 func TestCertificateSignatureVerifies(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	c := e.certificate(d.Registration.CertificateNumber)
 	keys := e.publishedKeys()
 	for _, r := range []struct {
@@ -183,9 +186,10 @@ func TestCertificateSignatureVerifies(t *testing.T) {
 }
 
 func TestCertificateContent(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	a := general(u)
+	a := e.general(u)
 	a.Remarks = "抵押合同编号 LJB-2026-001"
 	d := e.decide(a)
 	c := e.certificate(d.Registration.CertificateNumber)
@@ -220,7 +224,7 @@ func TestCertificateContent(t *testing.T) {
 		t.Errorf("stored XML is not the rendering of the stored JSON:\n%s\n%s", c.XML, x)
 	}
 	// A maximum-amount mortgage states the maximum, not a principal.
-	m := general(e.soleUnit(zhang))
+	m := e.general(e.soleUnit(zhang))
 	m.Type = mortgage.FirstMaximum
 	m.Mortgage.MaximumFen, m.Mortgage.PrincipalFen = 1_234_567_89, 0
 	m.Materials = []mortgage.Material{doc("application_form"), doc("maximum_mortgage_contract")}
@@ -235,8 +239,9 @@ func TestCertificateContent(t *testing.T) {
 }
 
 func TestCertificateAfterKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	before := e.certificate(e.decide(general(e.soleUnit(zhang))).Registration.CertificateNumber)
+	before := e.certificate(e.decide(e.general(e.soleUnit(zhang))).Registration.CertificateNumber)
 	ring := e.svc.Signer.(*certkeys.Keyring)
 	if _, err := certkeys.Rotate(t.Context(), e.db, testSealer(t)); err != nil {
 		t.Fatal(err)
@@ -244,7 +249,7 @@ func TestCertificateAfterKeyRotation(t *testing.T) {
 	if err := ring.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	after := e.certificate(e.decide(general(e.soleUnit(zhang))).Registration.CertificateNumber)
+	after := e.certificate(e.decide(e.general(e.soleUnit(zhang))).Registration.CertificateNumber)
 	if after.KeyID == before.KeyID {
 		t.Fatalf("both certificates signed with %s after rotation", after.KeyID)
 	}
@@ -268,12 +273,13 @@ func TestCertificateAfterKeyRotation(t *testing.T) {
 }
 
 func TestCancellationCancelsCertificate(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	number := d.Registration.CertificateNumber
 	code := e.certificate(number).Code
 	e.now = testNow.Add(3 * time.Hour)
-	cd := e.decide(cancellation(number))
+	cd := e.decide(e.cancellation(number))
 	if cd.Status != mortgage.StatusRegistered {
 		t.Fatalf("cancellation %s %v", cd.Status, cd.Reasons)
 	}
@@ -310,7 +316,7 @@ func TestCancellationCancelsCertificate(t *testing.T) {
 		VALUES ('黑(2019)齐齐哈尔市不动产证明第0008812号', 'general', '2', 100, '2019-01-01', '2039-01-01', '主债权', false,
 		'[]', '[]', $2, $3, '2019-01-02T10:00:00+08:00', '王某') RETURNING id)
 		INSERT INTO mortgage_units SELECT id, $1, 1, true FROM m`, u.number, bank.Name, bank.IDNumber)
-	if d := e.decide(cancellation("黑(2019)齐齐哈尔市不动产证明第0008812号")); d.Status != mortgage.StatusRegistered {
+	if d := e.decide(e.cancellation("黑(2019)齐齐哈尔市不动产证明第0008812号")); d.Status != mortgage.StatusRegistered {
 		t.Fatalf("cancelling the imported mortgage: %s %v", d.Status, d.Reasons)
 	}
 	if n := e.count(`SELECT count(*) FROM events WHERE type = 'certificate.cancelled'`); n != 1 {
@@ -319,8 +325,9 @@ func TestCancellationCancelsCertificate(t *testing.T) {
 }
 
 func TestCheckCertificate(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	number := d.Registration.CertificateNumber
 	code := e.certificate(number).Code
 	fullWidth := strings.NewReplacer("(", "（", ")", "）").Replace(number)
@@ -357,6 +364,7 @@ func TestCheckCertificate(t *testing.T) {
 }
 
 func TestVerificationCodes(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	chars := map[rune]bool{}
 	for range 5000 {
@@ -388,7 +396,7 @@ func goldenCertificates(t *testing.T) map[string]certRow {
 	home := e.addUnit(unit{number: "230202001001GB00023F00010502", title: "黑(2021)齐齐哈尔市不动产权第0012345号",
 		form: "joint", owners: []owner{{party: zhang}, {party: li}}})
 	e.exec(`UPDATE units SET location = '龙沙区卜奎大街 23 号 1 栋 5 单元 502 室' WHERE unit_number = $1`, home.number)
-	g := general(home)
+	g := e.general(home)
 	out := map[string]certRow{}
 	out["general"] = e.certificate(e.decide(g).Registration.CertificateNumber)
 
@@ -397,7 +405,7 @@ func goldenCertificates(t *testing.T) map[string]certRow {
 	store := e.addUnit(unit{number: "230203002004GB00108F00020102", title: "黑(2023)齐齐哈尔市不动产权第0056790号",
 		use: "commercial", owners: []owner{{party: firm}}})
 	e.exec(`UPDATE units SET location = '建华区新明大街 108 号商服 ' || right(rtrim(unit_number), 3) WHERE unit_number IN ($1, $2)`, shop.number, store.number)
-	m := general(shop)
+	m := e.general(shop)
 	m.Type = mortgage.FirstMaximum
 	m.Units = append(m.Units, mortgage.UnitRef{UnitNumber: store.number, TitleCertificateNumber: store.title})
 	no := false
@@ -414,6 +422,7 @@ func goldenCertificates(t *testing.T) map[string]certRow {
 // testdata (regenerate with -update) and checks the XML against the
 // published XSD.
 func TestCertificateGolden(t *testing.T) {
+	t.Parallel()
 	for name, c := range goldenCertificates(t) {
 		for ext, got := range map[string][]byte{"json": c.JSON, "xml": c.XML} {
 			path := filepath.Join("testdata", "certificate-"+name+".golden."+ext)
@@ -453,6 +462,7 @@ func validateXSD(t *testing.T, file string) {
 }
 
 func TestXSDRejectsBrokenCertificates(t *testing.T) {
+	t.Parallel()
 	good, err := os.ReadFile(filepath.Join("testdata", "certificate-general.golden.xml"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,13 +18,14 @@ var (
 )
 
 func TestDeskRouting(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		build func(e *env) *mortgage.Application
 		want  []mortgage.Code
 	}{
 		{"PromisedDocument", func(e *env) *mortgage.Application {
-			a := general(e.soleUnit(zhang))
+			a := e.general(e.soleUnit(zhang))
 			a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]} // the loan contract comes later
 			a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
 			return a
@@ -32,27 +33,28 @@ func TestDeskRouting(t *testing.T) {
 		{"NameNearMatch", func(e *env) *mortgage.Application {
 			traditional := zhang
 			traditional.Name = "張偉"
-			return general(e.soleUnit(zhang), traditional)
+			return e.general(e.soleUnit(zhang), traditional)
 		}, []mortgage.Code{mortgage.DeskNameNearMatch}},
 		{"OldIDNumber", func(e *env) *mortgage.Application {
 			owner := mortgage.Party{Name: "赵敏", IDType: mortgage.IDResident, IDNumber: mortgage.Must(mortgage.UpgradeResidentID("230202650304123"))}
 			old := owner
 			old.IDNumber = "230202650304123"
-			return general(e.soleUnit(owner), old)
+			return e.general(e.soleUnit(owner), old)
 		}, []mortgage.Code{mortgage.DeskOldIDNumber}},
 		{"AmountReview", func(e *env) *mortgage.Application {
-			a := general(e.soleUnit(zhang))
+			a := e.general(e.soleUnit(zhang))
 			a.Mortgage.PrincipalFen = 20_000_000_00 // 20 million yuan, above the 10 million line
 			return a
 		}, []mortgage.Code{mortgage.DeskAmountReview}},
 		{"PartnerRequested", func(e *env) *mortgage.Application {
-			a := general(e.soleUnit(zhang))
+			a := e.general(e.soleUnit(zhang))
 			a.ReviewRequest = "借款人为外籍人士，请人工核对护照信息"
 			return a
 		}, []mortgage.Code{mortgage.DeskPartnerRequested}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			e := setup(t)
 			d := e.decide(c.build(e))
 			if d.Status != mortgage.StatusDesk || !slices.Equal(codes(d.DeskReasons), c.want) {
@@ -77,29 +79,31 @@ func TestDeskRouting(t *testing.T) {
 }
 
 func TestHardFailureIsNotRouted(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
 	e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '法院', '(2026)黑0202执9号', '2026-01-01')`, u.number)
 	traditional := zhang
 	traditional.Name = "張偉"
-	d := e.decide(general(u, traditional))
+	d := e.decide(e.general(u, traditional))
 	if d.Status != mortgage.StatusRejected || !slices.Contains(codes(d.Reasons), mortgage.CodeUnitSeized) {
 		t.Errorf("seized unit with a near-match name: %s %v, want rejected for the seizure", d.Status, d.Reasons)
 	}
 }
 
 func TestRoutingRulesAreData(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.exec(`UPDATE routing_rules SET enabled = false WHERE kind = 'name_near_match'`)
 	traditional := zhang
 	traditional.Name = "張偉"
-	d := e.decide(general(e.soleUnit(zhang), traditional))
+	d := e.decide(e.general(e.soleUnit(zhang), traditional))
 	if d.Status != mortgage.StatusRejected || !slices.Equal(codes(d.Reasons), []mortgage.Code{mortgage.CodeMortgagorNameMismatch}) {
 		t.Errorf("near match with the rule off: %s %v, want refused", d.Status, d.Reasons)
 	}
 	e.exec(`UPDATE routing_rules SET params = '{"allowed": ["business_licence"], "maxWorkingDays": 3}' WHERE kind = 'promised_document'`)
 	e.svc.InvalidateRouting()
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.Materials = a.Materials[:2]
 	a.Promises = []mortgage.Promise{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, 12, 31)}}
 	_, err := e.submitAs(submitter, a)
@@ -110,9 +114,10 @@ func TestRoutingRulesAreData(t *testing.T) {
 }
 
 func TestDeadlineAfterCutOff(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.now = time.Date(2026, 11, 27, 16, 30, 0, 0, shanghai) // Friday after the cut-off
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.ReviewRequest = "请人工审核"
 	d := e.decide(a)
 	// Saturday is a service day by default (周六全天办).
@@ -125,7 +130,7 @@ func deskBundle(t *testing.T, e *env) *mortgage.Decision {
 	t.Helper()
 	traditional := zhang
 	traditional.Name = "張偉"
-	d := e.decide(general(e.soleUnit(zhang), traditional))
+	d := e.decide(e.general(e.soleUnit(zhang), traditional))
 	if d.Status != mortgage.StatusDesk {
 		t.Fatalf("setup: %s %v", d.Status, d.Reasons)
 	}
@@ -133,6 +138,7 @@ func deskBundle(t *testing.T, e *env) *mortgage.Decision {
 }
 
 func TestApprove(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	d := deskBundle(t, e)
 	if _, err := e.svc.Approve(t.Context(), d.BundleID, auditor); !errors.Is(err, mortgage.ErrForbidden) {
@@ -174,6 +180,7 @@ func TestApprove(t *testing.T) {
 
 // TestApproveRace: two reviewers click at the same moment; one registration.
 func TestApproveRace(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	d := deskBundle(t, e)
 	var wg sync.WaitGroup
@@ -199,6 +206,7 @@ func TestApproveRace(t *testing.T) {
 }
 
 func TestApproveBlockedByNewSeizure(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	d := deskBundle(t, e)
 	e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from)
@@ -214,6 +222,7 @@ func TestApproveBlockedByNewSeizure(t *testing.T) {
 }
 
 func TestRefuseAndWithdraw(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	refused := deskBundle(t, e)
 	if _, err := e.svc.Refuse(t.Context(), refused.BundleID, reviewer, []mortgage.Code{"bogus"}, ""); !errors.Is(err, mortgage.ErrInvalidInput) {
@@ -244,8 +253,9 @@ func TestRefuseAndWithdraw(t *testing.T) {
 }
 
 func TestSupplyPromisedMaterial(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
 	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
 	d := e.decide(a)

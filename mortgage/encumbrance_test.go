@@ -26,9 +26,10 @@ func encumbranceQuery(u string, owner mortgage.Party) mortgage.EncumbranceReques
 }
 
 func TestQueryEncumbrances(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}})
-	e.decide(general(u))
+	e.decide(e.general(u))
 	e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '齐齐哈尔市龙沙区人民法院', '(2026)黑0202执77号', '2026-11-01')`, u.number)
 	e.exec(`INSERT INTO objections (unit_number, applicant, matter, registered_on) VALUES ($1, '赵某', '主张共有', '2026-11-20')`, u.number)
 	e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', '王芳', '1', $2, '2026-10-01')`, u.number, wang.IDNumber)
@@ -94,6 +95,7 @@ func TestQueryEncumbrances(t *testing.T) {
 // the query is recorded and counted; a query without a good consent is
 // refused before anything is looked up, and neither recorded nor counted.
 func TestEncumbranceQueriesCannotEnumerate(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.addUnit(unit{owners: []owner{{party: zhang}}})
 	wrongSum := consentDoc()
@@ -159,6 +161,7 @@ func hasEncumbranceIssue(is mortgage.Issues, field, code string) bool {
 // register after NFC normalisation of the name and with the ID number in
 // upper case, so the same person spelled by another system is found.
 func TestEncumbranceOwnerInCanonicalForm(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	x := mortgage.Party{Name: "阮氏玉 Nguyễn", IDType: mortgage.IDResident, IDNumber: residentID("23020219750505103")}
 	if !strings.HasSuffix(x.IDNumber, "X") {
@@ -180,6 +183,7 @@ func TestEncumbranceOwnerInCanonicalForm(t *testing.T) {
 // day, when the count starts again. Another partner's queries do not count,
 // and a partner's own quota overrides the centre's.
 func TestEncumbranceQuota(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.svc.Config.EncumbranceQuota = 3
 	u := e.addUnit(unit{owners: []owner{{party: zhang}}})
@@ -228,6 +232,7 @@ func TestEncumbranceQuota(t *testing.T) {
 // TestEncumbranceQuotaUnderConcurrency: queries racing for the last places
 // of the quota never overrun it.
 func TestEncumbranceQuotaUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.svc.Config.EncumbranceQuota = 3
 	u := e.addUnit(unit{owners: []owner{{party: zhang}}})

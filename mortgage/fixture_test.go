@@ -62,6 +62,8 @@ type env struct {
 	db  *sqlx.DB
 	svc *mortgage.Service
 	now time.Time
+
+	units, refs int // how many units and references this test has made up
 }
 
 func setup(t *testing.T) *env {
@@ -107,14 +109,12 @@ func (e *env) exec(q string, args ...any) {
 	}
 }
 
-var unitSeq int
-
 // addUnit puts a unit in the register; number "" makes a fresh one.
 func (e *env) addUnit(u unit) unit {
 	e.t.Helper()
-	unitSeq++
+	e.units++
 	if u.number == "" {
-		u.number = fmt.Sprintf("230202001001GB%05dF%08d", unitSeq, 10001)
+		u.number = fmt.Sprintf("230202001001GB%05dF%08d", e.units, 10001)
 	}
 	if u.use == "" {
 		u.use = "residential"
@@ -123,7 +123,7 @@ func (e *env) addUnit(u unit) unit {
 		u.form = "sole"
 	}
 	if u.title == "" {
-		u.title = fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", unitSeq)
+		u.title = fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", e.units)
 	}
 	e.exec(`INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form, mortgageable)
 		VALUES ($1, '龙沙区卜奎大街1号', $2, 89.5, $3, $4, $5)`, u.number, u.use, u.title, u.form, !u.noMortgage)
@@ -149,11 +149,20 @@ func doc(kind string) mortgage.Material {
 	return mortgage.Material{Kind: kind, FileName: kind + ".pdf", MediaType: "application/pdf", SHA256: hex.EncodeToString(sum[:]), Content: pdf}
 }
 
-var refSeq int
+// reference is this test's next made-up partner reference.
+func (e *env) reference() string {
+	e.refs++
+	return fmt.Sprintf("LJB-TEST-%06d", e.refs)
+}
 
-// general is a clean general-mortgage application for u by its owners.
-func general(u unit, mortgagors ...mortgage.Party) *mortgage.Application {
-	refSeq++
+// general is a clean general-mortgage application for u by its owners,
+// under this test's next reference.
+func (e *env) general(u unit, mortgagors ...mortgage.Party) *mortgage.Application {
+	return newGeneral(e.reference(), u, mortgagors...)
+}
+
+// newGeneral is a clean general-mortgage application for u by its owners.
+func newGeneral(reference string, u unit, mortgagors ...mortgage.Party) *mortgage.Application {
 	yes := true
 	if len(mortgagors) == 0 {
 		for _, o := range u.owners {
@@ -161,7 +170,7 @@ func general(u unit, mortgagors ...mortgage.Party) *mortgage.Application {
 		}
 	}
 	return &mortgage.Application{
-		Reference:  fmt.Sprintf("LJB-TEST-%06d", refSeq),
+		Reference:  reference,
 		Type:       mortgage.FirstGeneral,
 		Units:      []mortgage.UnitRef{{UnitNumber: u.number, TitleCertificateNumber: u.title}},
 		Mortgagors: mortgagors,
@@ -175,10 +184,15 @@ func general(u unit, mortgagors ...mortgage.Party) *mortgage.Application {
 	}
 }
 
-func cancellation(certificate string) *mortgage.Application {
-	refSeq++
+// cancellation cancels the mortgage of certificate, under this test's next
+// reference.
+func (e *env) cancellation(certificate string) *mortgage.Application {
+	return newCancellation(e.reference(), certificate)
+}
+
+func newCancellation(reference, certificate string) *mortgage.Application {
 	return &mortgage.Application{
-		Reference:    fmt.Sprintf("LJB-TEST-%06d", refSeq),
+		Reference:    reference,
 		Type:         mortgage.Cancellation,
 		Mortgagee:    bank,
 		Cancellation: &mortgage.CancellationTerms{CertificateNumber: certificate, Reason: "主债权已清偿"},

@@ -24,6 +24,7 @@ func withCheck(t testing.TB, first17 string) string {
 }
 
 func TestCheckResidentID(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		id    string
@@ -65,6 +66,7 @@ func TestCheckResidentID(t *testing.T) {
 
 // Every single-character substitution within the ID alphabet must be caught by the check character.
 func TestCheckResidentIDSingleMutations(t *testing.T) {
+	t.Parallel()
 	for _, id := range standardIDs {
 		t.Run("check digit/"+id, func(t *testing.T) {
 			for i := 0; i < len(id); i++ {
@@ -87,6 +89,7 @@ func TestCheckResidentIDSingleMutations(t *testing.T) {
 }
 
 func TestResidentIDCheckChar(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		first string
@@ -117,6 +120,7 @@ var validCreditCodes = []string{
 }
 
 func TestCheckCreditCode(t *testing.T) {
+	t.Parallel()
 	type tc struct {
 		name string
 		code string
@@ -150,6 +154,7 @@ func TestCheckCreditCode(t *testing.T) {
 
 // Every single substitution within the alphabet must be caught, since 31 is prime and all weights are non-zero.
 func TestCheckCreditCodeSingleMutations(t *testing.T) {
+	t.Parallel()
 	for _, code := range validCreditCodes {
 		t.Run("check digit/"+code, func(t *testing.T) {
 			for i := 0; i < len(code); i++ {
@@ -168,6 +173,7 @@ func TestCheckCreditCodeSingleMutations(t *testing.T) {
 }
 
 func TestCreditCodeCheckChar(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		first  string
@@ -199,6 +205,7 @@ var validUnitNumbers = []string{
 }
 
 func TestCheckUnitNumber(t *testing.T) {
+	t.Parallel()
 	type tc struct {
 		name string
 		n    string
@@ -243,6 +250,7 @@ func TestCheckUnitNumber(t *testing.T) {
 }
 
 func TestUnitDivision(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		n    string
@@ -262,6 +270,7 @@ func TestUnitDivision(t *testing.T) {
 }
 
 func TestParseCertificateNumber(t *testing.T) {
+	t.Parallel()
 	title := CertificateNumber{Province: "黑", Year: 2020, Place: "齐齐哈尔市", Kind: CertTitle, Serial: 1}
 	reg := CertificateNumber{Province: "黑", Year: 2026, Place: "齐齐哈尔市", Kind: CertRegistration, Serial: 123}
 	tests := []struct {
@@ -299,6 +308,7 @@ func TestParseCertificateNumber(t *testing.T) {
 }
 
 func TestParseCertificateNumberErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   string

@@ -13,6 +13,7 @@ import (
 // size are stored one by one, each whole and in the order given, as the small
 // bundles' single statement stores them.
 func TestLargeBundleMaterialsStored(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	big := func(kind string, fill byte) mortgage.Material {
 		content := append(append([]byte(nil), pdf...), bytes.Repeat([]byte{fill}, 700<<10)...)
@@ -24,7 +25,7 @@ func TestLargeBundleMaterialsStored(t *testing.T) {
 		"Large": {big("application_form", 'a'), big("loan_contract", 'b'), doc("mortgage_contract")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			app := general(e.soleUnit(zhang))
+			app := e.general(e.soleUnit(zhang))
 			app.Materials = materials
 			d := e.decide(app)
 			var stored []struct {

@@ -15,6 +15,7 @@ var branch = mortgage.Party{Name: "龙江示范银行股份有限公司齐齐哈
 // TestMortgageeIsThePartner: a partner registers mortgages only under a
 // name and credit code it is registered as, the pair together (PROMISES S8).
 func TestMortgageeIsThePartner(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.exec(`INSERT INTO partner_mortgagees (partner_id, credit_code, name) VALUES ('lj-bank', $1, $2)`, branch.IDNumber, branch.Name)
 	refused := func(t *testing.T, sub mortgage.Submitter, a *mortgage.Application, field string) {
@@ -39,22 +40,22 @@ func TestMortgageeIsThePartner(t *testing.T) {
 	for name, sub := range map[string]mortgage.Submitter{"read": submitter, "given": withIDs} {
 		t.Run(name, func(t *testing.T) {
 			t.Run("ErrOtherBanksNameWithOwnCode", func(t *testing.T) {
-				a := general(e.soleUnit(zhang))
+				a := e.general(e.soleUnit(zhang))
 				a.Mortgagee.Name = hcBank.Name
 				refused(t, sub, a, "mortgagee.name")
 			})
 			t.Run("ErrOtherBanksCode", func(t *testing.T) {
-				a := general(e.soleUnit(zhang))
+				a := e.general(e.soleUnit(zhang))
 				a.Mortgagee = hcBank
 				refused(t, sub, a, "mortgagee.idNumber")
 			})
 			t.Run("ErrBranchCodeWithOwnName", func(t *testing.T) {
-				a := general(e.soleUnit(zhang))
+				a := e.general(e.soleUnit(zhang))
 				a.Mortgagee.IDNumber = branch.IDNumber
 				refused(t, sub, a, "mortgagee.name")
 			})
 			t.Run("OKBranch", func(t *testing.T) {
-				a := general(e.soleUnit(zhang))
+				a := e.general(e.soleUnit(zhang))
 				a.Mortgagee = branch
 				out, err := e.submitAs(sub, a)
 				if err != nil || out.Decision.Status != mortgage.StatusRegistered {
@@ -65,13 +66,13 @@ func TestMortgageeIsThePartner(t *testing.T) {
 					t.Errorf("register holds %q (%v), want the branch", holder, err)
 				}
 				// The bank cancels its branch's mortgage; another bank cannot.
-				c := cancellation(out.Decision.Registration.CertificateNumber)
+				c := e.cancellation(out.Decision.Registration.CertificateNumber)
 				c.Mortgagee = hcBank
 				other, err := e.submitAs(mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}, c)
 				if err != nil || !slices.Equal(codes(other.Decision.Reasons), []mortgage.Code{mortgage.CodeMortgageNotFound}) {
 					t.Fatalf("another bank cancelling: %+v %v, want mortgage_not_found", other.Decision, err)
 				}
-				c = cancellation(out.Decision.Registration.CertificateNumber)
+				c = e.cancellation(out.Decision.Registration.CertificateNumber)
 				c.Mortgagee = branch
 				if d, err := e.submitAs(sub, c); err != nil || d.Decision.Status != mortgage.StatusRegistered {
 					t.Fatalf("cancel the branch's mortgage: %+v %v", d.Decision, err)
@@ -84,6 +85,7 @@ func TestMortgageeIsThePartner(t *testing.T) {
 // TestOwnMortgageeFollowsThePartner: the partner's own name and code is one
 // of its identities however the partner row is written, and follows it.
 func TestOwnMortgageeFollowsThePartner(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.exec(`UPDATE partners SET name = '龙江示范银行股份有限公司' WHERE id = 'lj-bank'`)
 	ms, err := e.svc.PartnerMortgagees(t.Context(), "lj-bank")
@@ -93,7 +95,7 @@ func TestOwnMortgageeFollowsThePartner(t *testing.T) {
 	if want := []mortgage.Mortgagee{{Name: "龙江示范银行股份有限公司", CreditCode: bankCode}}; !slices.Equal(ms, want) {
 		t.Fatalf("mortgagees %+v, want %+v", ms, want)
 	}
-	a := general(e.soleUnit(zhang)) // still the old name
+	a := e.general(e.soleUnit(zhang)) // still the old name
 	if _, err := e.submitAs(submitter, a); err == nil {
 		t.Error("the partner's former name is still accepted")
 	}

@@ -3,6 +3,7 @@ package mortgage
 import "testing"
 
 func TestNamesNearlyMatch(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		a, b string
 		want bool
@@ -23,6 +24,7 @@ func TestNamesNearlyMatch(t *testing.T) {
 }
 
 func TestUpgradeResidentID(t *testing.T) {
+	t.Parallel()
 	// The standard's example 11010519491231002X was, before 1999, 110105491231002.
 	if got, ok := UpgradeResidentID("110105491231002"); !ok || got != "11010519491231002X" {
 		t.Errorf("UpgradeResidentID = %q, %v; want 11010519491231002X", got, ok)

@@ -29,11 +29,11 @@ func TestEventFormatPassedIn(t *testing.T) {
 	e.exec(`UPDATE partners SET format = 'centre-xml-v1' WHERE id = 'hc-bank'`)
 
 	given := mortgage.Submitter{PartnerID: "lj-bank", CreditCode: bankCode, Format: "centre-xml-v1"}
-	if _, err := e.submitAs(given, general(e.soleUnit(zhang), zhang)); err != nil {
+	if _, err := e.submitAs(given, e.general(e.soleUnit(zhang), zhang)); err != nil {
 		t.Fatal(err)
 	}
 	other := mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}
-	app := general(e.soleUnit(li), li)
+	app := e.general(e.soleUnit(li), li)
 	app.Mortgagee = hcBank
 	if _, err := e.submitAs(other, app); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestEventFormatPassedIn(t *testing.T) {
 		t.Errorf("%d events stored as application/xml, want 2", n)
 	}
 	asked = nil
-	if _, err := e.submitAs(submitter, general(e.soleUnit(wang), wang)); err != nil {
+	if _, err := e.submitAs(submitter, e.general(e.soleUnit(wang), wang)); err != nil {
 		t.Fatal(err)
 	}
 	if len(asked) != 1 || asked[0] != "centre-json-v1" {

@@ -12,7 +12,7 @@ import (
 func TestQueue(t *testing.T) {
 	e := setup(t)
 	desk := deskBundle(t, e)
-	registered := e.decide(general(e.soleUnit(zhang)))
+	registered := e.decide(e.general(e.soleUnit(zhang)))
 	q, err := e.svc.Queue(t.Context(), mortgage.QueueFilter{State: "desk", Officer: "liuyang", Limit: 200}, testNow)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestQueue(t *testing.T) {
 // and overdue after its due date.
 func TestPromises(t *testing.T) {
 	e := setup(t)
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
 	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
 	d := e.decide(a)
@@ -69,7 +69,7 @@ func TestPromises(t *testing.T) {
 func TestDashboard(t *testing.T) {
 	e := setup(t)
 	deskBundle(t, e)
-	e.decide(general(e.soleUnit(zhang)))
+	e.decide(e.general(e.soleUnit(zhang)))
 	today := time.Date(2026, 11, 26, 0, 0, 0, 0, shanghai)
 	d, err := e.svc.Dashboard(t.Context(), today, today.AddDate(0, 0, -6), today.AddDate(0, 0, 1), shanghai)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // TestParseRoutingParams: rule parameters are decoded strictly; a typo is
 // an error naming the member, never a setting of zero.
 func TestParseRoutingParams(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, kind, params string
 		want               any    // the parameters, when valid
@@ -64,9 +65,10 @@ func TestParseRoutingParams(t *testing.T) {
 // stops decisions with an error naming it, instead of a threshold of 0
 // sending every bundle to the desk.
 func TestRoutingRulesLoadStrictly(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.exec(`UPDATE routing_rules SET params = '{"above_fen": 500000000}' WHERE kind = 'amount_review'`)
-	_, err := e.submitAs(submitter, general(e.soleUnit(zhang)))
+	_, err := e.submitAs(submitter, e.general(e.soleUnit(zhang)))
 	var ve *mortgage.ValidationError
 	if err == nil || errors.As(err, &ve) || !strings.Contains(err.Error(), "amount_review: params.above_fen") {
 		t.Fatalf("submit under a misspelt rule: %v, want an internal error naming params.above_fen", err)

@@ -19,10 +19,10 @@ func TestSerialPanicIsRecorded(t *testing.T) {
 				t.Fatalf("recovered %v, want the panic passed on", p)
 			}
 		}()
-		_, _ = e.svc.Submit(t.Context(), submitter, general(e.soleUnit(zhang)), render)
+		_, _ = e.svc.Submit(t.Context(), submitter, e.general(e.soleUnit(zhang)), render)
 	}()
 	e.svc.BeforeCommit = nil
-	if d := e.decide(general(e.soleUnit(zhang))); d.Registration.CertificateNumber != serial(2) {
+	if d := e.decide(e.general(e.soleUnit(zhang))); d.Registration.CertificateNumber != serial(2) {
 		t.Fatalf("number after a panicked registration %s, want %s", d.Registration.CertificateNumber, serial(2))
 	}
 	if g := e.gaps(); len(g) != 1 || g[1] != mortgage.GapRolledBack {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"mortgaged/internal/testwait"
 	"mortgaged/mortgage"
 )
 
@@ -85,22 +86,23 @@ func (e *env) explained(top int) {
 // certificate number was drawn leaves that number recorded, with its
 // reason; the next registration gets the next number.
 func TestSerialRollbackIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	failAfterDraw(e)
-	if d := e.decide(general(e.soleUnit(zhang))); d.Registration.CertificateNumber != serial(1) {
+	if d := e.decide(e.general(e.soleUnit(zhang))); d.Registration.CertificateNumber != serial(1) {
 		t.Fatalf("first number %s", d.Registration.CertificateNumber)
 	}
-	if err := e.submitFailing(general(e.soleUnit(zhang))); err == nil {
+	if err := e.submitFailing(e.general(e.soleUnit(zhang))); err == nil {
 		t.Fatal("a submission cancelled before commit succeeded")
 	}
 	// A renderer that fails after the draw rolls the transaction back too.
 	failRender := func(*mortgage.Decision) (mortgage.Answer, error) {
 		return mortgage.Answer{}, errors.New("renderer broke")
 	}
-	if _, err := e.svc.Submit(t.Context(), submitter, general(e.soleUnit(zhang)), failRender); err == nil {
+	if _, err := e.svc.Submit(t.Context(), submitter, e.general(e.soleUnit(zhang)), failRender); err == nil {
 		t.Fatal("a submission whose answer could not be rendered succeeded")
 	}
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	if got := d.Registration.CertificateNumber; got != serial(4) {
 		t.Fatalf("number after two rolled-back registrations %s, want %s", got, serial(4))
 	}
@@ -129,12 +131,13 @@ func TestSerialRollbackIsRecorded(t *testing.T) {
 // the draw, get distinct numbers, and every number up to the highest is on
 // a certificate or recorded as rolled back.
 func TestConcurrentSerialsExplained(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	failAfterDraw(e)
 	const n = 16
 	apps := make([]*mortgage.Application, n)
 	for i := range apps {
-		apps[i] = general(e.soleUnit(zhang))
+		apps[i] = e.general(e.soleUnit(zhang))
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -170,8 +173,9 @@ func TestConcurrentSerialsExplained(t *testing.T) {
 // is recorded as not committed once every transaction open at the look
 // has ended; one still open is waited for, never guessed.
 func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	e.decide(general(e.soleUnit(zhang))) // serial 1, and the year's sequence
+	e.decide(e.general(e.soleUnit(zhang))) // serial 1, and the year's sequence
 	draw := `SELECT next_certificate_serial('齐齐哈尔市不动产登记中心', 2026)`
 	var lost int
 	if err := e.db.Get(&lost, draw); err != nil { // drawn, never used: as if the process died
@@ -194,7 +198,7 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 	}()
 	// Reconciliation cannot finish while the older transaction is open:
 	// it has looked at the sequence once that transaction is waited for.
-	for {
+	testwait.For(t, func() error {
 		var waiting bool
 		if err := e.db.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND query LIKE '%xact_start <%' AND pid <> pg_backend_pid())`); err != nil {
@@ -205,10 +209,11 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 			t.Fatalf("reconciliation ended (%v) while a transaction that drew %d was open", err, inFlight)
 		default:
 		}
-		if waiting {
-			break
+		if !waiting {
+			return errors.New("reconciliation is not yet waiting for the open transaction")
 		}
-	}
+		return nil
+	})
 	if err := open.Rollback(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +223,7 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 	if g := e.gaps(); recorded != 2 || g[lost] != mortgage.GapNotCommitted || g[inFlight] != mortgage.GapNotCommitted {
 		t.Fatalf("recorded %d, gaps %v; want %d and %d not committed", recorded, g, lost, inFlight)
 	}
-	d := e.decide(general(e.soleUnit(zhang)))
+	d := e.decide(e.general(e.soleUnit(zhang)))
 	if d.Registration.CertificateNumber != serial(4) {
 		t.Errorf("next number %s, want %s", d.Registration.CertificateNumber, serial(4))
 	}
@@ -232,6 +237,7 @@ func TestReconcileRecordsSerialsOfLostTransactions(t *testing.T) {
 // after the highest number of that year already in the register, imported
 // ones included, whatever the width of their brackets.
 func TestSerialCounterStartsAfterTheRegister(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	for _, n := range []string{"黑（2026）齐齐哈尔市不动产证明第0000041号", "黑(2025)齐齐哈尔市不动产证明第0000900号"} {
 		e.exec(`INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, debt_start, debt_end, scope,
@@ -239,7 +245,7 @@ func TestSerialCounterStartsAfterTheRegister(t *testing.T) {
 			VALUES ($1, 'general', '2', 100, '2020-01-01', '2040-01-01', '主债权', false, '[]', '[]', $2, $3, now(), '导入')`,
 			n, bank.Name, bankCode)
 	}
-	if got := e.decide(general(e.soleUnit(zhang))).Registration.CertificateNumber; got != serial(42) {
+	if got := e.decide(e.general(e.soleUnit(zhang))).Registration.CertificateNumber; got != serial(42) {
 		t.Errorf("first number drawn in 2026: %s, want %s", got, serial(42))
 	}
 }

@@ -13,9 +13,10 @@ import (
 )
 
 func TestRegisterFirstGeneral(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	d := e.decide(general(u))
+	d := e.decide(e.general(u))
 	if d.Status != mortgage.StatusRegistered || len(d.Reasons) != 0 {
 		t.Fatalf("status %s reasons %v, want registered", d.Status, d.Reasons)
 	}
@@ -81,9 +82,10 @@ func TestRegisterFirstGeneral(t *testing.T) {
 }
 
 func TestRegisterFirstMaximumAndFees(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	shop := e.addUnit(unit{use: "commercial", owners: []owner{{party: firm}}})
-	a := general(shop)
+	a := e.general(shop)
 	a.Type = mortgage.FirstMaximum
 	a.Mortgage.MaximumFen, a.Mortgage.PrincipalFen = 3_000_000_00, 0
 	a.Materials = []mortgage.Material{doc("application_form"), doc("maximum_mortgage_contract")}
@@ -98,7 +100,7 @@ func TestRegisterFirstMaximumAndFees(t *testing.T) {
 
 	// A small or micro enterprise pays nothing; the exemption is recorded.
 	shop2 := e.addUnit(unit{use: "commercial", owners: []owner{{party: firm}}})
-	a = general(shop2)
+	a = e.general(shop2)
 	a.FeeExemption = mortgage.FeeExemptionSME
 	d = e.decide(a)
 	if d.Status != mortgage.StatusRegistered || d.Fee.AmountFen != 0 || d.Fee.Basis != mortgage.FeeBasisSME {
@@ -106,7 +108,7 @@ func TestRegisterFirstMaximumAndFees(t *testing.T) {
 	}
 	// A garage is charged as residential.
 	garage := e.addUnit(unit{use: "garage", owners: []owner{{party: zhang}}})
-	if d := e.decide(general(garage)); d.Fee.AmountFen != 80_00 {
+	if d := e.decide(e.general(garage)); d.Fee.AmountFen != 80_00 {
 		t.Errorf("garage fee %+v, want 80.00", d.Fee)
 	}
 	if n := e.count(`SELECT count(*) FROM fees`); n != 3 {
@@ -115,104 +117,106 @@ func TestRegisterFirstMaximumAndFees(t *testing.T) {
 }
 
 func TestRegisterChecks(t *testing.T) {
+	t.Parallel()
 	type tc struct {
 		name  string
 		build func(e *env) *mortgage.Application
 		want  []mortgage.Code
 	}
 	cases := []tc{
-		{"OK", func(e *env) *mortgage.Application { return general(e.soleUnit(zhang)) }, nil},
+		{"OK", func(e *env) *mortgage.Application { return e.general(e.soleUnit(zhang)) }, nil},
 		{"ErrUnitNotFound", func(e *env) *mortgage.Application {
-			return general(unit{number: "230202001001GB99999F00019999", title: "黑(2020)齐齐哈尔市不动产权第0999999号", owners: []owner{{party: zhang}}})
+			return e.general(unit{number: "230202001001GB99999F00019999", title: "黑(2020)齐齐哈尔市不动产权第0999999号", owners: []owner{{party: zhang}}})
 		}, []mortgage.Code{mortgage.CodeUnitNotFound}},
 		{"ErrTitleMismatch", func(e *env) *mortgage.Application {
-			a := general(e.soleUnit(zhang))
+			a := e.general(e.soleUnit(zhang))
 			a.Units[0].TitleCertificateNumber = "黑(2019)齐齐哈尔市不动产权第0000009号"
 			return a
 		}, []mortgage.Code{mortgage.CodeTitleMismatch}},
 		{"OKTitleFullWidthBrackets", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
-			a := general(u)
+			a := e.general(u)
 			a.Units[0].TitleCertificateNumber = "黑（2020）" + u.title[len("黑(2020)"):]
 			return a
 		}, nil},
 		{"ErrNotMortgageable", func(e *env) *mortgage.Application {
-			return general(e.addUnit(unit{use: "other", noMortgage: true, owners: []owner{{party: firm}}}))
+			return e.general(e.addUnit(unit{use: "other", noMortgage: true, owners: []owner{{party: firm}}}))
 		}, []mortgage.Code{mortgage.CodeUnitNotMortgageable}},
 		{"ErrSeized", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from, seized_until) VALUES ($1, '齐齐哈尔市龙沙区人民法院', '(2026)黑0202执1号', '2026-01-01', '2029-01-01')`, u.number)
-			return general(u)
+			return e.general(u)
 		}, []mortgage.Code{mortgage.CodeUnitSeized}},
 		{"OKSeizureLifted", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from, lifted_at) VALUES ($1, '法院', '(2025)黑0202执2号', '2025-01-01', '2026-01-01')`, u.number)
-			return general(u)
+			return e.general(u)
 		}, nil},
 		{"OKSeizureExpired", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from, seized_until) VALUES ($1, '法院', '(2022)黑0202执3号', '2022-01-01', '2025-01-01')`, u.number)
-			return general(u)
+			return e.general(u)
 		}, nil},
 		{"ErrObjection", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO objections (unit_number, applicant, matter, registered_on, expires_on) VALUES ($1, '赵某', '主张共有', '2026-11-20', '2026-12-05')`, u.number)
-			return general(u)
+			return e.general(u)
 		}, []mortgage.Code{mortgage.CodeUnitObjection}},
 		{"ErrOtherPartyPreregistration", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', $2, '1', $3, '2026-10-01')`, u.number, wang.Name, wang.IDNumber)
-			return general(u)
+			return e.general(u)
 		}, []mortgage.Code{mortgage.CodePreregistrationOther}},
 		{"OKOtherPartyPreregistrationWithConsent", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', $2, '1', $3, '2026-10-01')`, u.number, wang.Name, wang.IDNumber)
-			a := general(u)
+			a := e.general(u)
 			a.Materials = append(a.Materials, doc("preregistration_consent"))
 			return a
 		}, nil},
 		{"OKOwnPreregistration", func(e *env) *mortgage.Application {
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO preregistrations (unit_number, kind, holder_name, holder_id_type, holder_id_number, registered_on) VALUES ($1, 'purchase', $2, '1', $3, '2026-10-01')`, u.number, zhang.Name, zhang.IDNumber)
-			return general(u)
+			return e.general(u)
 		}, nil},
 		{"ErrMortgagorNotOwner", func(e *env) *mortgage.Application {
-			return general(e.soleUnit(zhang), li)
+			return e.general(e.soleUnit(zhang), li)
 		}, []mortgage.Code{mortgage.CodeCoOwnerMissing, mortgage.CodeMortgagorNotOwner}},
 		{"ErrMortgagorNameMismatch", func(e *env) *mortgage.Application {
 			renamed := zhang
 			renamed.Name = "张玮"
-			return general(e.soleUnit(zhang), renamed)
+			return e.general(e.soleUnit(zhang), renamed)
 		}, []mortgage.Code{mortgage.CodeMortgagorNameMismatch}},
 		{"OKJointAllOwners", func(e *env) *mortgage.Application {
-			return general(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}))
+			return e.general(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}))
 		}, nil},
 		{"ErrJointMissingCoOwner", func(e *env) *mortgage.Application {
-			return general(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), zhang)
+			return e.general(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), zhang)
 		}, []mortgage.Code{mortgage.CodeCoOwnerMissing}},
 		{"OKSharesTwoThirdsWithNotice", func(e *env) *mortgage.Application {
-			a := general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
+			a := e.general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
 			a.Materials = append(a.Materials, doc("coowner_notice"))
 			return a
 		}, nil},
 		{"ErrSharesTwoThirdsWithoutNotice", func(e *env) *mortgage.Application {
-			return general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
+			return e.general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
 		}, []mortgage.Code{mortgage.CodeCoOwnerNoticeMissing}},
 		{"ErrSharesInsufficient", func(e *env) *mortgage.Application {
-			a := general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{1, 2}}, {li, [2]int{1, 2}}}}), zhang)
+			a := e.general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{1, 2}}, {li, [2]int{1, 2}}}}), zhang)
 			a.Materials = append(a.Materials, doc("coowner_notice"))
 			return a
 		}, []mortgage.Code{mortgage.CodeSharesInsufficient}},
 		{"ErrEveryReasonAtOnce", func(e *env) *mortgage.Application {
 			u := e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}})
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '法院', '(2026)黑0202执4号', '2026-01-01')`, u.number)
-			a := general(u, zhang, wang)
+			a := e.general(u, zhang, wang)
 			a.Units[0].TitleCertificateNumber = "黑(2019)齐齐哈尔市不动产权第0000009号"
 			return a
 		}, []mortgage.Code{mortgage.CodeMortgagorNotOwner, mortgage.CodeTitleMismatch, mortgage.CodeCoOwnerMissing, mortgage.CodeUnitSeized}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			e := setup(t)
 			a := c.build(e)
 			d := e.decide(a)
@@ -248,6 +252,7 @@ func TestRegisterChecks(t *testing.T) {
 }
 
 func TestObjectionPolicy(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		policy      mortgage.ObjectionPolicy
 		undertaking bool
@@ -259,11 +264,12 @@ func TestObjectionPolicy(t *testing.T) {
 		{mortgage.ObjectionAllow, false, mortgage.StatusRegistered},
 	} {
 		t.Run(fmt.Sprintf("%s/undertaking=%v", c.policy, c.undertaking), func(t *testing.T) {
+			t.Parallel()
 			e := setup(t)
 			e.svc.Config.ObjectionPolicy = c.policy
 			u := e.soleUnit(zhang)
 			e.exec(`INSERT INTO objections (unit_number, applicant, matter, registered_on) VALUES ($1, '赵某', '主张共有', '2026-11-20')`, u.number)
-			a := general(u)
+			a := e.general(u)
 			if c.undertaking {
 				a.Materials = append(a.Materials, doc("objection_undertaking"))
 			}
@@ -275,10 +281,11 @@ func TestObjectionPolicy(t *testing.T) {
 }
 
 func TestCancellation(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	first := e.decide(general(u))
-	second := e.decide(general(u))
+	first := e.decide(e.general(u))
+	second := e.decide(e.general(u))
 	if second.Registration.Ranks[0].Rank != 2 {
 		t.Fatalf("second mortgage rank %d, want 2", second.Registration.Ranks[0].Rank)
 	}
@@ -286,7 +293,7 @@ func TestCancellation(t *testing.T) {
 
 	t.Run("ErrNotYours", func(t *testing.T) {
 		other := mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}
-		a := cancellation(cert)
+		a := e.cancellation(cert)
 		a.Mortgagee = hcBank
 		out, err := e.submitAs(other, a)
 		if err != nil {
@@ -297,13 +304,13 @@ func TestCancellation(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		d := e.decide(cancellation("黑(2026)齐齐哈尔市不动产证明第0999999号"))
+		d := e.decide(e.cancellation("黑(2026)齐齐哈尔市不动产证明第0999999号"))
 		if got := codes(d.Reasons); !slices.Equal(got, []mortgage.Code{mortgage.CodeMortgageNotFound}) {
 			t.Errorf("reasons %v", got)
 		}
 	})
 	t.Run("ErrUnitMismatch", func(t *testing.T) {
-		a := cancellation(cert)
+		a := e.cancellation(cert)
 		a.Units = []mortgage.UnitRef{{UnitNumber: "230202001001GB99999F00019999"}}
 		d := e.decide(a)
 		if got := codes(d.Reasons); !slices.Equal(got, []mortgage.Code{mortgage.CodeCancelUnitMismatch}) {
@@ -312,7 +319,7 @@ func TestCancellation(t *testing.T) {
 	})
 	t.Run("OK", func(t *testing.T) {
 		e.now = testNow.Add(time.Hour)
-		a := cancellation("黑（2026）齐齐哈尔市不动产证明第0000001号") // full-width brackets name the same certificate
+		a := e.cancellation("黑（2026）齐齐哈尔市不动产证明第0000001号") // full-width brackets name the same certificate
 		a.Units = []mortgage.UnitRef{{UnitNumber: u.number}}
 		d := e.decide(a)
 		if d.Status != mortgage.StatusRegistered || d.Cancelled == nil || d.Cancelled.CertificateNumber != cert {
@@ -342,13 +349,13 @@ func TestCancellation(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotCurrent", func(t *testing.T) {
-		d := e.decide(cancellation(cert))
+		d := e.decide(e.cancellation(cert))
 		if got := codes(d.Reasons); !slices.Equal(got, []mortgage.Code{mortgage.CodeMortgageNotCurrent}) {
 			t.Errorf("reasons %v", got)
 		}
 	})
 	t.Run("NewRankAfterCurrentOnes", func(t *testing.T) {
-		d := e.decide(general(u))
+		d := e.decide(e.general(u))
 		if r := d.Registration.Ranks[0].Rank; r != 3 {
 			t.Errorf("rank %d after cancelling rank 1 of 2, want 3", r)
 		}
@@ -356,12 +363,13 @@ func TestCancellation(t *testing.T) {
 }
 
 func TestCertificateSerialPerYear(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	e.decide(general(u))
-	e.decide(general(u))
+	e.decide(e.general(u))
+	e.decide(e.general(u))
 	e.now = time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai) // five past midnight, business time
-	a := general(u)
+	a := e.general(u)
 	a.Mortgage.DebtStart = mortgage.NewDate(2027, 1, 1)
 	d := e.decide(a)
 	if got := d.Registration.CertificateNumber; got != "黑(2027)齐齐哈尔市不动产证明第0000001号" {
@@ -370,16 +378,17 @@ func TestCertificateSerialPerYear(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	a := general(u)
+	a := e.general(u)
 	first, err := e.submitAs(submitter, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("ReplaySameAnswer", func(t *testing.T) {
-		again := general(u)
+		again := e.general(u)
 		again.Reference = a.Reference
 		out, err := e.submitAs(submitter, again)
 		if err != nil {
@@ -390,7 +399,7 @@ func TestIdempotency(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflictOnChangedContent", func(t *testing.T) {
-		changed := general(u)
+		changed := e.general(u)
 		changed.Reference = a.Reference
 		changed.Mortgage.PrincipalFen++
 		_, err := e.submitAs(submitter, changed)
@@ -400,7 +409,7 @@ func TestIdempotency(t *testing.T) {
 		}
 	})
 	t.Run("SameReferenceOtherPartner", func(t *testing.T) {
-		other := general(e.soleUnit(li))
+		other := e.general(e.soleUnit(li))
 		other.Reference = a.Reference
 		other.Mortgagee = hcBank
 		out, err := e.submitAs(mortgage.Submitter{PartnerID: "hc-bank", CreditCode: otherBank}, other)
@@ -414,9 +423,10 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestConcurrentIdenticalSubmissions(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
-	a := general(u)
+	a := e.general(u)
 	const n = 50
 	outs := make([]mortgage.Outcome, n)
 	errs := make([]error, n)
@@ -452,13 +462,14 @@ func TestConcurrentIdenticalSubmissions(t *testing.T) {
 }
 
 func TestConcurrentRanksOnOneUnit(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	u := e.soleUnit(zhang)
 	const n = 20
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
-		a := general(u)
+		a := e.general(u)
 		wg.Go(func() {
 			_, errs[i] = e.submitAs(submitter, a)
 		})
@@ -491,8 +502,9 @@ func TestConcurrentRanksOnOneUnit(t *testing.T) {
 }
 
 func TestValidationErrorWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.Mortgage.PrincipalFen = 0
 	_, err := e.submitAs(submitter, a)
 	var ve *mortgage.ValidationError
@@ -507,8 +519,9 @@ func TestValidationErrorWritesNothing(t *testing.T) {
 }
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
-	e.decide(general(e.soleUnit(zhang)))
+	e.decide(e.general(e.soleUnit(zhang)))
 	for _, q := range []string{`UPDATE audit_log SET actor = 'x'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`} {
 		if _, err := e.db.Exec(q); err == nil {
 			t.Errorf("%s succeeded on the audit log", q)
@@ -519,12 +532,13 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 // TestFirstRegistrationsOfANewYearRace: many registrations racing to be the
 // first of a year all get numbers, distinct and gap-free.
 func TestFirstRegistrationsOfANewYearRace(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	e.now = time.Date(2027, 1, 4, 9, 0, 0, 0, shanghai)
 	const n = 12
 	apps := make([]*mortgage.Application, n)
 	for i := range apps {
-		apps[i] = general(e.soleUnit(zhang))
+		apps[i] = e.general(e.soleUnit(zhang))
 		apps[i].Mortgage.DebtStart = mortgage.NewDate(2027, 1, 4)
 	}
 	var wg sync.WaitGroup

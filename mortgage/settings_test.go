@@ -14,7 +14,7 @@ import (
 func TestUpdateRoutingRule(t *testing.T) {
 	e := setup(t)
 	big := func() *mortgage.Application {
-		a := general(e.soleUnit(zhang))
+		a := e.general(e.soleUnit(zhang))
 		a.Mortgage.PrincipalFen = 6_000_000_00
 		return a
 	}

@@ -35,7 +35,7 @@ func snapshot(t *testing.T, a *mortgage.Application) *mortgage.Application {
 // application stays as it was, field for field.
 func TestSubmitLeavesTheCallersApplication(t *testing.T) {
 	e := setup(t)
-	a := general(e.soleUnit(zhang))
+	a := e.general(e.soleUnit(zhang))
 	a.Units[0].TitleCertificateNumber = strings.NewReplacer("(", "（", ")", "）").Replace(a.Units[0].TitleCertificateNumber)
 	for i := range a.Materials {
 		a.Materials[i].SHA256 = strings.ToUpper(a.Materials[i].SHA256)
@@ -67,7 +67,7 @@ func TestSubmitLeavesTheCallersApplication(t *testing.T) {
 		t.Errorf("Submit changed the caller's application:\n got %+v\nwant %+v", a, before)
 	}
 
-	c := cancellation(strings.NewReplacer("(", "（", ")", "）").Replace(cert))
+	c := e.cancellation(strings.NewReplacer("(", "（", ")", "）").Replace(cert))
 	before = snapshot(t, c)
 	if d := e.decide(c); d.Status != mortgage.StatusRegistered {
 		t.Fatalf("cancellation %s %v, want registered", d.Status, d.Reasons)

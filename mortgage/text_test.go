@@ -12,6 +12,7 @@ import (
 // order, is refused in every text field with the field's path (PROMISES
 // S7); tabs and line breaks only where a text is written as paragraphs.
 func TestTextCharacters(t *testing.T) {
+	t.Parallel()
 	const code = "text_forbidden_character"
 	cases := []struct {
 		name   string
@@ -98,6 +99,7 @@ func TestTextCharacters(t *testing.T) {
 
 // TestSameName: a name composed or decomposed is one name.
 func TestSameName(t *testing.T) {
+	t.Parallel()
 	if !mortgage.SameName("José", "Jose\u0301") {
 		t.Error("NFC forms differ")
 	}

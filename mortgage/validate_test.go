@@ -11,12 +11,13 @@ import (
 var rules = mortgage.Rules{Today: mortgage.NewDate(2026, 11, 26), PartnerCreditCode: bankCode}
 
 func validGeneral() *mortgage.Application {
-	return general(unit{number: "230202001001GB00001F00010001", title: "黑(2020)齐齐哈尔市不动产权第0000001号", owners: []owner{{party: zhang}}})
+	return newGeneral("LJB-TEST-000001", unit{number: "230202001001GB00001F00010001", title: "黑(2020)齐齐哈尔市不动产权第0000001号", owners: []owner{{party: zhang}}})
 }
 
 // TestValidate changes one thing in a valid application and expects exactly
 // the named faults.
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	type fault struct{ field, code string }
 	cases := []struct {
 		name   string
@@ -143,6 +144,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateCancellation(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		change func(a *mortgage.Application)
@@ -161,7 +163,7 @@ func TestValidateCancellation(t *testing.T) {
 		{"ErrMortgageTerms", func(a *mortgage.Application) { a.Mortgage = &mortgage.Terms{} }, []mortgage.Code{mortgage.CodeNotAllowed}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := cancellation("黑(2026)齐齐哈尔市不动产证明第0000123号")
+			a := newCancellation("LJB-TEST-000002", "黑(2026)齐齐哈尔市不动产证明第0000123号")
 			c.change(a)
 			if got := codes(mortgage.Validate(a, rules)); !slices.Equal(got, append([]mortgage.Code{}, c.want...)) {
 				t.Errorf("codes %v, want %v", got, c.want)
@@ -171,6 +173,7 @@ func TestValidateCancellation(t *testing.T) {
 }
 
 func TestParseYuan(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"0": 0, "1": 100, "1.5": 150, "1.05": 105, "1500000.00": 150000000, "9999999999999.99": 999999999999999} {
 		if got, err := mortgage.ParseYuan(in); err != nil || got != want {
 			t.Errorf("ParseYuan(%q) = %d, %v; want %d", in, got, err, want)
@@ -184,6 +187,7 @@ func TestParseYuan(t *testing.T) {
 }
 
 func TestFormatYuan(t *testing.T) {
+	t.Parallel()
 	for fen, want := range map[int64]string{0: "0.00", 5: "0.05", 150: "1.50", 150000000: "1500000.00", -80_00: "-80.00"} {
 		if got := mortgage.FormatYuan(fen); got != want {
 			t.Errorf("FormatYuan(%d) = %q, want %q", fen, got, want)
@@ -192,6 +196,7 @@ func TestFormatYuan(t *testing.T) {
 }
 
 func TestComputeFee(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name      string
 		typ       mortgage.Type
@@ -219,6 +224,7 @@ func TestComputeFee(t *testing.T) {
 // TestValidateMortgageeIdentities: with the partner's identities given, the
 // mortgagee must be one of them, name and credit code together (S8).
 func TestValidateMortgageeIdentities(t *testing.T) {
+	t.Parallel()
 	r := mortgage.Rules{Today: rules.Today, Mortgagees: []mortgage.Mortgagee{{Name: bank.Name, CreditCode: bankCode}, {Name: branch.Name, CreditCode: branch.IDNumber}}}
 	cases := []struct {
 		name      string

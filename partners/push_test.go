@@ -11,6 +11,7 @@ import (
 )
 
 func TestValidateSchedule(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"@every 1m", "@every 1s", "@every 90s", "0 18 * * *", "*/5 8-17 * * 1-5", "@daily"} {
 		if err := partners.ValidateSchedule(ok); err != nil {
 			t.Errorf("ValidateSchedule(%q) = %v", ok, err)
@@ -26,6 +27,7 @@ func TestValidateSchedule(t *testing.T) {
 }
 
 func TestPushSettings(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	sealer, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	if err != nil {

@@ -2,32 +2,21 @@ package partners_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 	"mortgaged/partners"
 	"mortgaged/partners/requestsig"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	sealer, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	if err != nil {
@@ -111,6 +100,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestFundCentreDefaultsToBatchFormat(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	reg := &partners.Registry{DB: d}
 	if err := reg.Add(t.Context(), partners.Partner{ID: "qqhr-fund", Kind: partners.KindFundCentre, Name: "齐齐哈尔市住房公积金管理中心", CreditCode: "12230200414035627"}); err != nil {

@@ -206,6 +206,7 @@ func wantBundle(t *testing.T, r response, id, status string) {
 // answer as docs/openapi.json describes it. The table is checked against
 // the router: a new /v1 route without an entry fails here.
 func TestPartnersSeeOnlyTheirOwn(t *testing.T) {
+	t.Parallel()
 	var routes []string
 	for _, r := range routesOf(t) {
 		if strings.HasPrefix(r.path, "/v1/") {

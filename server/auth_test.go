@@ -10,17 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"mortgaged/partners/client"
 	"mortgaged/partners/requestsig"
 )
 
 // signed builds a request signed with partner's key, for tests to tamper with.
 func (a *api) signed(partner, method, path string, body []byte, at time.Time) *http.Request {
 	a.t.Helper()
-	c, err := client.New(a.url, a.keys[partner])
-	if err != nil {
-		a.t.Fatal(err)
-	}
+	c := a.client(a.url, partner)
 	c.Now = func() time.Time { return at }
 	req, err := http.NewRequest(method, a.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -61,9 +57,10 @@ func errorCode(t *testing.T, r response) string {
 // TestSignedRequests proves PROMISES A2: replayed, expired, tampered and
 // wrong-key requests are refused with 401 and change nothing.
 func TestSignedRequests(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	body := a.body("LJB-SIG-1")
-	now := time.Now()
+	now := a.now()
 
 	t.Run("OK", func(t *testing.T) {
 		req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now)
@@ -81,10 +78,10 @@ func TestSignedRequests(t *testing.T) {
 		code string
 	}{
 		{"ErrExpired", func() (*http.Request, []byte) {
-			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(-330*time.Second)), body // past the window, however long the tests before took
+			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(-requestsig.Window-time.Second)), body
 		}, "signature_expired"},
 		{"ErrFuture", func() (*http.Request, []byte) {
-			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(330*time.Second)), body
+			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now.Add(requestsig.Window+time.Second)), body
 		}, "signature_expired"},
 		{"ErrTamperedBody", func() (*http.Request, []byte) {
 			return a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, now), bytes.Replace(body, []byte("800000.00"), []byte("900000.00"), 1)
@@ -149,6 +146,7 @@ func TestSignedRequests(t *testing.T) {
 }
 
 func TestKeyRotationOverlap(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	old := a.keys["lj-bank"]
 	fresh, err := a.registry.RotateKey(t.Context(), "lj-bank", time.Hour)
@@ -173,6 +171,7 @@ func TestKeyRotationOverlap(t *testing.T) {
 // TestRateLimit proves PROMISES A5 in miniature: a partner over its rate
 // gets 429 with Retry-After; another partner is still served.
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if _, err := a.db.Exec(`UPDATE partners SET rate_per_minute = 6 WHERE id = 'lj-bank'`); err != nil {
 		t.Fatal(err)
@@ -200,6 +199,7 @@ func TestRateLimit(t *testing.T) {
 
 // TestBodyLimitsPerRoute: each route takes bodies up to its own size (413 above).
 func TestBodyLimitsPerRoute(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	big := []byte(`{"ids":["` + strings.Repeat("x", 2<<20) + `"]}`)
 	if r := a.do(http.MethodPost, "/v1/events/ack", "lj-bank", "application/json", big); r.status != http.StatusRequestEntityTooLarge {

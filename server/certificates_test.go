@@ -18,7 +18,6 @@ import (
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 	"mortgaged/partners/centrejson"
-	"mortgaged/partners/client"
 )
 
 // publicURL is the address people are sent to by the printed QR code.
@@ -35,10 +34,7 @@ func (a *api) get(path, partner, accept string) response {
 		req.Header.Set("Accept", accept)
 	}
 	if partner != "" {
-		c, err := client.New(a.url, a.keys[partner])
-		if err != nil {
-			a.t.Fatal(err)
-		}
+		c := a.client(a.url, partner)
 		if err := c.Sign(req, nil); err != nil {
 			a.t.Fatal(err)
 		}
@@ -113,6 +109,7 @@ func verifyHeaders(t *testing.T, keys []certkeys.PublicKey, res response) {
 }
 
 func TestCertificateForThePartner(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, _ := a.register("LJB-CERT-1")
 	keys := a.publishedKeys()
@@ -199,6 +196,7 @@ func personal(t *testing.T, body []byte) {
 }
 
 func TestOnlineCheck(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, code := a.register("LJB-VERIFY-1")
 	q := func(n, c string) string { return "/verify?" + url.Values{"number": {n}, "code": {c}}.Encode() }
@@ -285,6 +283,7 @@ func TestOnlineCheck(t *testing.T) {
 var qrPattern = regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`)
 
 func TestPrintableCertificate(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	number, code := a.register("LJB-PRINT-1")
 	path := "/certificates/" + url.PathEscape(number) + "/print?code=" + code
@@ -336,6 +335,7 @@ func TestPrintableCertificate(t *testing.T) {
 }
 
 func TestKeyRotationKeepsOldCertificatesVerifiable(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	before, _ := a.register("LJB-ROT-1")
 	if _, err := certkeys.Rotate(t.Context(), a.db, a.sealer); err != nil {

@@ -10,6 +10,7 @@ import (
 // partner supplies the document, sees the promise kept, and may withdraw
 // until staff decide.
 func TestDeskOverHTTP(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	var app map[string]any
 	if err := json.Unmarshal(a.body("LJB-DESK-1"), &app); err != nil {

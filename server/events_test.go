@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"mortgaged/internal/testwait"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,8 +30,27 @@ func (e *pulledEvent) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// settle waits until every event written so far can be pulled. A pull
+// holds back events while any older transaction in the cluster may still be
+// running, other tests' too (they run in parallel on the same cluster); the
+// condition is the pull's own (sync/outbox settledSQL).
+func (a *api) settle() {
+	a.t.Helper()
+	testwait.For(a.t, func() error {
+		var n int
+		if err := a.db.Get(&n, `SELECT count(*) FROM events WHERE NOT xid < pg_snapshot_xmin(pg_current_snapshot())`); err != nil {
+			a.t.Fatal(err)
+		}
+		if n > 0 {
+			return fmt.Errorf("%d events behind transactions still running", n)
+		}
+		return nil
+	})
+}
+
 func (a *api) pull(partner, after string, limit string) (response, eventsPage) {
 	a.t.Helper()
+	a.settle()
 	q := url.Values{}
 	if after != "" {
 		q.Set("after", after)
@@ -50,6 +71,7 @@ func (a *api) pull(partner, after string, limit string) (response, eventsPage) {
 // TestPullAndAcknowledge: a partner pulls its events in order, page by page,
 // each exactly as stored, and acknowledges them.
 func TestPullAndAcknowledge(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	var bundles []string
 	for _, ref := range []string{"LJB-EV-1", "LJB-EV-2", "LJB-EV-3"} {
@@ -106,6 +128,7 @@ func TestPullAndAcknowledge(t *testing.T) {
 // TestEventsArePrivate proves PROMISES A1 for the events API: another
 // partner neither pulls nor acknowledges a partner's events.
 func TestEventsArePrivate(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if r := a.do(http.MethodPost, "/v1/bundles", bankA.ID, "application/json", a.body("LJB-PRIV-1")); r.status != http.StatusCreated {
 		t.Fatalf("submit: %d %s", r.status, r.body)
@@ -142,6 +165,7 @@ func TestEventsArePrivate(t *testing.T) {
 }
 
 func TestEventsBadParameters(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	for name, c := range map[string]struct {
 		method, path, body, field, code string

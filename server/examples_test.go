@@ -15,6 +15,7 @@ import (
 // the real server against a register that holds its units, and expects the
 // documented answer (bundle ids and times aside).
 func TestDocumentedExamples(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if bankA.CreditCode != "91230200MA1BANK01Q" {
 		t.Fatalf("the examples' bank has credit code 91230200MA1BANK01Q, the test bank %s", bankA.CreditCode)
@@ -78,10 +79,12 @@ func seedExampleRegister(t *testing.T, a *api) {
 // v1 and both bank dialects — through the real server for a partner
 // registered with that format, and expects the documented answers.
 func TestDocumentedXMLExamples(t *testing.T) {
+	t.Parallel()
 	for _, format := range []struct{ name, dir string }{
 		{"centre-xml-v1", "xml"}, {"pinyin-flat", "xml/pinyin-flat"}, {"nested-attr", "xml/nested-attr"},
 	} {
 		t.Run(format.name, func(t *testing.T) {
+			t.Parallel()
 			a := setup(t)
 			seedExampleRegister(t, a)
 			if _, err := a.db.Exec(`UPDATE partners SET format = $1 WHERE id = 'lj-bank'`, format.name); err != nil {

@@ -61,6 +61,9 @@ func readResponse(t *testing.T, br *bufio.Reader) response {
 // goes through. Under a concurrent flood of largest bodies every answer is
 // 201, 4xx or 503, and the heap stays bounded by the budget, not by the
 // number of requests.
+//
+// Not parallel: it measures the process's heap, which other tests running
+// at the same time would grow (Go runs the parallel tests after this one).
 func TestBodyBudget(t *testing.T) {
 	const budget = 4 << 20
 	var srv *server.Server
@@ -71,7 +74,7 @@ func TestBodyBudget(t *testing.T) {
 	body := a.body("LJB-BUDGET-1")
 
 	release := server.HoldBodyBudget(srv, budget-len64(body)/2) // bodies in flight
-	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now()), body, 0)
+	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now()), body, 0)
 	_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // a server waiting for the body fails the test, not the run
 	r := readResponse(t, br)
 	if r.status != http.StatusServiceUnavailable || problemCode(t, r) != "server_busy" {
@@ -82,7 +85,7 @@ func TestBodyBudget(t *testing.T) {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
 	// A chunked body, of unknown length, reserves the route's whole limit.
-	req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now())
+	req := a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now())
 	req.Body, req.ContentLength = io.NopCloser(io.MultiReader(bytes.NewReader(body))), -1
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -135,9 +138,10 @@ func len64(b []byte) int64 { return int64(len(b)) }
 // a problem, not 500; nothing is written. The test's deadline is short, and
 // it waits for the server's answer, not for a clock.
 func TestSlowBodyGets408(t *testing.T) {
+	t.Parallel()
 	a := setup(t, func(s *server.Server) { s.BodyTimeout = 300 * time.Millisecond })
 	body := a.body("LJB-SLOW-1")
-	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, time.Now()), body, len(body)/2)
+	conn, br := a.rawRequest(a.signed("lj-bank", http.MethodPost, "/v1/bundles", body, a.now()), body, len(body)/2)
 	_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // a hung server fails the test, not the run
 	r := readResponse(t, br)
 	if r.status != http.StatusRequestTimeout || problemCode(t, r) != "request_timeout" {
@@ -156,6 +160,7 @@ func TestSlowBodyGets408(t *testing.T) {
 // The public listener's own deadlines: a client that never finishes its
 // headers is disconnected.
 func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
 	hs := server.HTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 10*time.Second || hs.ReadTimeout <= 0 || hs.ReadTimeout > time.Minute {
 		t.Errorf("header timeout %v, read timeout %v: want short ones before authentication", hs.ReadHeaderTimeout, hs.ReadTimeout)
@@ -185,6 +190,7 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 // 12 MB reference (and ID number and type) gets a 4xx, and no line of the
 // server's log is longer than a few KB.
 func TestHugeValuesAreNotLogged(t *testing.T) {
+	t.Parallel()
 	var lines logLines
 	a := setup(t, func(s *server.Server) {
 		s.MaxBodyBytes = server.DefaultMaxBodyBytes
@@ -259,8 +265,9 @@ func (l *logLines) contains(s string) bool {
 // code, message), so key ids cannot be probed; with a stale timestamp both
 // are signature_expired.
 func TestUnknownKeyLooksLikeWrongSignature(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
-	now := time.Now()
+	now := a.now()
 	answer := func(keyID string, at time.Time) response {
 		req := a.signed("hc-bank", http.MethodGet, "/v1/bundles?reference=x", nil, at)
 		req.Header.Set("X-Mgd-Key-Id", keyID)
@@ -278,6 +285,7 @@ func TestUnknownKeyLooksLikeWrongSignature(t *testing.T) {
 // ?after= past what a record index can be is a 400 naming the parameter,
 // not a 500.
 func TestBatchAfterOverflow(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	for _, after := range []string{"9223372036854775807", "2147483648", "99999999999999999999"} {
 		r := a.do(http.MethodGet, "/v1/batches/bxxxxxxxxxxxxxxxx?after="+after, "lj-bank", "", nil)
@@ -290,6 +298,7 @@ func TestBatchAfterOverflow(t *testing.T) {
 // Supplying a document to another partner's bundle is 404, whatever state
 // that bundle is in (A1): today it said 409 for a decided one.
 func TestSupplyToAnotherPartnersBundle(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	r := a.post("lj-bank", a.body("LJB-OTHER-1"))
 	if r.status != http.StatusCreated {
@@ -310,6 +319,7 @@ func TestSupplyToAnotherPartnersBundle(t *testing.T) {
 
 // Over TLS every answer carries HSTS; over plain HTTP none does.
 func TestHSTSOverTLS(t *testing.T) {
+	t.Parallel()
 	var srv *server.Server
 	a := setup(t, func(s *server.Server) { srv = s })
 	ts := httptest.NewTLSServer(srv)

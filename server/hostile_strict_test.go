@@ -40,6 +40,7 @@ type strictCase struct {
 // /verify and the console included. Each gets a clear 4xx naming the rule
 // and the field, nothing is written, and the server goes on registering.
 func TestStrictInputThroughTheServer(t *testing.T) {
+	t.Parallel()
 	a := setup(t, func(s *server.Server) {
 		con, err := console.New(console.Backend{Desk: console.MortgageDesk{Service: s.Service}, Register: s.Service,
 			Staff: staff.NewStore(s.DB), DeadLetters: outbox.DeadLetterStore{DB: s.DB}},

@@ -20,6 +20,9 @@ import (
 // production body limit, are refused with a 4xx naming the rule, in
 // bounded memory (measured in this process, which holds the server), with
 // nothing written; and the server goes on registering.
+//
+// Not parallel: it measures the process's heap, which other tests running
+// at the same time would grow (Go runs the parallel tests after this one).
 func TestHostileInputThroughTheServer(t *testing.T) {
 	a := setup(t, func(s *server.Server) { s.MaxBodyBytes = server.DefaultMaxBodyBytes })
 	c := loadContract(t)

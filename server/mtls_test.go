@@ -17,7 +17,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"mortgaged/partners/client"
 	"mortgaged/server"
 )
 
@@ -47,6 +46,7 @@ func certificate(t *testing.T, name string, parent *tls.Certificate, isCA bool) 
 // TestMutualTLS: a partner that registered a client certificate must present
 // it; another partner's certificate, or none, is 403 even with a valid key.
 func TestMutualTLS(t *testing.T) {
+	t.Parallel()
 	ca := certificate(t, "齐齐哈尔市不动产登记中心 合作机构 CA", nil, true)
 	bankCert := certificate(t, "lj-bank", &ca, false)
 	otherCert := certificate(t, "hc-bank", &ca, false)
@@ -68,10 +68,7 @@ func TestMutualTLS(t *testing.T) {
 		if cert != nil {
 			tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
 		}
-		c, err := client.New(ts.URL, a.keys[partner])
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := a.client(ts.URL, partner)
 		c.HTTP = &http.Client{Transport: tr}
 		res, err := c.Do(t.Context(), http.MethodGet, "/v1/bundles", map[string][]string{"reference": {"none"}}, "", nil)
 		if err != nil {

@@ -27,6 +27,7 @@ var operationMethods = []string{"get", "put", "post", "delete", "options", "head
 // template, every /v1 operation is signed (and answers as the
 // authentication middleware can), public ones say they need no signature.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
 	c := loadContract(t)
 	served := map[servedRoute]bool{}
 	for _, r := range routesOf(t) {
@@ -113,6 +114,7 @@ func (c *contract) parameters(op map[string]any, item any) []map[string]any {
 // (every reference inside it resolves, none leads outside), and every
 // format file it points to is served under /docs/formats/.
 func TestOpenAPIServed(t *testing.T) {
+	t.Parallel()
 	c := loadContract(t)
 	srv := server.New(nil, mortgage.NewService(nil, mortgage.Config{Location: shanghai}), nil, slog.New(slog.DiscardHandler))
 	ts := httptest.NewServer(srv)
@@ -201,6 +203,7 @@ func resolve(doc any, ref string) any {
 // signature their usual requests and checks every answer against the
 // served document.
 func TestPublicRoutesAnswerAsDocumented(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	c := loadContract(t)
 	r := a.post(bankA.ID, a.body("LJB-PUBLIC-1"))

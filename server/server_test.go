@@ -40,18 +40,24 @@ var (
 )
 
 var (
-	bankA  = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}
-	bankB  = partners.Partner{ID: "hc-bank", Kind: partners.KindBank, Name: "鹤城农村商业银行股份有限公司", CreditCode: creditCode("91230200MA1BANK02")}
-	owner  = mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: residentID("23020219800101123")}
-	pdf    = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-	unitNo = 0
+	bankA = partners.Partner{ID: "lj-bank", Kind: partners.KindBank, Name: "龙江示范银行股份有限公司齐齐哈尔分行", CreditCode: creditCode("91230200MA1BANK01")}
+	bankB = partners.Partner{ID: "hc-bank", Kind: partners.KindBank, Name: "鹤城农村商业银行股份有限公司", CreditCode: creditCode("91230200MA1BANK02")}
+	owner = mortgage.Party{Name: "张伟", IDType: mortgage.IDResident, IDNumber: residentID("23020219800101123")}
+	pdf   = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 )
+
+// testNow is the fixed clock of these tests: the service's and the
+// server's (which judges request timestamps), and the one the tests' partner
+// clients sign with, so no test depends on how long the tests before took.
+var testNow = time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)
 
 // api is one test's running server, database and partner keys.
 type api struct {
 	t        *testing.T
 	db       *sqlx.DB
 	url      string
+	now      func() time.Time // the server's clock, after opts
+	units    int              // how many units unit has added
 	keys     map[string]string
 	signer   *certkeys.Keyring // certificate signing
 	sealer   *seal.Sealer
@@ -71,7 +77,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	t.Helper()
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
 		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
-	svc.Now = func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) }
+	svc.Now = func() time.Time { return testNow }
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +101,7 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	}
 	srv := server.New(d, svc, reg, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	srv.MaxBodyBytes = 1 << 20
+	srv.Now = func() time.Time { return testNow }
 	srv.Keys, srv.PublicURL = keys, publicURL
 	dialectSet, err := xmlmap.Load(dialects.Files)
 	if err != nil {
@@ -107,10 +114,23 @@ func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	for _, o := range opts {
 		o(srv)
 	}
+	a.now = srv.Now
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a
+}
+
+// client is partner's signing client for the server at base, on the server's
+// clock.
+func (a *api) client(base, partner string) *client.Client {
+	a.t.Helper()
+	c, err := client.New(base, a.keys[partner])
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	c.Now = a.now
+	return c
 }
 
 // testLog sends the server's warnings and errors to the test's log.
@@ -124,9 +144,9 @@ func (l testLog) Write(b []byte) (int, error) {
 // unit adds a sole-owner unit and returns its number and title.
 func (a *api) unit() (string, string) {
 	a.t.Helper()
-	unitNo++
-	n := fmt.Sprintf("230202001001GB%05dF00010001", unitNo)
-	title := fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", unitNo)
+	a.units++
+	n := fmt.Sprintf("230202001001GB%05dF00010001", a.units)
+	title := fmt.Sprintf("黑(2020)齐齐哈尔市不动产权第%07d号", a.units)
 	if _, err := a.db.Exec(`INSERT INTO units (unit_number, location, use, area_m2, title_certificate_number, ownership_form)
 		VALUES ($1, '龙沙区卜奎大街1号', 'residential', 80, $2, 'sole')`, n, title); err != nil {
 		a.t.Fatal(err)
@@ -185,10 +205,7 @@ func (a *api) do(method, path, partner, contentType string, body []byte) respons
 	var res *http.Response
 	if partner != "" {
 		// Every partner request is signed, as a bank's system would sign it.
-		c, err := client.New(a.url, a.keys[partner])
-		if err != nil {
-			a.t.Fatal(err)
-		}
+		c := a.client(a.url, partner)
 		u, err := url.Parse(path)
 		if err != nil {
 			a.t.Fatal(err)
@@ -228,6 +245,7 @@ func (a *api) count(table string) int {
 }
 
 func TestSubmitRegistersInTheSameRequest(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	res := a.post("lj-bank", a.body("LJB-20261126-0001"))
 	if res.status != http.StatusCreated {
@@ -261,6 +279,7 @@ func TestSubmitRegistersInTheSameRequest(t *testing.T) {
 }
 
 func TestReplayAndConflict(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	body := a.body("LJB-REPLAY-1")
 	first := a.post("lj-bank", body)
@@ -287,6 +306,7 @@ func TestReplayAndConflict(t *testing.T) {
 }
 
 func TestConcurrentIdenticalSubmissionsOverHTTP(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	if _, err := a.db.Exec(`UPDATE partners SET max_concurrent = 64`); err != nil { // all 50 at once, not queued by the limiter
 		t.Fatal(err)
@@ -314,6 +334,7 @@ func TestConcurrentIdenticalSubmissionsOverHTTP(t *testing.T) {
 }
 
 func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	valid := a.body("LJB-BAD-0")
 	cases := []struct {
@@ -375,6 +396,7 @@ func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
 }
 
 func TestEveryFaultAtOnce(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	var app map[string]any
 	if err := json.Unmarshal(a.body("LJB-FIVE-1"), &app); err != nil {
@@ -416,6 +438,7 @@ func TestEveryFaultAtOnce(t *testing.T) {
 }
 
 func TestProbesAndMetrics(t *testing.T) {
+	t.Parallel()
 	var srv *server.Server
 	a := setup(t, func(s *server.Server) { srv = s })
 	a.post("lj-bank", a.body("LJB-METRICS-1"))

@@ -61,6 +61,7 @@ func (a *api) queryEncumbrances(partner string, body []byte) response {
 // other owner only as a count; the query is stored with its consent and
 // listed to the bank that made it alone.
 func TestEncumbranceQuery(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	c := loadContract(t)
 	n := a.jointUnit()
@@ -102,6 +103,7 @@ func TestEncumbranceQuery(t *testing.T) {
 // query without a good consent is 422 naming the field, a body that is not
 // strictly one query is 400, and the old route points to the new one.
 func TestEncumbranceQueryEnumeration(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	c := loadContract(t)
 	n := a.jointUnit()
@@ -225,6 +227,7 @@ func withQueryClock(c *queryClock) func(*server.Server) {
 // with Retry-After until the next business day, found or not found alike
 // counting; another partner is not affected; the next day it may ask again.
 func TestEncumbranceQuota(t *testing.T) {
+	t.Parallel()
 	clk := newQueryClock(time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai))
 	a := setup(t, withQueryClock(clk))
 	c := loadContract(t)
@@ -259,6 +262,7 @@ func TestEncumbranceQuota(t *testing.T) {
 // through the real server, against the example register, and expects the
 // documented answer (query id and time aside).
 func TestEncumbranceQueryExample(t *testing.T) {
+	t.Parallel()
 	a := setup(t)
 	c := loadContract(t)
 	seedExampleRegister(t, a)

@@ -20,6 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/testwait"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/fundbatch"
@@ -194,24 +195,20 @@ func batchSchema(t *testing.T) *jsonschema.Schema {
 }
 
 // waitForBatch polls the database until the batch is finished.
-func waitForBatch(t *testing.T, d *sqlx.DB, id string, within time.Duration) {
+func waitForBatch(t *testing.T, d *sqlx.DB, id string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	testwait.For(t, func() error {
 		var status string
 		if err := d.Get(&status, `SELECT status FROM batches WHERE id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
 		if status == "finished" {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			var last *string
-			d.Get(&last, `SELECT last_error FROM batches WHERE id = $1`, id)
-			t.Fatalf("batch %s still %s after %v (last error %v)", id, status, within, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		var last *string
+		d.Get(&last, `SELECT last_error FROM batches WHERE id = $1`, id)
+		return fmt.Errorf("batch %s still %s (last error %v)", id, status, last)
+	})
 }
 
 func count(t *testing.T, d *sqlx.DB, query string, args ...any) int {
@@ -337,7 +334,7 @@ func TestBatchUpload(t *testing.T) {
 
 	// Another node decides the records.
 	worker := start(t, env, "serve", "-addr", "127.0.0.1:0")
-	waitForBatch(t, d, first.BatchID, time.Minute)
+	waitForBatch(t, d, first.BatchID)
 
 	t.Run("EachRecordDecided", func(t *testing.T) {
 		a := decodeBatch(t, schema, httpGet(t, worker.addr+"/v1/batches/"+first.BatchID, key))
@@ -490,7 +487,7 @@ func TestBatchSurvivesKill(t *testing.T) {
 	}
 
 	p = start(t, env, "serve", "-addr", "127.0.0.1:0")
-	waitForBatch(t, d, up.BatchID, 2*time.Minute)
+	waitForBatch(t, d, up.BatchID)
 
 	var b struct {
 		Registered, Rejected, Desk, Records, Passes int

@@ -93,6 +93,7 @@ func registerCertificate(t *testing.T, addr, key string, body []byte) (number st
 // published keys, one flipped byte anywhere fails, and after a key rotation
 // old certificates still verify while new ones use the new key.
 func TestOfflineVerify(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.New(t)
 	d, err := sqlx.Open("postgres", dbURL)
 	if err != nil {

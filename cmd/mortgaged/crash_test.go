@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/testwait"
 	"mortgaged/mortgage"
 	"mortgaged/partners"
 	"mortgaged/partners/centrejson"
@@ -80,6 +81,7 @@ func addBank(t *testing.T, d *sqlx.DB) (partners.Partner, string) {
 // registration transaction leaves nothing behind, and the resubmission
 // registers exactly once.
 func TestKilledInsideRegistration(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {
@@ -106,17 +108,16 @@ func TestKilledInsideRegistration(t *testing.T) {
 		t.Fatalf("the killed server answered %d; nothing may be acknowledged before commit", status)
 	}
 	// PostgreSQL rolls the transaction back when the connection drops.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, func() error {
 		var active int
 		if err := d.Get(&active, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`); err != nil {
 			t.Fatal(err)
 		}
-		if active == 0 || time.Now().After(deadline) {
-			break
+		if active > 0 {
+			return fmt.Errorf("%d transactions of the killed process still open", active)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, table := range []string{"bundles", "mortgages", "mortgage_units", "materials", "fees", "audit_log", "events", "certificates"} {
 		var n int
 		if err := d.Get(&n, `SELECT count(*) FROM `+table); err != nil {

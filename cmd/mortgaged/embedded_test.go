@@ -21,6 +21,7 @@ import (
 // --demo without DATABASE_URL — registers the sample bundle, stops the
 // server, starts it again and finds the registration intact.
 func TestEmbeddedDatabaseSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	root, err := os.MkdirTemp("", "mortgaged-embedded-")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 // encumbrance queries, returns it to the centre's default with -1, and
 // other limits leave it as it is.
 func TestPartnerEncumbranceQuota(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {

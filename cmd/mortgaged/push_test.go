@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
+	"mortgaged/internal/testwait"
 	"mortgaged/partners"
 	"mortgaged/sync/pushsig"
 )
@@ -103,6 +105,7 @@ func (c *callbacks) arrivals() []arrival {
 // delivered, signed, with the event id written in the registration's
 // transaction.
 func TestEventDeliveredAfterKillRightAfterCommit(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {
@@ -139,30 +142,26 @@ func TestEventDeliveredAfterKillRightAfterCommit(t *testing.T) {
 	bundleID = decision.BundleID
 
 	p = start(t, env, "serve", "-addr", "127.0.0.1:0", "-data", data)
-	deadline := time.Now().Add(60 * time.Second)
-	for len(cb.arrivals()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the event was not delivered within a minute of the restart")
+	testwait.For(t, func() error {
+		if len(cb.arrivals()) == 0 {
+			return errors.New("the event has not been delivered since the restart")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	a := cb.arrivals()[0]
 	if a.err != nil || a.id != eventID || !strings.Contains(string(a.body), bundleID) {
 		t.Fatalf("arrival %s (%v), want %s carrying bundle %s: %s", a.id, a.err, eventID, bundleID, a.body)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	testwait.For(t, func() error {
 		var s string
 		if err := d.Get(&s, `SELECT status FROM events WHERE id = $1`, eventID); err != nil {
 			t.Fatal(err)
 		}
-		if s == "delivered" {
-			break
+		if s != "delivered" {
+			return fmt.Errorf("event is %s after delivery", s)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("event is %s after delivery", s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	p.terminate()
 }
 
@@ -172,6 +171,7 @@ func TestEventDeliveredAfterKillRightAfterCommit(t *testing.T) {
 // see each (event, attempt) once. The killed node's claims come back when
 // their lease ends (D6).
 func TestThreeNodesDeliverEachAttemptOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {
@@ -210,30 +210,28 @@ func TestThreeNodesDeliverEachAttemptOnce(t *testing.T) {
 
 	// Kill the node that holds the most claims once deliveries are under way.
 	var killed int
-	deadline := time.Now().Add(60 * time.Second)
-	for killed == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no node held claims within a minute")
-		}
-		time.Sleep(10 * time.Millisecond)
+	testwait.For(t, func() error {
 		if len(cb.arrivals()) == 0 {
-			continue
+			return errors.New("no deliveries under way yet")
 		}
 		var holder string
 		err := d.Get(&holder, `SELECT claimed_by FROM events WHERE claimed_until > now() GROUP BY claimed_by ORDER BY count(*) DESC LIMIT 1`)
 		if err != nil {
-			continue // between rounds
+			return fmt.Errorf("no node holds claims: %w", err) // between rounds
 		}
 		_, pidText, _ := strings.Cut(holder, ":")
 		pid, _ := strconv.Atoi(pidText)
-		if p, ok := nodes[pid]; ok {
-			if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			<-p.done
-			killed = pid
+		p, ok := nodes[pid]
+		if !ok {
+			return fmt.Errorf("claims held by %q, not one of the nodes", holder)
 		}
-	}
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		killed = pid
+		return nil
+	})
 	close(cb.gate)
 	var inFlight int
 	if err := d.Get(&inFlight, `SELECT count(*) FROM events WHERE claimed_by LIKE '%:' || $1::text AND status = 'pending'`, strconv.Itoa(killed)); err != nil {
@@ -241,19 +239,16 @@ func TestThreeNodesDeliverEachAttemptOnce(t *testing.T) {
 	}
 	t.Logf("killed node %d with %d events claimed; %d arrivals so far", killed, inFlight, len(cb.arrivals()))
 
-	for deadline := time.Now().Add(90 * time.Second); ; {
+	testwait.For(t, func() error {
 		var left int
 		if err := d.Get(&left, `SELECT count(*) FROM events WHERE status <> 'delivered'`); err != nil {
 			t.Fatal(err)
 		}
-		if left == 0 {
-			break
+		if left > 0 {
+			return fmt.Errorf("%d events undelivered since the kill", left)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events undelivered 90 s after the kill", left)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	seen := map[string]int{}
 	ids := map[string]bool{}
 	for _, a := range cb.arrivals() {
@@ -295,6 +290,7 @@ func TestThreeNodesDeliverEachAttemptOnce(t *testing.T) {
 // set a partner's push (the secret shown once), show it, rotate the secret,
 // list dead letters and redeliver one.
 func TestPushCommands(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {

@@ -28,6 +28,7 @@ func staff(t *testing.T, dbURL, stdin string, args ...string) (string, error) {
 // Staff accounts are made, listed and disabled from the command line, and
 // the server's console lets them sign in.
 func TestStaffCommands(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.New(t)
 	if out, err := staff(t, dbURL, "Qiqihar-desk-2026\n", "add", "-username", "wangli", "-name", "王丽", "-role", "reviewer"); err != nil {
 		t.Fatalf("staff add: %v\n%s", err, out)

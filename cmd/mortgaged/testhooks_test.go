@@ -11,6 +11,7 @@ import (
 // crashtest tag never read the crash tests' hook variable, so a production
 // server cannot be made to pause inside its transactions.
 func TestNoTestHooksInProductionBuild(t *testing.T) {
+	t.Parallel()
 	pkg, err := build.Default.ImportDir(".", 0)
 	if err != nil {
 		t.Fatal(err)

@@ -14,22 +14,11 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/certkeys"
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func sealer(t *testing.T, b byte) *seal.Sealer {
 	t.Helper()
@@ -53,6 +42,7 @@ var keyIDPattern = regexp.MustCompile(`^k20\d\d-[0-9a-f]{8}$`)
 
 // Nodes starting together on a fresh database agree on one key.
 func TestOpenConcurrentlyMakesOneKey(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	const nodes = 8
 	ids := make([]string, nodes)
@@ -88,6 +78,7 @@ func TestOpenConcurrentlyMakesOneKey(t *testing.T) {
 }
 
 func TestPrivateKeyIsSealed(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	k, err := certkeys.Open(t.Context(), d, sealer(t, 1))
 	if err != nil {
@@ -127,6 +118,7 @@ func TestPrivateKeyIsSealed(t *testing.T) {
 }
 
 func TestRotate(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	s := sealer(t, 1)
 	k, err := certkeys.Open(t.Context(), d, s)
@@ -193,6 +185,7 @@ func TestRotate(t *testing.T) {
 // The published list round-trips, and an envelope verifies until any one
 // byte of its document changes.
 func TestKeySetAndEnvelope(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	k, err := certkeys.Open(t.Context(), d, sealer(t, 1))
 	if err != nil {

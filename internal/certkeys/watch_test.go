@@ -19,6 +19,7 @@ import (
 // logs once when the outage starts and once when it ends, not at every
 // tick. Ticks are sent by the test, so nothing waits on a clock.
 func TestWatchLogsAnOutageOnce(t *testing.T) {
+	t.Parallel()
 	out, url := pgtest.NewOutage(t, pgtest.New(t))
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {

@@ -17,6 +17,7 @@ func TestMain(m *testing.M) {
 // TestMigrateConcurrently starts several nodes' migrations at once: the
 // advisory lock lets exactly one apply each migration.
 func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
 	url := pgtest.New(t)
 	ms, err := db.Migrations()
 	if err != nil {
@@ -67,6 +68,7 @@ func TestMigrateConcurrently(t *testing.T) {
 }
 
 func TestMigrationsAreNumbered(t *testing.T) {
+	t.Parallel()
 	ms, err := db.Migrations()
 	if err != nil {
 		t.Fatal(err)

@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 )
 
 func TestIsUnavailable(t *testing.T) {
-	pqErr := func(code string) error { return &pq.Error{Severity: "FATAL", Code: pq.ErrorCode(code)} }
+	t.Parallel()
+	pqErr := func(code string) error { return &pq.Error{Severity: "FATAL", Code: pqerror.Code(code)} }
 	for _, c := range []struct {
 		name string
 		err  error
@@ -147,6 +149,7 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	o := db.NewOutage(time.Second, 60*time.Second)
 	var waits []time.Duration
 	var starts int

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"mortgaged/internal/testwait"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +70,7 @@ func queryString(t *testing.T, db *sql.DB, q string) string {
 }
 
 func TestFindBinariesMissing(t *testing.T) {
+	t.Parallel()
 	empty := t.TempDir()
 	// A directory with only some of the programs does not count.
 	partial := t.TempDir()
@@ -99,6 +102,7 @@ func writeExecutable(t *testing.T, p string) {
 }
 
 func TestFindBinariesOrder(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	for _, v := range []string{"9.6", "15", "10"} {
 		for _, name := range []string{"initdb", "pg_ctl", "postgres"} {
@@ -130,6 +134,7 @@ func TestFindBinariesOrder(t *testing.T) {
 }
 
 func TestFindBinariesInstalled(t *testing.T) {
+	t.Parallel()
 	bin, err := FindBinaries()
 	if err != nil {
 		t.Fatal(err)
@@ -224,20 +229,15 @@ func TestStartTwiceReusesServer(t *testing.T) {
 	if pid2 := postmasterPID(t, c2); pid2 != pid1 {
 		t.Errorf("postmaster PID changed from %s to %s", pid1, pid2)
 	}
-	var workMem string
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testwait.For(t, func() error {
 		// A reload reaches backends asynchronously: ask a new one.
 		db := open(t, c2.URL("postgres"))
-		workMem = queryString(t, db, "SHOW work_mem")
-		db.Close()
-		if workMem == "8MB" || time.Now().After(deadline) {
-			break
+		defer db.Close()
+		if workMem := queryString(t, db, "SHOW work_mem"); workMem != "8MB" {
+			return fmt.Errorf("work_mem after the second Start = %s, want 8MB", workMem)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if workMem != "8MB" {
-		t.Errorf("work_mem after the second Start = %s, want 8MB", workMem)
-	}
+		return nil
+	})
 	// The first connection pool still works: the server was not restarted.
 	if got := queryString(t, db1, "SELECT 'alive'"); got != "alive" {
 		t.Errorf("first pool: %q", got)
@@ -300,6 +300,7 @@ func TestLongDirUsesShortSocketDir(t *testing.T) {
 }
 
 func TestParentNotTraversable(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("only root runs the server as another user")
 	}

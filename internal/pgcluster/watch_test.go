@@ -3,7 +3,10 @@ package pgcluster
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"mortgaged/internal/testwait"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -34,6 +37,7 @@ func (s *syncBuffer) String() string {
 // TestWatchRestartsKilledServer kills the postmaster with SIGKILL: the
 // watchdog starts it again on the same socket, and the data is there.
 func TestWatchRestartsKilledServer(t *testing.T) {
+	t.Parallel()
 	dir := clusterDir(t)
 	c, err := Start(t.Context(), Options{Dir: dir, Fsync: true}) // as the server runs it: a commit survives the kill
 	if err != nil {
@@ -66,24 +70,19 @@ func TestWatchRestartsKilledServer(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(90 * time.Second)
 	var n int
-	for {
-		err = db.QueryRow(`SELECT n FROM kept`).Scan(&n)
-		if err == nil {
-			lines, _ := c.lockFile()
-			// Answered by the new postmaster, and the watchdog is done with
-			// it: pg_ctl start -w returns (and the restart is logged) a
-			// moment after the server first answers.
-			if len(lines) > 0 && lines[0] != strconv.Itoa(pid) && strings.Contains(logs.String(), "restarted PostgreSQL server") {
-				break
-			}
+	testwait.For(t, func() error {
+		if err := db.QueryRow(`SELECT n FROM kept`).Scan(&n); err != nil {
+			return fmt.Errorf("the server is not back: %v\n%s", err, logs.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not come back within 90 s: %v\n%s", err, logs.String())
+		// Answered by the new postmaster, and the watchdog is done with
+		// it: pg_ctl start -w returns (and the restart is logged) a
+		// moment after the server first answers.
+		if lines, _ := c.lockFile(); len(lines) == 0 || lines[0] == strconv.Itoa(pid) || !strings.Contains(logs.String(), "restarted PostgreSQL server") {
+			return fmt.Errorf("answered, but the restart is not done: lock file %q\n%s", lines, logs.String())
 		}
-		time.Sleep(20 * time.Millisecond) // polling, with a deadline
-	}
+		return nil
+	})
 	if n != 42 {
 		t.Errorf("row after restart: %d, want 42", n)
 	}
@@ -98,18 +97,18 @@ func TestWatchRestartsKilledServer(t *testing.T) {
 // TestProcessAliveZombie: a dead process nobody has reaped is not alive,
 // though signal 0 still reaches it.
 func TestProcessAliveZombie(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command("true")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(cmd.Process.Pid) {
-		if time.Now().After(deadline) {
-			t.Fatal("an exited, unreaped child still counts as alive after 10 s")
+	testwait.For(t, func() error {
+		if processAlive(cmd.Process.Pid) {
+			return errors.New("an exited, unreaped child still counts as alive")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
 		t.Errorf("signal 0 to the zombie: %v (the test needs it unreaped)", err)
 	}

@@ -2,22 +2,12 @@
 //
 // A package's TestMain calls Main, which starts one throwaway cluster
 // (internal/pgcluster, fsync off) for the test process and builds a template
-// database with the caller's prepare function (typically: run the
-// migrations). Each test then calls New or Open and gets a fresh database
-// cloned from that template, so tests may run in parallel and never see each
-// other's writes.
+// database with the caller's prepare function (typically Migrate: the
+// embedded migrations). Each test then calls New or Open and gets a fresh
+// database cloned from that template, so tests may run in parallel
+// (t.Parallel) and never see each other's writes.
 //
-//	func TestMain(m *testing.M) {
-//		pgtest.Main(m, func(ctx context.Context, url string) error {
-//			d, err := db.Open(ctx, url)
-//			if err != nil {
-//				return err
-//			}
-//			defer d.Close()
-//			_, err = db.Migrate(ctx, d, nil)
-//			return err
-//		})
-//	}
+//	func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 //
 // A failed test's database is kept; the cluster directory is then kept too
 // (server stopped), and Main prints how to start it again and the URLs.
@@ -45,6 +35,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the PostgreSQL driver
 
+	"mortgaged/internal/db"
 	"mortgaged/internal/pgcluster"
 )
 
@@ -209,6 +200,19 @@ func writeDBs(b *strings.Builder, dbs []string) {
 	for _, d := range dbs {
 		fmt.Fprintf(b, "    %s\n", d)
 	}
+}
+
+// Migrate is the prepare function of almost every package: it applies the
+// embedded migrations (internal/db) to the template database. A package that
+// needs more in its template calls it first from its own prepare function.
+func Migrate(ctx context.Context, url string) error {
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, err = db.Migrate(ctx, d, nil)
+	return err
 }
 
 // makeTemplate creates the template database, lets prepare fill it, then

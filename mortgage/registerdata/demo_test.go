@@ -19,6 +19,7 @@ var qiqiharDivisions = map[string]bool{
 }
 
 func TestGenerateDemoDeterministic(t *testing.T) {
+	t.Parallel()
 	d1, f1 := demoFile(t, 250, 42)
 	d2, f2 := demoFile(t, 250, 42)
 	_, f3 := demoFile(t, 250, 43)
@@ -36,6 +37,7 @@ func TestGenerateDemoDeterministic(t *testing.T) {
 }
 
 func TestGenerateDemoTooSmall(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if _, err := registerdata.GenerateDemo(&buf, registerdata.MinDemoUnits-1, 1); err == nil {
 		t.Errorf("GenerateDemo(%d units) succeeded, want an error", registerdata.MinDemoUnits-1)
@@ -45,6 +47,7 @@ func TestGenerateDemoTooSmall(t *testing.T) {
 // TestGenerateDemoIdentifiers checks every identifier in a 2,000-unit demo
 // with the mortgage package's own checks.
 func TestGenerateDemoIdentifiers(t *testing.T) {
+	t.Parallel()
 	demo, file := demoFile(t, 2000, 7)
 	now := time.Now()
 	party := func(line int, field string, p mortgage.Party) {
@@ -118,6 +121,7 @@ func TestGenerateDemoIdentifiers(t *testing.T) {
 
 // TestGenerateDemoProportions checks the fixed make-up of every 100 units.
 func TestGenerateDemoProportions(t *testing.T) {
+	t.Parallel()
 	demo, _ := demoFile(t, 2000, 9)
 	blocks := 2000 / 100
 	tests := []struct {

@@ -35,6 +35,7 @@ func roundTrip(t *testing.T, a *mortgage.Application) *mortgage.Application {
 }
 
 func TestDemoDay(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		units int
@@ -129,6 +130,7 @@ func TestDemoDay(t *testing.T) {
 // TestDemoDayNearMatch: the near match is a real owner's name in
 // traditional characters, on a unit already mortgaged to another lender.
 func TestDemoDayNearMatch(t *testing.T) {
+	t.Parallel()
 	demo, _ := demoFile(t, 300, 21)
 	owners := map[string]registerdata.DemoUnit{}
 	for _, u := range append(append([]registerdata.DemoUnit(nil), demo.Clean...), demo.Mortgaged...) {
@@ -166,6 +168,7 @@ func TestDemoDayNearMatch(t *testing.T) {
 // service, each at its time, and gets the intended decisions: the bundle
 // from before today is overdue now, today's are not.
 func TestDemoDayAgainstRegister(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := pgtest.Open(t)
 	demo, file := demoFile(t, 300, 21)

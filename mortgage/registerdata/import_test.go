@@ -63,6 +63,7 @@ func fileCounts(t *testing.T, file []byte) (sum registerdata.Summary, mortgageUn
 }
 
 func TestImportDemo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := pgtest.Open(t)
 	demo, file := demoFile(t, 2000, 7)
@@ -250,6 +251,7 @@ func mutate(t *testing.T, line string, change func(u *registerdata.Unit)) string
 }
 
 func TestImportBadLinesWritesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := pgtest.Open(t)
 	_, file := demoFile(t, 200, 3)
@@ -292,6 +294,7 @@ func TestImportBadLinesWritesNothing(t *testing.T) {
 }
 
 func TestImportTwiceRefusedAndUnchanged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := pgtest.Open(t)
 	_, file := demoFile(t, 300, 5)
@@ -322,6 +325,7 @@ func TestImportTwiceRefusedAndUnchanged(t *testing.T) {
 }
 
 func TestImportCrossLineRules(t *testing.T) {
+	t.Parallel()
 	_, file := demoFile(t, 100, 11)
 	ls := lines(file)
 	var mortgaged string
@@ -365,6 +369,7 @@ func TestImportCrossLineRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := pgtest.Open(t)
 			_, err := registerdata.Import(context.Background(), d, strings.NewReader(strings.Join(tc.lines, "\n")), nil)
 			var got []registerdata.LineError
@@ -411,6 +416,7 @@ func BenchmarkImport100k(b *testing.B) {
 // TestDocExampleLine keeps the example in docs/register-import.md valid and
 // checks what it loads.
 func TestDocExampleLine(t *testing.T) {
+	t.Parallel()
 	line := docExampleLine(t)
 	if u, errs := registerdata.ParseLine([]byte(line)); u == nil || len(errs) > 0 {
 		t.Fatalf("example line: %v", errs)

@@ -2,26 +2,14 @@ package registerdata_test
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/mortgage/registerdata"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // demoFile generates a demo register of n units.
 func demoFile(t testing.TB, n int, seed int64) (registerdata.Demo, []byte) {

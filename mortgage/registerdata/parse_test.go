@@ -17,6 +17,7 @@ import (
 // (a joint home with a mortgage, a seizure, an objection and a
 // pre-registration) and checks which fields are reported.
 func TestParseLineRules(t *testing.T) {
+	t.Parallel()
 	base := docExampleLine(t)
 	yes, no := true, false
 	shares := func(s ...string) func(u *registerdata.Unit) {
@@ -123,6 +124,7 @@ func TestParseLineRules(t *testing.T) {
 // TestImportLongLine checks that a line over the limit is reported and the
 // lines after it are still checked.
 func TestImportLongLine(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	good := docExampleLine(t)
 	long := `{"location":"` + strings.Repeat("长", registerdata.MaxLineBytes/3+1) + `"}`
@@ -144,6 +146,7 @@ func TestImportLongLine(t *testing.T) {
 
 // TestImportProgress checks progress every 1,000 lines and at the end, blank lines included.
 func TestImportProgress(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	_, file := demoFile(t, 2400, 2)
 	file = append(file, "\n\n"...)

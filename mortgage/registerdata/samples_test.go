@@ -43,6 +43,7 @@ func decoded(t *testing.T, samples map[string]*mortgage.Application) map[string]
 }
 
 func TestSampleBundlesValidate(t *testing.T) {
+	t.Parallel()
 	demo, _ := demoFile(t, 300, 21)
 	bank := demo.Partners[0]
 	samples := decoded(t, registerdata.SampleBundles(demo, today))
@@ -105,6 +106,7 @@ func TestSampleBundlesValidate(t *testing.T) {
 }
 
 func TestSampleBundlesMaterials(t *testing.T) {
+	t.Parallel()
 	demo, _ := demoFile(t, 100, 1)
 	for name, a := range registerdata.SampleBundles(demo, today) {
 		for _, m := range a.Materials {
@@ -160,6 +162,7 @@ func checkPDF(t *testing.T, name string, b []byte) {
 // TestSampleBundlesAgainstRegister submits every sample to the real
 // registration service over an imported demo register.
 func TestSampleBundlesAgainstRegister(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := pgtest.Open(t)
 	demo, file := demoFile(t, 300, 21)

@@ -11,22 +11,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/sync/outbox"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+// These tests do not run in parallel: pulls and claims hold back events
+// while any older transaction in the cluster may still be running, so one
+// test's transactions would hold back another's events.
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 func addPartner(t *testing.T, d *sqlx.DB, id string) {
 	t.Helper()
@@ -249,14 +241,24 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 	}
 }
 
+// endLeases makes every lease in d run out now, on the database's clock,
+// as if its length had passed: tests do not sleep for it. A claim moved the
+// event's next attempt to its lease's end (Claim), so that moves too.
+func endLeases(t *testing.T, d *sqlx.DB) {
+	t.Helper()
+	if _, err := d.Exec(`UPDATE events SET claimed_until = now() - interval '1 millisecond', next_attempt_at = now() - interval '1 millisecond'
+		WHERE claimed_until IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLeaseRescue: an event claimed by a node that died returns to the
 // queue when the lease ends, as the next attempt (D6).
 func TestLeaseRescue(t *testing.T) {
 	d := pgtest.Open(t)
 	addPartner(t, d, "lj-bank")
 	ids := insertEvents(t, d, "lj-bank", 1)
-	lease := 300 * time.Millisecond
-	evs, err := outbox.Claim(t.Context(), d, "lj-bank", "dead-node", lease, 10)
+	evs, err := outbox.Claim(t.Context(), d, "lj-bank", "dead-node", time.Minute, 10)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("claim: %v, %v", evs, err)
 	}
@@ -265,13 +267,10 @@ func TestLeaseRescue(t *testing.T) {
 	if evs, err := outbox.Claim(t.Context(), d, "lj-bank", "live-node", time.Minute, 10); err != nil || len(evs) != 0 {
 		t.Fatalf("claimed during another node's lease: %v, %v", evs, err)
 	}
-	var rescued []outbox.Claimed
-	deadline := time.Now().Add(30 * time.Second)
-	for len(rescued) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		if rescued, err = outbox.Claim(t.Context(), d, "lj-bank", "live-node", time.Minute, 10); err != nil {
-			t.Fatal(err)
-		}
+	endLeases(t, d)
+	rescued, err := outbox.Claim(t.Context(), d, "lj-bank", "live-node", time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(rescued) != 1 || rescued[0].ID != ids[0] || rescued[0].Attempt != 2 {
 		t.Fatalf("after the lease: %+v, want %s as attempt 2", rescued, ids[0])
@@ -290,11 +289,11 @@ func TestRecordOnlyForTheClaimThatMadeIt(t *testing.T) {
 	addPartner(t, d, "lj-bank")
 	id := insertEvents(t, d, "lj-bank", 1)[0]
 	ctx := t.Context()
-	first, _ := outbox.Claim(ctx, d, "lj-bank", "slow-node", 100*time.Millisecond, 1)
+	first, _ := outbox.Claim(ctx, d, "lj-bank", "slow-node", time.Minute, 1)
 	if len(first) != 1 {
 		t.Fatal("no claim")
 	}
-	time.Sleep(150 * time.Millisecond)
+	endLeases(t, d) // the slow node is still at work when its lease runs out
 	second, _ := outbox.Claim(ctx, d, "lj-bank", "fast-node", time.Minute, 1)
 	if len(second) != 1 || second[0].Attempt != 2 {
 		t.Fatalf("rescue: %+v", second)

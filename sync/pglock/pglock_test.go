@@ -3,6 +3,7 @@ package pglock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,11 +12,13 @@ import (
 	"github.com/go-co-op/gocron/v2"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/internal/testwait"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m, nil) }
 
 func TestLockExcludesOtherSessions(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	a, b := New(d.DB, 0, nil), New(d.DB, 0, nil)
 	ctx := t.Context()
@@ -47,6 +50,7 @@ func TestLockExcludesOtherSessions(t *testing.T) {
 // TestUnlockWithCancelledContext: gocron unlocks with the job's context,
 // which shutdown cancels; the lock must still be released.
 func TestUnlockWithCancelledContext(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	l := New(d.DB, 0, nil)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -68,6 +72,7 @@ func TestUnlockWithCancelledContext(t *testing.T) {
 // TestDeadNodeReleases: a node that dies drops its connection, and
 // PostgreSQL releases its lock at once.
 func TestDeadNodeReleases(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	nodeA, nodeB := New(d.DB, 0, nil), New(d.DB, 0, nil)
 	if _, err := nodeA.Lock(t.Context(), "job"); err != nil {
@@ -76,26 +81,28 @@ func TestDeadNodeReleases(t *testing.T) {
 	if _, err := nodeB.Lock(t.Context(), "job"); !errors.Is(err, ErrHeld) {
 		t.Fatalf("lock held by a live node: %v, want ErrHeld", err)
 	}
-	// Node A's process dies: its session ends.
-	if _, err := d.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::bigint & x'ffffffff'::bigint`, Key("job")); err != nil {
+	// Node A's process dies: its session ends. (Only this test's database:
+	// tests running in parallel hold locks of the same name in theirs.)
+	if _, err := d.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1::bigint & x'ffffffff'::bigint
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, Key("job")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, func() error {
 		k, err := nodeB.Lock(t.Context(), "job")
 		if err == nil {
 			k.Unlock(t.Context())
-			return
+			return nil
 		}
-		if !errors.Is(err, ErrHeld) || time.Now().After(deadline) {
+		if !errors.Is(err, ErrHeld) {
 			t.Fatalf("lock after the holder died: %v", err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("the dead holder's lock: %w", err)
+	})
 }
 
 // TestLostLock: a false from pg_advisory_unlock means the lock was gone.
 func TestLostLock(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	l := New(d.DB, 0, nil)
 	k, err := l.Lock(t.Context(), "job")
@@ -113,6 +120,7 @@ func TestLostLock(t *testing.T) {
 
 // TestMaxHeld: locks never pin more connections than allowed.
 func TestMaxHeld(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	l := New(d.DB, 1, nil)
 	k, err := l.Lock(t.Context(), "a")
@@ -135,6 +143,7 @@ func TestMaxHeld(t *testing.T) {
 // TestGocronRunsAJobOnOneNodeAtATime runs three schedulers, as three nodes
 // would, with one job under one name: its runs never overlap.
 func TestGocronRunsAJobOnOneNodeAtATime(t *testing.T) {
+	t.Parallel()
 	d := pgtest.Open(t)
 	var running, maxRunning, runs atomic.Int32
 	var mu sync.Mutex
@@ -151,7 +160,7 @@ func TestGocronRunsAJobOnOneNodeAtATime(t *testing.T) {
 				maxRunning.Store(n)
 			}
 			mu.Unlock()
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond) // the job's work: long enough for another node's tick to find it running
 			running.Add(-1)
 			runs.Add(1)
 		}), gocron.WithName("push/lj-bank"))
@@ -163,18 +172,21 @@ func TestGocronRunsAJobOnOneNodeAtATime(t *testing.T) {
 	for _, s := range schedulers {
 		s.Start()
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for runs.Load() < 10 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	for _, s := range schedulers {
-		if err := s.Shutdown(); err != nil {
-			t.Error(err)
+	stop := sync.OnceFunc(func() {
+		for _, s := range schedulers {
+			if err := s.Shutdown(); err != nil {
+				t.Error(err)
+			}
 		}
-	}
-	if runs.Load() < 10 {
-		t.Fatalf("only %d runs", runs.Load())
-	}
+	})
+	t.Cleanup(stop) // should the wait fail
+	testwait.For(t, func() error {
+		if n := runs.Load(); n < 10 {
+			return fmt.Errorf("%d runs, want 10", n)
+		}
+		return nil
+	})
+	stop()
 	if maxRunning.Load() != 1 {
 		t.Errorf("up to %d runs at once across the nodes, want 1", maxRunning.Load())
 	}

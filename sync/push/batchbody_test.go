@@ -13,6 +13,7 @@ import (
 // JSON events as a JSON document; a mix falls back to JSON with each XML
 // event as a string, so nothing is lost.
 func TestBatchBody(t *testing.T) {
+	t.Parallel()
 	xmlEvent := func(id string) []byte {
 		return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<GJJSJ>\n  <SJID>" + id + "</SJID>\n</GJJSJ>\n")
 	}

@@ -2,7 +2,6 @@ package push_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,37 +14,27 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
-	"mortgaged/internal/db"
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
+	"mortgaged/internal/testwait"
 	"mortgaged/partners"
 	"mortgaged/sync/push"
 	"mortgaged/sync/pushsig"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // env is one test's database, partner registry and fake partner endpoint.
 type env struct {
-	t   *testing.T
-	db  *sqlx.DB
-	reg *partners.Registry
+	t      *testing.T
+	db     *sqlx.DB
+	reg    *partners.Registry
+	events int // how many events events has written
 }
 
 func setup(t *testing.T) *env {
@@ -74,11 +63,12 @@ func (e *env) partner(id, url, schedule, mode string) string {
 
 // events writes n pending events for partner as the registration would and
 // returns their ids in order.
-func (e *env) events(partner string, n int) []string {
+func (e *env) addEvents(partner string, n int) []string {
 	e.t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("evt_%s_%06d", partner, eventNo.Add(1))
+		e.events++
+		ids[i] = fmt.Sprintf("evt_%s_%06d", partner, e.events)
 		body := fmt.Sprintf(`{"id":%q,"type":"bundle.registered","occurredAt":%q}`, ids[i], time.Now().Format(time.RFC3339Nano))
 		if _, err := e.db.Exec(`INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
 			VALUES ($1, $2, 'bundle.registered', 'b', now(), $3, now())`, ids[i], partner, body); err != nil {
@@ -109,23 +99,20 @@ func (e *env) status(ids []string) map[string]string {
 	return out
 }
 
-// runUntil runs d for partner until done says so; it gives up (fails) after
-// a generous bound so a broken push cannot hang the tests.
+// runUntil runs d for partner until done says so (testwait.For bounds it,
+// so a broken push cannot hang the tests).
 func (e *env) runUntil(d *push.Deliverer, partner string, done func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !done() {
-		if time.Now().After(deadline) {
-			e.t.Fatal("the push did not get there within a minute")
+	testwait.For(e.t, func() error {
+		if done() {
+			return nil
 		}
 		if _, err := d.Run(e.t.Context(), partner); err != nil {
 			e.t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return fmt.Errorf("the push to %s is not there yet: %v", partner, e.status(nil))
+	})
 }
-
-var eventNo atomic.Int64
 
 type testLog struct{ t *testing.T }
 
@@ -169,16 +156,10 @@ func (p *partnerEndpoint) start() {
 		addr = "127.0.0.1:0"
 	}
 	var ln net.Listener
-	var err error
-	for range 50 { // the port may linger for a moment after stop
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	testwait.For(p.t, func() (err error) { // the port may linger for a moment after stop
+		ln, err = net.Listen("tcp", addr)
+		return err
+	})
 	p.addr = ln.Addr().String()
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(ln)

@@ -15,6 +15,7 @@ import (
 // doubling the pause from 1 s up to 60 s; the outage is logged once when it
 // starts and once when it ends; other errors are left to the caller.
 func TestOutageGate(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	g := newOutageGate(slog.New(slog.NewTextHandler(&logs, nil)), func() time.Time { return now })

@@ -7,6 +7,7 @@ import (
 )
 
 func TestRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		value string
@@ -30,6 +31,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestJitterStaysWithinBounds(t *testing.T) {
+	t.Parallel()
 	for range 1000 {
 		if d := jitter(time.Hour, 0.2); d < 48*time.Minute || d > 72*time.Minute {
 			t.Fatalf("jitter(1h, 0.2) = %v", d)
@@ -41,6 +43,7 @@ func TestJitterStaysWithinBounds(t *testing.T) {
 }
 
 func TestDefaultScheduleIsAboutThreeDays(t *testing.T) {
+	t.Parallel()
 	var total time.Duration
 	for _, d := range DefaultRetry {
 		total += d

@@ -1,10 +1,12 @@
 package push_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on a host without a zoneinfo database
 
+	"mortgaged/internal/testwait"
 	"mortgaged/sync/pglock"
 	"mortgaged/sync/push"
 )
@@ -13,6 +15,7 @@ import (
 // locker: each partner's push runs on its schedule, events reach the partner
 // once per attempt, and the job list follows the partners' settings.
 func TestSchedulersAcrossNodes(t *testing.T) {
+	t.Parallel()
 	e := setup(t)
 	ep := newEndpoint(t)
 	ep.setSecret(e.partner("lj-bank", ep.url(), "@every 1s", "each"))
@@ -44,21 +47,17 @@ func TestSchedulersAcrossNodes(t *testing.T) {
 	if jobs["lj-bank"] != "@every 1s" || jobs["hc-bank"] != "0 18 * * *" || len(jobs) != 2 {
 		t.Fatalf("jobs %v", jobs)
 	}
-	ids := e.events("lj-bank", 200)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	ids := e.addEvents("lj-bank", 200)
+	testwait.For(t, func() error {
 		var left int
 		if err := e.db.Get(&left, `SELECT count(*) FROM events WHERE status <> 'delivered'`); err != nil {
 			t.Fatal(err)
 		}
-		if left == 0 {
-			break
+		if left > 0 {
+			return fmt.Errorf("%d of %d events undelivered", left, len(ids))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events undelivered after 30 s", left, len(ids))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	seen := map[string]bool{}
 	for _, r := range ep.requests() {
 		if seen[r.id+"#"+r.attempt] {
@@ -75,15 +74,11 @@ func TestSchedulersAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range schedulers {
-		for {
-			jobs := s.Jobs()
-			if jobs["lj-bank"] == "@every 2s" && len(jobs) == 1 {
-				break
+		testwait.For(t, func() error {
+			if jobs := s.Jobs(); jobs["lj-bank"] != "@every 2s" || len(jobs) != 1 {
+				return fmt.Errorf("jobs after the change: %v", jobs)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("jobs after the change: %v", jobs)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 }
