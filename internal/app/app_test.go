@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,17 +12,7 @@ import (
 	"mortgaged/internal/pgtest"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // TestNew: the configuration reaches every part, the bank dialects are
 // loaded, and the server answers; what is off starts nothing.

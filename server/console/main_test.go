@@ -23,14 +23,14 @@ const testPassword = "Qiqihar-desk-2026"
 
 func TestMain(m *testing.M) {
 	pgtest.Main(m, func(ctx context.Context, url string) error {
+		if err := pgtest.Migrate(ctx, url); err != nil {
+			return err
+		}
 		d, err := db.Open(ctx, url)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		if _, err := db.Migrate(ctx, d, nil); err != nil {
-			return err
-		}
 		accounts := staff.NewStore(d)
 		for _, s := range testStaff {
 			if err := accounts.Add(ctx, "test", s, testPassword); err != nil {

@@ -2,7 +2,6 @@ package retention_test
 
 import (
 	"bytes"
-	"context"
 	"testing"
 	"time"
 
@@ -18,17 +17,7 @@ import (
 	"mortgaged/sync/retention"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		d, err := db.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		_, err = db.Migrate(ctx, d, nil)
-		return err
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // now is the test's clock: the job is given the time, never reads it.
 var now = time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
