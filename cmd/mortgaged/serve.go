@@ -45,14 +45,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	srv := a.Server
-	if err := mountConsole(srv, c, log); err != nil {
-		return err
-	}
-	stopBatches, err := startBatches(ctx, c, d, a.Service, srv, log)
-	if err != nil {
-		return err
-	}
-	defer stopBatches() // records in flight finish before the database closes
+	defer a.StartBatches(ctx)() // stopped before the database closes: records in flight finish
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

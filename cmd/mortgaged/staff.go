@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -15,11 +14,8 @@ import (
 
 	"golang.org/x/term"
 
-	"mortgaged/internal/config"
 	accounts "mortgaged/internal/staff"
-	"mortgaged/server"
 	"mortgaged/server/console"
-	"mortgaged/sync/outbox"
 )
 
 const staffUsage = `staff add -username U -name 姓名 -role reviewer|supervisor|auditor [-password-file F]
@@ -139,24 +135,4 @@ func readPassword(file string) (string, error) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return strings.TrimSuffix(s, "\r")
-}
-
-// consoleConfig is the console's part of the configuration.
-func consoleConfig(c config.Config) console.Config {
-	return console.Config{Location: c.Registration.Location, SecureCookies: c.Console.SecureCookies,
-		IdleTimeout: c.Console.IdleTimeout, MaxLifetime: c.Console.MaxLifetime}
-}
-
-// mountConsole serves the staff console on the server, deciding through
-// the server's registration service.
-func mountConsole(srv *server.Server, c config.Config, log *slog.Logger) error {
-	cc := consoleConfig(c)
-	cc.Calendar = srv.Service.Config.Calendar
-	con, err := console.New(console.Backend{Desk: console.MortgageDesk{Service: srv.Service}, Register: srv.Service,
-		Staff: accounts.NewStore(srv.DB), DeadLetters: outbox.DeadLetterStore{DB: srv.DB}}, cc, log)
-	if err != nil {
-		return err
-	}
-	srv.MountConsole(con)
-	return nil
 }

@@ -44,8 +44,9 @@ type App struct {
 }
 
 // New wires the registration service, the partner registry and the HTTP
-// server as configured. It starts nothing: Start runs the node's
-// background upkeep, and the callers start the push and retention jobs.
+// server with the staff console as configured. It starts nothing: Start
+// runs the node's background upkeep, and the callers start the batch
+// worker, the push and the retention job.
 func New(ctx context.Context, c config.Config, d *sqlx.DB, log *slog.Logger) (*App, error) {
 	a := &App{Config: c, DB: d, Log: log}
 	var err error
@@ -70,6 +71,9 @@ func New(ctx context.Context, c config.Config, d *sqlx.DB, log *slog.Logger) (*A
 	srv.BodyBudget = c.BodyBudgetBytes
 	srv.MaxBatchBytes = c.Batch.MaxBytes
 	a.Server = srv
+	if err := a.mountConsole(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"mortgaged/internal/app"
@@ -15,7 +16,8 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m, pgtest.Migrate) }
 
 // TestNew: the configuration reaches every part, the bank dialects are
-// loaded, and the server answers; what is off starts nothing.
+// loaded, the server answers with its console mounted; what is off starts
+// nothing.
 func TestNew(t *testing.T) {
 	t.Parallel()
 	d, err := db.Open(t.Context(), pgtest.New(t))
@@ -54,6 +56,13 @@ func TestNew(t *testing.T) {
 	a.Server.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("GET /openapi.json: %d", rec.Code)
+	}
+	// The staff console is part of the server serve runs: its sign-in page
+	// answers (before, serve mounted it itself and the tools went without).
+	rec = httptest.NewRecorder()
+	a.Server.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/signin", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "登录") {
+		t.Errorf("GET /console/signin: %d, want the console's sign-in page", rec.Code)
 	}
 	if s, err := a.StartPush(t.Context()); s != nil || err != nil {
 		t.Errorf("push off: %v, %v", s, err)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -6,34 +6,32 @@ import (
 	"log/slog"
 	"net/http"
 
-	"mortgaged/internal/config"
 	"mortgaged/mortgage"
 	"mortgaged/mortgage/batches"
 	"mortgaged/partners/centrejson"
 	"mortgaged/partners/fundbatch"
-	"mortgaged/server"
 	"mortgaged/sync/push"
 )
 
-// startBatches sets the upload limit and starts this node's batch worker;
-// the returned function stops it, letting records in flight finish and
-// handing the batch in hand back to the other nodes.
-func startBatches(ctx context.Context, c config.Config, d *database, svc *mortgage.Service, srv *server.Server, log *slog.Logger) (stop func(), err error) {
-	bs := c.Batch
-	srv.MaxBatchBytes = bs.MaxBytes
+// StartBatches starts this node's batch worker (docs/batches.md); the
+// returned function stops it, letting records in flight finish and handing
+// the batch in hand back to the other nodes. With MORTGAGED_BATCH=off the
+// node still takes uploads but decides none.
+func (a *App) StartBatches(ctx context.Context) (stop func()) {
+	bs := a.Config.Batch
 	if bs.Off {
-		return func() {}, nil
+		return func() {}
 	}
 	node := push.NodeID()
 	w := &batches.Worker{
-		Service: svc,
+		Service: a.Service,
 		Decode:  decodeFundBatch,
 		Render: func(dec *mortgage.Decision) (mortgage.Answer, error) {
-			b, err := centrejson.EncodeDecision(dec, c.Registration.Location)
+			b, err := centrejson.EncodeDecision(dec, a.Config.Registration.Location)
 			return mortgage.Answer{Status: http.StatusCreated, Body: b}, err
 		},
 		Node: node, Lease: bs.Lease, Parallel: bs.Parallel, Poll: bs.Poll, RetryAfter: bs.Retry,
-		Log: log.With(slog.String("worker", "batch")),
+		Log: a.Log.With(slog.String("worker", "batch")),
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -41,8 +39,8 @@ func startBatches(ctx context.Context, c config.Config, d *database, svc *mortga
 		defer close(done)
 		w.Run(wctx)
 	}()
-	log.Info("batch worker started", slog.String("node", node), slog.Int("parallel", bs.Parallel), slog.Duration("lease", bs.Lease))
-	return func() { cancel(); <-done }, nil
+	a.Log.Info("batch worker started", slog.String("node", node), slog.Int("parallel", bs.Parallel), slog.Duration("lease", bs.Lease))
+	return func() { cancel(); <-done }
 }
 
 // decodeFundBatch reads a stored provident-fund batch file for the worker.
