@@ -72,19 +72,13 @@ const (
 		UNION ALL
 		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
 			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`
-	// The certificate number is drawn last (drawCertificateSQL): until then
+	// The certificate number is drawn last (store.Tx.DrawCertificate): until then
 	// the new mortgage has none, which no other transaction ever sees.
 	insertMortgageSQL = `INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
 			debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
 			state, registered_at, recording_officer)
 		VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
 		RETURNING id`
-	// drawCertificateSQL draws the year's next serial from the authority's
-	// sequence (migration 0012) and numbers the mortgage with it. A sequence
-	// never waits for another transaction; a number whose transaction rolls
-	// back is recorded as a gap with its reason (serials.go).
-	drawCertificateSQL = `UPDATE mortgages SET certificate_number = $1 || lpad(next_certificate_serial($2, $3)::text, 7, '0') || '号'
-		WHERE id = $4 RETURNING certificate_number`
 	insertMortgageUnitsSQL = `INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
 		SELECT $1, u, r FROM unnest($2::text[], $3::int[]) AS t(u, r)`
 )
@@ -207,12 +201,9 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 func (s *Service) issueCertificate(ctx context.Context, tx *ptx, mortgageID int64, d *Decision, c *Certificate) (*IssuedCertificate, error) {
 	now := d.DecidedAt
 	year := now.In(s.Config.Location).Year()
-	var number string
-	if err := tx.GetContext(ctx, &number, drawCertificateSQL, s.certificatePrefix(year), s.Config.Authority, year, mortgageID); err != nil {
+	number, err := tx.DrawCertificate(ctx, s.certificatePrefix(year), s.Config.Authority, year, mortgageID)
+	if err != nil {
 		return nil, fmt.Errorf("draw certificate number: %w", err)
-	}
-	if c, err := ParseCertificateNumber(number); err == nil {
-		tx.drawn = append(tx.drawn, drawnSerial{authority: s.Config.Authority, year: year, serial: int64(c.Serial)})
 	}
 	d.Registration.CertificateNumber, c.Number = number, number
 	cert, err := SignCertificate(c, s.Signer)

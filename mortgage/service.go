@@ -20,6 +20,7 @@ import (
 	"github.com/lib/pq"
 	"mortgaged/internal/db"
 	"mortgaged/mortgage/calendar"
+	"mortgaged/mortgage/store"
 )
 
 // ObjectionPolicy says what an open objection (异议登记) on a unit does to a
@@ -157,8 +158,8 @@ type Service struct {
 
 	serialYear atomic.Int64 // the year whose serial sequence is known to exist
 
-	stmtsOnce sync.Once
-	stmts     *db.Statements // prepared statements of the hot path
+	storeOnce sync.Once
+	st        *store.Store // the statements, on DB (store())
 }
 
 // NewService makes a service with the real clock.
