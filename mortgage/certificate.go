@@ -3,7 +3,6 @@ package mortgage
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -159,21 +158,10 @@ func SignCertificate(c *Certificate, signer Signer) (*IssuedCertificate, error) 
 		KeyID: sc.KeyID, JSON: sc.JSON, JSONSignature: sc.JSONSignature, XML: sc.XML, XMLSignature: sc.XMLSignature}, nil
 }
 
-const (
-	insertCertificateSQL = `INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
-			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-		VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7, $8, $9, $10, $11)`
-	cancelCertificateSQL = `UPDATE certificates SET status = 'cancelled', cancelled_at = $2
-		WHERE mortgage_id = $1 AND status = 'valid'
-		RETURNING number, verification_code, status, issued_at, cancelled_at, key_id,
-			json_document, json_signature, xml_document, xml_signature`
-)
-
 // insertCertificate stores an issued certificate in the registration's
 // transaction, after its bundle row exists.
 func insertCertificate(ctx context.Context, tx *ptx, c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) error {
-	if _, err := tx.ExecContext(ctx, insertCertificateSQL, c.Number, bundleID, mortgageID, partnerID, c.VerificationCode,
-		c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
+	if err := tx.InsertCertificate(ctx, newCertificateRow(c, bundleID, mortgageID, partnerID)); err != nil {
 		return fmt.Errorf("insert certificate: %w", err)
 	}
 	return nil
@@ -194,9 +182,8 @@ func issued(r store.CertificateRow) *IssuedCertificate {
 // and returns it; a mortgage imported without an electronic certificate
 // has none, and gets nil.
 func cancelCertificate(ctx context.Context, tx *ptx, mortgageID int64, at time.Time) (*IssuedCertificate, error) {
-	var r store.CertificateRow
-	err := tx.GetContext(ctx, &r, cancelCertificateSQL, mortgageID, at)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := tx.CancelCertificate(ctx, mortgageID, at)
+	if errors.Is(err, store.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
