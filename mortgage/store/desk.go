@@ -30,7 +30,7 @@ func (t *Tx) LockDeskBundle(ctx context.Context, id string) (DeskBundle, error) 
 // MaterialKinds lists the kinds of a bundle's documents, supplied ones too.
 func (t *Tx) MaterialKinds(ctx context.Context, bundleID string) ([]string, error) {
 	var kinds []string
-	err := t.SelectContext(ctx, &kinds, `SELECT kind FROM materials WHERE bundle_id = $1`, bundleID)
+	err := t.selectContext(ctx, &kinds, `SELECT kind FROM materials WHERE bundle_id = $1`, bundleID)
 	return kinds, err
 }
 

@@ -24,7 +24,7 @@ func (s *Store) EncumbranceQuota(ctx context.Context, partnerID string, def int)
 
 // EncumbranceQuota reads a partner's daily quota in the transaction.
 func (t *Tx) EncumbranceQuota(ctx context.Context, partnerID string, def int) (int, error) {
-	return encumbranceQuota(ctx, t.Tx, partnerID, def)
+	return encumbranceQuota(ctx, t.tx, partnerID, def)
 }
 
 // EncumbranceQueriesBetween counts a partner's queries recorded from start
@@ -35,7 +35,7 @@ func (s *Store) EncumbranceQueriesBetween(ctx context.Context, partnerID string,
 
 // EncumbranceQueriesBetween counts them in the transaction.
 func (t *Tx) EncumbranceQueriesBetween(ctx context.Context, partnerID string, start, end time.Time) (int, error) {
-	return encumbranceUsed(ctx, t.Tx, partnerID, start, end)
+	return encumbranceUsed(ctx, t.tx, partnerID, start, end)
 }
 
 func encumbranceQuota(ctx context.Context, q sqlx.QueryerContext, partnerID string, def int) (int, error) {
@@ -59,7 +59,7 @@ type EncumbranceUnit struct {
 // EncumbranceUnit reads a unit; ErrNoRows if there is none.
 func (t *Tx) EncumbranceUnit(ctx context.Context, unitNumber string) (EncumbranceUnit, error) {
 	var u EncumbranceUnit
-	err := t.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, unitNumber).
+	err := t.tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, unitNumber).
 		Scan(&u.Location, &u.Use, &u.AreaM2, &u.OwnershipForm, &u.Mortgageable)
 	return u, err
 }
@@ -76,7 +76,7 @@ type EncumbranceOwnerRow struct {
 // EncumbranceOwners reads a unit's owners in order.
 func (t *Tx) EncumbranceOwners(ctx context.Context, unitNumber string) ([]EncumbranceOwnerRow, error) {
 	var owners []EncumbranceOwnerRow
-	err := t.SelectContext(ctx, &owners, `SELECT name, id_type, id_number, share_numerator || '/' || share_denominator AS share
+	err := t.selectContext(ctx, &owners, `SELECT name, id_type, id_number, share_numerator || '/' || share_denominator AS share
 		FROM owners WHERE unit_number = $1 ORDER BY seq`, unitNumber)
 	return owners, err
 }
@@ -96,7 +96,7 @@ type CurrentMortgageRow struct {
 // CurrentMortgages reads the unit's current mortgages by rank.
 func (t *Tx) CurrentMortgages(ctx context.Context, unitNumber string) ([]CurrentMortgageRow, error) {
 	var ms []CurrentMortgageRow
-	err := t.SelectContext(ctx, &ms, `SELECT mu.rank, m.kind, COALESCE(m.principal_fen, m.maximum_fen) AS fen,
+	err := t.selectContext(ctx, &ms, `SELECT mu.rank, m.kind, COALESCE(m.principal_fen, m.maximum_fen) AS fen,
 			m.debt_start::text, m.debt_end::text, m.mortgagee_name, m.certificate_number, m.registered_at
 		FROM mortgage_units mu JOIN mortgages m ON m.id = mu.mortgage_id
 		WHERE mu.unit_number = $1 AND mu.current ORDER BY mu.rank`, unitNumber)
@@ -114,7 +114,7 @@ type SeizureRow struct {
 // CurrentSeizures reads the seizures in force on the unit on day.
 func (t *Tx) CurrentSeizures(ctx context.Context, unitNumber string, day time.Time) ([]SeizureRow, error) {
 	var ss []SeizureRow
-	err := t.SelectContext(ctx, &ss, `SELECT authority AS "authority", document_number AS "documentnumber", seized_from::text AS "from", COALESCE(seized_until::text, '') AS "until"
+	err := t.selectContext(ctx, &ss, `SELECT authority AS "authority", document_number AS "documentnumber", seized_from::text AS "from", COALESCE(seized_until::text, '') AS "until"
 		FROM current_seizures($2) WHERE unit_number = $1 ORDER BY seized_from`, unitNumber, day)
 	return ss, err
 }
@@ -128,7 +128,7 @@ type ObjectionRow struct {
 // CurrentObjections reads the objections open on the unit on day.
 func (t *Tx) CurrentObjections(ctx context.Context, unitNumber string, day time.Time) ([]ObjectionRow, error) {
 	var os []ObjectionRow
-	err := t.SelectContext(ctx, &os, `SELECT registered_on::text AS "registeredon", COALESCE(expires_on::text, '') AS "expireson"
+	err := t.selectContext(ctx, &os, `SELECT registered_on::text AS "registeredon", COALESCE(expires_on::text, '') AS "expireson"
 		FROM current_objections($2) WHERE unit_number = $1 ORDER BY registered_on`, unitNumber, day)
 	return os, err
 }
@@ -144,7 +144,7 @@ type PreregRow struct {
 // unit on day.
 func (t *Tx) CurrentPreregistrations(ctx context.Context, unitNumber string, day time.Time) ([]PreregRow, error) {
 	var prs []PreregRow
-	err := t.SelectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM current_preregistrations($2)
+	err := t.selectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM current_preregistrations($2)
 		WHERE unit_number = $1 ORDER BY registered_on`, unitNumber, day)
 	return prs, err
 }

@@ -70,14 +70,14 @@ const (
 // two transactions over the same units queue rather than deadlock.
 func (t *Tx) LockUnits(ctx context.Context, numbers []string) ([]UnitRow, error) {
 	var units []UnitRow
-	err := t.SelectContext(ctx, &units, lockUnitsSQL, pq.Array(numbers))
+	err := t.selectContext(ctx, &units, lockUnitsSQL, pq.Array(numbers))
 	return units, err
 }
 
 // Owners reads the units' registered owners, by unit and in order.
 func (t *Tx) Owners(ctx context.Context, numbers []string) ([]OwnerRow, error) {
 	var owners []OwnerRow
-	err := t.SelectContext(ctx, &owners, ownersSQL, pq.Array(numbers))
+	err := t.selectContext(ctx, &owners, ownersSQL, pq.Array(numbers))
 	return owners, err
 }
 
@@ -85,7 +85,7 @@ func (t *Tx) Owners(ctx context.Context, numbers []string) ([]OwnerRow, error) {
 // current rank.
 func (t *Tx) Restrictions(ctx context.Context, numbers []string, day time.Time) ([]RestrictionRow, error) {
 	var rs []RestrictionRow
-	err := t.SelectContext(ctx, &rs, RestrictionsSQL, pq.Array(numbers), day)
+	err := t.selectContext(ctx, &rs, RestrictionsSQL, pq.Array(numbers), day)
 	return rs, err
 }
 
@@ -150,7 +150,7 @@ func (t *Tx) LockMortgage(ctx context.Context, certificateNumber string) (Mortga
 // MortgageUnits lists the units a mortgage was registered on.
 func (t *Tx) MortgageUnits(ctx context.Context, mortgageID int64) ([]string, error) {
 	var units []string
-	err := t.SelectContext(ctx, &units, mortgageUnitsSQL, mortgageID)
+	err := t.selectContext(ctx, &units, mortgageUnitsSQL, mortgageID)
 	return units, err
 }
 

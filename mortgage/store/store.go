@@ -25,7 +25,7 @@ func New(d *sqlx.DB) *Store { return &Store{DB: d, stmts: &db.Statements{DB: d}}
 // PostgreSQL's parse and plan on every call and lib/pq's extra round trip
 // (the load benchmark's profile: about a third of PostgreSQL's time).
 type Tx struct {
-	*sqlx.Tx
+	tx    *sqlx.Tx
 	st    *db.Statements
 	drawn []drawnSerial // certificate serials drawn, recorded as gaps if this rolls back
 }
@@ -52,7 +52,7 @@ func (s *Store) InTx(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) erro
 		}
 	}()
 	err = db.WithTx(ctx, s.DB, opts, func(tx *sqlx.Tx) error {
-		t = &Tx{Tx: tx, st: s.stmts}
+		t = &Tx{tx: tx, st: s.stmts}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -71,18 +71,19 @@ func commitNotSent(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)
 }
 
-// GetContext runs a prepared query for one row.
+// GetContext runs a prepared query for one row. With ExecContext it makes
+// Tx a Queryer, which events are written through.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := t.st.In(ctx, t.Tx, query)
+	st, err := t.st.In(ctx, t.tx, query)
 	if err != nil {
 		return err
 	}
 	return st.GetContext(ctx, dest, args...)
 }
 
-// SelectContext runs a prepared query for rows.
-func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := t.st.In(ctx, t.Tx, query)
+// selectContext runs a prepared query for rows.
+func (t *Tx) selectContext(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := t.st.In(ctx, t.tx, query)
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...
 
 // ExecContext runs a prepared statement.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.st.In(ctx, t.Tx, query)
+	st, err := t.st.In(ctx, t.tx, query)
 	if err != nil {
 		return nil, err
 	}
