@@ -3,13 +3,13 @@ package mortgage
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"mortgaged/mortgage/certificate"
+	"mortgaged/mortgage/store"
 )
 
 // The certificate document and its renderings are package certificate's;
@@ -158,44 +158,17 @@ func SignCertificate(c *Certificate, signer Signer) (*IssuedCertificate, error) 
 		KeyID: sc.KeyID, JSON: sc.JSON, JSONSignature: sc.JSONSignature, XML: sc.XML, XMLSignature: sc.XMLSignature}, nil
 }
 
-const (
-	insertCertificateSQL = `INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
-			status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-		VALUES ($1, $2, $3, $4, $5, 'valid', $6, $7, $8, $9, $10, $11)`
-	cancelCertificateSQL = `UPDATE certificates SET status = 'cancelled', cancelled_at = $2
-		WHERE mortgage_id = $1 AND status = 'valid'
-		RETURNING number, verification_code, status, issued_at, cancelled_at, key_id,
-			json_document, json_signature, xml_document, xml_signature`
-	certificateColumns = `number, partner_id, verification_code, status, issued_at, cancelled_at, key_id,
-			json_document, json_signature, xml_document, xml_signature`
-)
-
 // insertCertificate stores an issued certificate in the registration's
 // transaction, after its bundle row exists.
 func insertCertificate(ctx context.Context, tx *ptx, c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) error {
-	if _, err := tx.ExecContext(ctx, insertCertificateSQL, c.Number, bundleID, mortgageID, partnerID, c.VerificationCode,
-		c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
+	if err := tx.InsertCertificate(ctx, newCertificateRow(c, bundleID, mortgageID, partnerID)); err != nil {
 		return fmt.Errorf("insert certificate: %w", err)
 	}
 	return nil
 }
 
-// certificateRow is a certificates row as read back.
-type certificateRow struct {
-	Number           string       `db:"number"`
-	PartnerID        string       `db:"partner_id"`
-	VerificationCode string       `db:"verification_code"`
-	Status           string       `db:"status"`
-	IssuedAt         time.Time    `db:"issued_at"`
-	CancelledAt      sql.NullTime `db:"cancelled_at"`
-	KeyID            string       `db:"key_id"`
-	JSON             []byte       `db:"json_document"`
-	JSONSignature    []byte       `db:"json_signature"`
-	XML              []byte       `db:"xml_document"`
-	XMLSignature     []byte       `db:"xml_signature"`
-}
-
-func (r certificateRow) issued() *IssuedCertificate {
+// issued is the certificate a row read back holds.
+func issued(r store.CertificateRow) *IssuedCertificate {
 	c := &IssuedCertificate{Number: r.Number, VerificationCode: r.VerificationCode, Status: r.Status, KeyID: r.KeyID,
 		IssuedAt: r.IssuedAt, JSON: r.JSON, JSONSignature: r.JSONSignature, XML: r.XML, XMLSignature: r.XMLSignature}
 	if r.CancelledAt.Valid {
@@ -209,30 +182,27 @@ func (r certificateRow) issued() *IssuedCertificate {
 // and returns it; a mortgage imported without an electronic certificate
 // has none, and gets nil.
 func cancelCertificate(ctx context.Context, tx *ptx, mortgageID int64, at time.Time) (*IssuedCertificate, error) {
-	var r certificateRow
-	err := tx.GetContext(ctx, &r, cancelCertificateSQL, mortgageID, at)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := tx.CancelCertificate(ctx, mortgageID, at)
+	if errors.Is(err, store.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cancel certificate: %w", err)
 	}
-	return r.issued(), nil
+	return issued(r), nil
 }
 
 // Certificate returns a partner's certificate as issued; another partner's
 // certificate, or none, is ErrNotFound.
 func (s *Service) Certificate(ctx context.Context, partnerID, number string) (*IssuedCertificate, error) {
-	var r certificateRow
-	err := s.DB.GetContext(ctx, &r, `SELECT `+certificateColumns+` FROM certificates WHERE number = $1 AND partner_id = $2`,
-		normalCert(strings.TrimSpace(number)), partnerID)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.store().Certificate(ctx, normalCert(strings.TrimSpace(number)), partnerID)
+	if errors.Is(err, store.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read certificate: %w", err)
 	}
-	return r.issued(), nil
+	return issued(r), nil
 }
 
 // CertificateByCode returns a certificate to whoever holds its number and
@@ -243,17 +213,15 @@ func (s *Service) CertificateByCode(ctx context.Context, number, code string) (*
 	if number == "" || len(code) != VerificationCodeLength {
 		return nil, ErrNotFound
 	}
-	var r certificateRow
 	// One query for both: a wrong code and an unknown number take the same path.
-	err := s.DB.GetContext(ctx, &r, `SELECT `+certificateColumns+` FROM certificates WHERE number = $1 AND verification_code = $2`,
-		number, code)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.store().CertificateByCode(ctx, number, code)
+	if errors.Is(err, store.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read certificate: %w", err)
 	}
-	return r.issued(), nil
+	return issued(r), nil
 }
 
 // CertificateCheck is the answer of the online check: nothing personal.

@@ -9,13 +9,13 @@ import (
 
 // Counts are the dashboard's figures for one period, by time of receipt.
 type Counts struct {
-	Received   int `db:"received"`
-	Registered int `db:"registered"`
-	Rejected   int `db:"rejected"`
-	Desk       int `db:"desk"`
-	Withdrawn  int `db:"withdrawn"`
-	SameDay    int `db:"same_day"`
-	Online     int `db:"online"`
+	Received   int
+	Registered int
+	Rejected   int
+	Desk       int
+	Withdrawn  int
+	SameDay    int
+	Online     int
 }
 
 // SameDayShare is the share of registered bundles registered on the day
@@ -41,28 +41,28 @@ func share(n, of int) float64 {
 
 // PartnerVolume is one partner's bundles in the period.
 type PartnerVolume struct {
-	ID         string `db:"id"`
-	Name       string `db:"name"`
-	Received   int    `db:"received"`
-	Registered int    `db:"registered"`
-	Rejected   int    `db:"rejected"`
-	Desk       int    `db:"desk"`
+	ID         string
+	Name       string
+	Received   int
+	Registered int
+	Rejected   int
+	Desk       int
 }
 
 // DayCount is one business day's bundles.
 type DayCount struct {
-	Day        time.Time `db:"day"`
-	Received   int       `db:"received"`
-	Registered int       `db:"registered"`
+	Day        time.Time
+	Received   int
+	Registered int
 }
 
 // OpenItem is a bundle waiting at the desk.
 type OpenItem struct {
-	ID          string       `db:"id"`
-	PartnerName string       `db:"partner_name"`
-	Reference   string       `db:"reference"`
-	ReceivedAt  time.Time    `db:"received_at"`
-	Deadline    sql.NullTime `db:"deadline"`
+	ID          string
+	PartnerName string
+	Reference   string
+	ReceivedAt  time.Time
+	Deadline    sql.NullTime
 }
 
 // Dashboard is the console's statistics: today's figures and a period's.
@@ -76,67 +76,51 @@ type Dashboard struct {
 	Oldest      []OpenItem // the longest waiting at the desk
 }
 
-// The period's figures count bundles by when they were received, in
-// business time; $1, $2 bound the period and $3 is the zone's name.
-const (
-	countsSQL = `SELECT count(*) AS received,
-			count(*) FILTER (WHERE status = 'registered') AS registered,
-			count(*) FILTER (WHERE status = 'rejected') AS rejected,
-			count(*) FILTER (WHERE status = 'desk') AS desk,
-			count(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
-			count(*) FILTER (WHERE status = 'registered'
-				AND (decided_at AT TIME ZONE $3)::date = (received_at AT TIME ZONE $3)::date) AS same_day,
-			count(*) AS online
-		FROM bundles WHERE received_at >= $1 AND received_at < $2`
-	partnerVolumesSQL = `SELECT p.id, p.name, count(*) AS received,
-			count(*) FILTER (WHERE b.status = 'registered') AS registered,
-			count(*) FILTER (WHERE b.status = 'rejected') AS rejected,
-			count(*) FILTER (WHERE b.status = 'desk') AS desk
-		FROM bundles b JOIN partners p ON p.id = b.partner_id
-		WHERE b.received_at >= $1 AND b.received_at < $2
-		GROUP BY p.id, p.name ORDER BY received DESC, p.name`
-	refusalCodesSQL = `SELECT r->>'code' AS code, min(r->>'message') AS message, count(*) AS n
-		FROM bundles b, jsonb_array_elements(b.reasons) r
-		WHERE b.status = 'rejected' AND b.received_at >= $1 AND b.received_at < $2
-		GROUP BY 1 ORDER BY n DESC, code LIMIT 20`
-	deskCodesSQL = `SELECT r->>'code' AS code, min(r->>'message') AS message, count(*) AS n
-		FROM bundles b, jsonb_array_elements(b.desk_reasons) r
-		WHERE b.received_at >= $1 AND b.received_at < $2
-		GROUP BY 1 ORDER BY n DESC, code LIMIT 20`
-	daysSQL = `SELECT (received_at AT TIME ZONE $3)::date AS day, count(*) AS received,
-			count(*) FILTER (WHERE status = 'registered') AS registered
-		FROM bundles WHERE received_at >= $1 AND received_at < $2
-		GROUP BY 1 ORDER BY 1`
-	oldestSQL = `SELECT b.id, p.name AS partner_name, b.reference, b.received_at, b.deadline
-		FROM bundles b JOIN partners p ON p.id = b.partner_id
-		WHERE b.status = 'desk' ORDER BY b.received_at, b.id LIMIT 10`
-)
-
 // Dashboard counts the bundles received on the business day that begins
 // at today and in the period [from, end), both midnights in loc.
 func (s *Service) Dashboard(ctx context.Context, today, from, end time.Time, loc *time.Location) (*Dashboard, error) {
 	zone := loc.String()
 	var d Dashboard
-	if err := s.DB.GetContext(ctx, &d.Today, countsSQL, today, today.AddDate(0, 0, 1), zone); err != nil {
+	st := s.store()
+	c, err := st.Counts(ctx, today, today.AddDate(0, 0, 1), zone)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard counts: %w", err)
 	}
-	if err := s.DB.GetContext(ctx, &d.Period, countsSQL, from, end, zone); err != nil {
+	d.Today = Counts(c)
+	if c, err = st.Counts(ctx, from, end, zone); err != nil {
 		return nil, fmt.Errorf("dashboard counts: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &d.Partners, partnerVolumesSQL, from, end); err != nil {
+	d.Period = Counts(c)
+	partners, err := st.PartnerVolumes(ctx, from, end)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard partners: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &d.Refusals, refusalCodesSQL, from, end); err != nil {
+	for _, r := range partners {
+		d.Partners = append(d.Partners, PartnerVolume(r))
+	}
+	refusals, err := st.RefusalCodes(ctx, from, end)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard refusals: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &d.DeskReasons, deskCodesSQL, from, end); err != nil {
+	d.Refusals = codeCounts(refusals)
+	desk, err := st.DeskCodes(ctx, from, end)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard desk reasons: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &d.Days, daysSQL, from, end, zone); err != nil {
+	d.DeskReasons = codeCounts(desk)
+	days, err := st.Days(ctx, from, end, zone)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard days: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &d.Oldest, oldestSQL); err != nil {
+	for _, r := range days {
+		d.Days = append(d.Days, DayCount(r))
+	}
+	oldest, err := st.OldestAtDesk(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("dashboard oldest: %w", err)
+	}
+	for _, r := range oldest {
+		d.Oldest = append(d.Oldest, OpenItem(r))
 	}
 	return &d, nil
 }

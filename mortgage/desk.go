@@ -3,7 +3,6 @@ package mortgage
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/fault"
+	"mortgaged/mortgage/store"
 )
 
 // Officer is a member of the centre's staff acting at the desk.
@@ -54,28 +54,19 @@ var RefusalReasons = map[Code]string{
 }
 
 // deskBundle is the stored bundle as the desk needs it.
-type deskBundle struct {
-	ID          string    `db:"id"`
-	PartnerID   string    `db:"partner_id"`
-	CreditCode  string    `db:"credit_code"`
-	Status      Status    `db:"status"`
-	Application []byte    `db:"application"`
-	ReceivedAt  time.Time `db:"received_at"`
-}
+type deskBundle = store.DeskBundle
 
 // lockDeskBundle locks a bundle that must still be at the desk. Two
 // reviewers clicking at once queue here; the second finds it decided.
 func lockDeskBundle(ctx context.Context, tx *ptx, id string) (deskBundle, error) {
-	var b deskBundle
-	err := tx.GetContext(ctx, &b, `SELECT b.id, b.partner_id, p.credit_code, b.status, b.application, b.received_at
-		FROM bundles b JOIN partners p ON p.id = b.partner_id WHERE b.id = $1 FOR UPDATE OF b`, id)
-	if errors.Is(err, sql.ErrNoRows) {
+	b, err := tx.LockDeskBundle(ctx, id)
+	if errors.Is(err, store.ErrNoRows) {
 		return b, ErrNotFound
 	}
 	if err != nil {
 		return b, fmt.Errorf("lock bundle: %w", err)
 	}
-	if b.Status != StatusDesk {
+	if Status(b.Status) != StatusDesk {
 		return b, ErrNotAtDesk
 	}
 	return b, nil
@@ -106,8 +97,8 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 		return nil, fmt.Errorf("bundle %s application: %w", b.ID, err)
 	}
 	// Supplied documents count; the stored application lists only the first ones.
-	var kinds []string
-	if err := tx.SelectContext(ctx, &kinds, `SELECT kind FROM materials WHERE bundle_id = $1`, b.ID); err != nil {
+	kinds, err := tx.MaterialKinds(ctx, b.ID)
+	if err != nil {
 		return nil, err
 	}
 	app.Materials = nil
@@ -141,13 +132,11 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 			return nil, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET status = 'registered', mortgage_id = $2, decided_at = $3, decided_by = $4
-		WHERE id = $1`, b.ID, mortgageID, now, by.Username); err != nil {
+	if err := tx.RecordApproval(ctx, b.ID, mortgageID, now, by.Username); err != nil {
 		return nil, fmt.Errorf("record approval: %w", err)
 	}
 	if d.Fee != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
-			b.ID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, now); err != nil {
+		if err := tx.InsertFee(ctx, b.ID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, now); err != nil {
 			return nil, fmt.Errorf("insert fee: %w", err)
 		}
 	}
@@ -156,7 +145,7 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 			return nil, err
 		}
 	}
-	if err := db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "desk.approved", Subject: b.ID,
+	if err := tx.Audit(ctx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "desk.approved", Subject: b.ID,
 		Detail: map[string]any{"officer": by.DisplayName}}); err != nil {
 		return nil, err
 	}
@@ -195,9 +184,8 @@ var ErrInvalidInput = errors.New("invalid input")
 
 // Withdraw lets the partner take back its own bundle before staff decide.
 func (s *Service) Withdraw(ctx context.Context, partnerID, bundleID string) (*Decision, error) {
-	var owner string
-	err := s.DB.GetContext(ctx, &owner, `SELECT partner_id FROM bundles WHERE id = $1`, bundleID)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != partnerID) {
+	owner, err := s.store().BundleOwner(ctx, bundleID)
+	if errors.Is(err, store.ErrNoRows) || (err == nil && owner != partnerID) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
@@ -223,11 +211,10 @@ func (s *Service) closeDeskIn(ctx context.Context, tx *ptx, bundleID string, sta
 	}
 	now := s.Now().Truncate(time.Microsecond)
 	reasonsJSON, _ := json.Marshal(reasons)
-	if _, err := tx.ExecContext(ctx, `UPDATE bundles SET status = $2, reasons = $3, decided_at = $4, decided_by = NULLIF($5, ''), decision_note = NULLIF($6, '')
-		WHERE id = $1`, b.ID, status, reasonsJSON, now, decidedBy, note); err != nil {
+	if err := tx.CloseDeskBundle(ctx, b.ID, string(status), reasonsJSON, now, decidedBy, note); err != nil {
 		return nil, fmt.Errorf("close desk bundle: %w", err)
 	}
-	if err := db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: actor, Action: "desk." + string(status), Subject: b.ID,
+	if err := tx.Audit(ctx, db.AuditEntry{At: now, Actor: actor, Action: "desk." + string(status), Subject: b.ID,
 		Detail: map[string]any{"reasons": codesOf(reasons)}}); err != nil {
 		return nil, err
 	}
@@ -254,15 +241,14 @@ func (s *Service) reassign(ctx context.Context, tx *ptx, bundleID, to string, by
 	if _, err := lockDeskBundle(ctx, tx, bundleID); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE bundles SET assigned_to = $2 WHERE id = $1
-		AND EXISTS (SELECT 1 FROM staff WHERE username = $2 AND NOT disabled AND role IN ('reviewer', 'supervisor'))`, bundleID, to)
+	assigned, err := tx.AssignDeskBundle(ctx, bundleID, to)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !assigned {
 		return fmt.Errorf("%w: no active reviewer %q", ErrInvalidInput, to)
 	}
-	return db.Audit(ctx, tx, db.AuditEntry{At: s.Now(), Actor: "staff:" + by.Username, Action: "desk.reassigned", Subject: bundleID,
+	return tx.Audit(ctx, db.AuditEntry{At: s.Now(), Actor: "staff:" + by.Username, Action: "desk.reassigned", Subject: bundleID,
 		Detail: map[string]any{"to": to}})
 }
 
@@ -303,19 +289,14 @@ func (s *Service) supplyMaterial(ctx context.Context, tx *ptx, partnerID, bundle
 		return err
 	}
 	now := s.Now().Truncate(time.Microsecond)
-	res, err := tx.ExecContext(ctx, `WITH m AS (
-			INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
-			SELECT $1, COALESCE(max(seq), 0) + 1, $2, $3, $4, decode($5, 'hex'), $6 FROM materials WHERE bundle_id = $1
-			RETURNING seq)
-		UPDATE promises SET fulfilled_at = $7, material_seq = (SELECT seq FROM m)
-		WHERE bundle_id = $1 AND kind = $2 AND fulfilled_at IS NULL`,
-		b.ID, m.Kind, m.FileName, m.MediaType, strings.ToLower(m.SHA256), m.Content, now)
+	supplied := store.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: strings.ToLower(m.SHA256), Content: m.Content}
+	kept, err := tx.SupplyMaterial(ctx, b.ID, supplied, now)
 	if err != nil {
 		return fmt.Errorf("store material: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !kept {
 		return &ValidationError{Issues: Issues{{Field: "kind", Code: CodeNotAllowed, Message: "该业务件没有待补交的" + materialLabel(m.Kind)}}}
 	}
-	return db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "partner:" + partnerID, Action: "desk.material_supplied", Subject: b.ID,
+	return tx.Audit(ctx, db.AuditEntry{At: now, Actor: "partner:" + partnerID, Action: "desk.material_supplied", Subject: b.ID,
 		Detail: map[string]any{"kind": m.Kind}})
 }

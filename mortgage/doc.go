@@ -5,5 +5,7 @@
 // (不动产登记证明, certificate.go), fee, audit record and the partner's events
 // — in one PostgreSQL transaction.
 //
-// It imports none of the adapters (server, partners, sync); they depend on it.
+// It keeps the flow and the rules; every statement it runs is a method of
+// mortgage/store, which does not import it (TestNoSQL keeps it so). It
+// imports none of the adapters (server, partners, sync); they depend on it.
 package mortgage

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"golang.org/x/text/unicode/norm"
 
 	"mortgaged/internal/db"
 	"mortgaged/internal/pii"
+	"mortgaged/mortgage/store"
 )
 
 // Encumbrances is what a bank sees before lending on a unit (抵押前查询),
@@ -178,7 +178,7 @@ func (s *Service) QueryEncumbrances(ctx context.Context, partnerID string, req E
 	}
 	now := s.Now().Truncate(time.Microsecond)
 	day := s.businessDay(now)
-	if err := s.withinQuota(ctx, s.DB, partnerID, day); err != nil { // spare the register a flood over the quota
+	if err := s.withinQuota(ctx, s.store(), partnerID, day); err != nil { // spare the register a flood over the quota
 		return nil, err
 	}
 	var id [10]byte
@@ -208,24 +208,27 @@ func (s *Service) businessDay(t time.Time) businessDay {
 	return businessDay{start, start.AddDate(0, 0, 1)}
 }
 
-const (
-	encumbranceQuotaSQL = `SELECT COALESCE(encumbrance_quota, $2) FROM partners WHERE id = $1`
-	encumbranceUsedSQL  = `SELECT count(*) FROM encumbrance_queries WHERE partner_id = $1 AND queried_at >= $2 AND queried_at < $3`
-)
+// quotaReader reads a partner's quota and use: on the pool, or in the
+// query's transaction.
+type quotaReader interface {
+	EncumbranceQuota(ctx context.Context, partnerID string, def int) (int, error)
+	EncumbranceQueriesBetween(ctx context.Context, partnerID string, start, end time.Time) (int, error)
+}
 
 // withinQuota returns a *QuotaError when the partner has no query left for
 // the day. Every query recorded counts, found or not: counting only the
 // found ones would let a partner probe unknown owners for free.
-func (s *Service) withinQuota(ctx context.Context, q sqlx.QueryerContext, partnerID string, day businessDay) error {
+func (s *Service) withinQuota(ctx context.Context, q quotaReader, partnerID string, day businessDay) error {
 	def := s.Config.EncumbranceQuota
 	if def <= 0 {
 		def = DefaultEncumbranceQuota
 	}
-	var quota, used int
-	if err := sqlx.GetContext(ctx, q, &quota, encumbranceQuotaSQL, partnerID, def); err != nil {
+	quota, err := q.EncumbranceQuota(ctx, partnerID, def)
+	if err != nil {
 		return fmt.Errorf("read encumbrance quota: %w", err)
 	}
-	if err := sqlx.GetContext(ctx, q, &used, encumbranceUsedSQL, partnerID, day.start, day.end); err != nil {
+	used, err := q.EncumbranceQueriesBetween(ctx, partnerID, day.start, day.end)
+	if err != nil {
 		return fmt.Errorf("count encumbrance queries: %w", err)
 	}
 	if used >= quota {
@@ -253,22 +256,16 @@ func (s *Service) readEncumbrances(ctx context.Context, q EncumbranceRequest) (e
 func (s *Service) readEncumbrancesIn(ctx context.Context, tx *ptx, q EncumbranceRequest) (*answer, error) {
 	e := &answer{Encumbrances: Encumbrances{UnitNumber: q.UnitNumber, Mortgages: []CurrentMortgage{}, Seizures: []CurrentSeizure{},
 		Objections: []CurrentObjection{}, Preregistrations: []CurrentPrereg{}}}
-	err := tx.QueryRowxContext(ctx, `SELECT location, use, area_m2::text, ownership_form, mortgageable FROM units WHERE unit_number = $1`, q.UnitNumber).
-		Scan(&e.Location, &e.Use, &e.AreaM2, &e.OwnershipForm, &e.Mortgageable)
-	if errors.Is(err, sql.ErrNoRows) {
+	u, err := tx.EncumbranceUnit(ctx, q.UnitNumber)
+	if errors.Is(err, store.ErrNoRows) {
 		return e, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read unit: %w", err)
 	}
-	var owners []struct {
-		Name   string         `db:"name"`
-		IDType string         `db:"id_type"`
-		ID     string         `db:"id_number"`
-		Share  sql.NullString `db:"share"`
-	}
-	if err := tx.SelectContext(ctx, &owners, `SELECT name, id_type, id_number, share_numerator || '/' || share_denominator AS share
-		FROM owners WHERE unit_number = $1 ORDER BY seq`, q.UnitNumber); err != nil {
+	e.Location, e.Use, e.AreaM2, e.OwnershipForm, e.Mortgageable = u.Location, u.Use, u.AreaM2, u.OwnershipForm, u.Mortgageable
+	owners, err := tx.EncumbranceOwners(ctx, q.UnitNumber)
+	if err != nil {
 		return nil, err
 	}
 	for _, o := range owners {
@@ -283,41 +280,30 @@ func (s *Service) readEncumbrancesIn(ctx context.Context, tx *ptx, q Encumbrance
 		return &answer{Encumbrances: Encumbrances{UnitNumber: q.UnitNumber}}, nil // nothing read leaves here
 	}
 	e.CoOwners = len(owners) - 1
-	var ms []struct {
-		Rank      int            `db:"rank"`
-		Kind      string         `db:"kind"`
-		Fen       int64          `db:"fen"`
-		Start     string         `db:"debt_start"`
-		End       string         `db:"debt_end"`
-		Mortgagee string         `db:"mortgagee_name"`
-		Cert      sql.NullString `db:"certificate_number"`
-		At        time.Time      `db:"registered_at"`
-	}
-	if err := tx.SelectContext(ctx, &ms, `SELECT mu.rank, m.kind, COALESCE(m.principal_fen, m.maximum_fen) AS fen,
-			m.debt_start::text, m.debt_end::text, m.mortgagee_name, m.certificate_number, m.registered_at
-		FROM mortgage_units mu JOIN mortgages m ON m.id = mu.mortgage_id
-		WHERE mu.unit_number = $1 AND mu.current ORDER BY mu.rank`, q.UnitNumber); err != nil {
+	ms, err := tx.CurrentMortgages(ctx, q.UnitNumber)
+	if err != nil {
 		return nil, err
 	}
 	for _, m := range ms {
 		e.Mortgages = append(e.Mortgages, CurrentMortgage{m.Rank, m.Kind, FormatYuan(m.Fen), m.Start, m.End, m.Mortgagee, m.Cert.String, m.At})
 	}
 	today := s.Today().Time
-	if err := tx.SelectContext(ctx, &e.Seizures, `SELECT authority AS "authority", document_number AS "documentnumber", seized_from::text AS "from", COALESCE(seized_until::text, '') AS "until"
-		FROM current_seizures($2) WHERE unit_number = $1 ORDER BY seized_from`, q.UnitNumber, today); err != nil {
+	seizures, err := tx.CurrentSeizures(ctx, q.UnitNumber, today)
+	if err != nil {
 		return nil, err
 	}
-	if err := tx.SelectContext(ctx, &e.Objections, `SELECT registered_on::text AS "registeredon", COALESCE(expires_on::text, '') AS "expireson"
-		FROM current_objections($2) WHERE unit_number = $1 ORDER BY registered_on`, q.UnitNumber, today); err != nil {
+	for _, r := range seizures {
+		e.Seizures = append(e.Seizures, CurrentSeizure(r))
+	}
+	objections, err := tx.CurrentObjections(ctx, q.UnitNumber, today)
+	if err != nil {
 		return nil, err
 	}
-	var prs []struct {
-		Kind   string `db:"kind"`
-		Holder string `db:"holder_name"`
-		On     string `db:"registered_on"`
+	for _, r := range objections {
+		e.Objections = append(e.Objections, CurrentObjection(r))
 	}
-	if err := tx.SelectContext(ctx, &prs, `SELECT kind, holder_name, registered_on::text FROM current_preregistrations($2)
-		WHERE unit_number = $1 ORDER BY registered_on`, q.UnitNumber, today); err != nil {
+	prs, err := tx.CurrentPreregistrations(ctx, q.UnitNumber, today)
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range prs {
@@ -325,13 +311,6 @@ func (s *Service) readEncumbrancesIn(ctx context.Context, tx *ptx, q Encumbrance
 	}
 	return e, nil
 }
-
-const (
-	insertEncumbranceQuerySQL = `INSERT INTO encumbrance_queries (id, partner_id, unit_number, found, queried_at, owner_name, owner_id_type, owner_id_number)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
-	insertEncumbranceConsentSQL = `INSERT INTO encumbrance_consents (query_id, kind, file_name, media_type, sha256, content)
-		VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6)`
-)
 
 // recordQuery counts the query against the partner's quota and stores it
 // with the consent, in one step per partner: the quota is checked again
@@ -342,7 +321,7 @@ func (s *Service) recordQuery(ctx context.Context, partnerID string, q Encumbran
 }
 
 func (s *Service) recordQueryIn(ctx context.Context, tx *ptx, partnerID string, q EncumbranceRequest, e *answer, day businessDay) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, encumbranceLockSpace, partnerID); err != nil {
+	if err := tx.AdvisoryLock(ctx, encumbranceLockSpace, partnerID); err != nil {
 		return fmt.Errorf("lock encumbrance quota: %w", err)
 	}
 	if err := s.withinQuota(ctx, tx, partnerID, day); err != nil {
@@ -352,36 +331,35 @@ func (s *Service) recordQueryIn(ctx context.Context, tx *ptx, partnerID string, 
 	// A query that found nothing keeps the unit number it asked about: the
 	// centre audits probing as well as answers.
 	unit := q.UnitNumber
-	if _, err := tx.ExecContext(ctx, insertEncumbranceQuerySQL, e.QueryID, partnerID, unit, e.found, e.AsOf,
-		q.Owner.Name, q.Owner.IDType, q.Owner.IDNumber); err != nil {
+	if err := tx.InsertEncumbranceQuery(ctx, store.NewEncumbranceQuery{ID: e.QueryID, PartnerID: partnerID, UnitNumber: unit,
+		Found: e.found, QueriedAt: e.AsOf, OwnerName: q.Owner.Name, OwnerIDType: q.Owner.IDType, OwnerIDNumber: q.Owner.IDNumber}); err != nil {
 		return fmt.Errorf("record query: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, insertEncumbranceConsentSQL, e.QueryID, c.Kind, c.FileName, c.MediaType, strings.ToLower(c.SHA256), c.Content); err != nil {
+	consent := store.Material{Kind: c.Kind, FileName: c.FileName, MediaType: c.MediaType, SHA256: strings.ToLower(c.SHA256), Content: c.Content}
+	if err := tx.InsertEncumbranceConsent(ctx, e.QueryID, consent); err != nil {
 		return fmt.Errorf("store consent: %w", err)
 	}
-	return db.Audit(ctx, tx, db.AuditEntry{At: e.AsOf, Actor: "partner:" + partnerID, Action: "register.encumbrance_query", Subject: unit,
+	return tx.Audit(ctx, db.AuditEntry{At: e.AsOf, Actor: "partner:" + partnerID, Action: "register.encumbrance_query", Subject: unit,
 		Detail: map[string]any{"query": e.QueryID, "found": e.found, "owner": pii.MaskID(q.Owner.IDNumber), "consentSha256": strings.ToLower(c.SHA256)}})
 }
 
 // EncumbranceQuery is one recorded query, as its partner sees it.
 type EncumbranceQuery struct {
-	ID               string    `json:"queryId" db:"id"`
-	UnitNumber       string    `json:"unitNumber" db:"unit_number"`
-	ConsentReference string    `json:"consentReference,omitempty" db:"consent_reference"` // queries before consent documents
-	ConsentSHA256    string    `json:"consentSha256,omitempty" db:"consent_sha256"`
-	Found            bool      `json:"found" db:"found"`
-	QueriedAt        time.Time `json:"queriedAt" db:"queried_at"`
+	ID               string    `json:"queryId"`
+	UnitNumber       string    `json:"unitNumber"`
+	ConsentReference string    `json:"consentReference,omitempty"` // queries before consent documents
+	ConsentSHA256    string    `json:"consentSha256,omitempty"`
+	Found            bool      `json:"found"`
+	QueriedAt        time.Time `json:"queriedAt"`
 }
 
 // EncumbranceQueries lists a partner's own queries, newest first.
 func (s *Service) EncumbranceQueries(ctx context.Context, partnerID string, limit int) ([]EncumbranceQuery, error) {
-	qs := []EncumbranceQuery{}
-	err := s.DB.SelectContext(ctx, &qs, `SELECT q.id, q.unit_number, COALESCE(q.consent_reference, '') AS consent_reference,
-			COALESCE(encode(c.sha256, 'hex'), '') AS consent_sha256, q.found, q.queried_at
-		FROM encumbrance_queries q LEFT JOIN encumbrance_consents c ON c.query_id = q.id
-		WHERE q.partner_id = $1 ORDER BY q.queried_at DESC, q.id LIMIT $2`, partnerID, limit)
-	for i := range qs {
-		qs[i].UnitNumber = strings.TrimSpace(qs[i].UnitNumber)
+	rows, err := s.store().EncumbranceQueries(ctx, partnerID, limit)
+	qs := make([]EncumbranceQuery, len(rows))
+	for i, r := range rows {
+		qs[i] = EncumbranceQuery(r)
+		qs[i].UnitNumber = strings.TrimSpace(r.UnitNumber)
 	}
 	return qs, err
 }

@@ -10,21 +10,20 @@ import (
 // mortgages under: its own, or a branch's the administrator listed for it
 // (PROMISES S8). The provident fund centre is the mortgagee of its own loans.
 type Mortgagee struct {
-	Name       string `db:"name" json:"name"`
-	CreditCode string `db:"credit_code" json:"creditCode"`
+	Name       string `json:"name"`
+	CreditCode string `json:"creditCode"`
 }
-
-const partnerMortgageesSQL = `SELECT name, credit_code FROM partner_mortgagees WHERE partner_id = $1 ORDER BY NOT own, credit_code`
 
 // PartnerMortgagees returns the identities a partner may name as mortgagee,
 // its own first.
 func (s *Service) PartnerMortgagees(ctx context.Context, partnerID string) ([]Mortgagee, error) {
-	var ms []Mortgagee
-	if err := s.DB.SelectContext(ctx, &ms, partnerMortgageesSQL, partnerID); err != nil {
+	rows, err := s.store().PartnerMortgagees(ctx, partnerID)
+	if err != nil {
 		return nil, fmt.Errorf("read mortgagees of %s: %w", partnerID, err)
 	}
-	if ms == nil {
-		ms = []Mortgagee{} // none listed: nothing is allowed, rather than nothing checked
+	ms := make([]Mortgagee, len(rows)) // none listed: nothing is allowed, rather than nothing checked
+	for i, r := range rows {
+		ms[i] = Mortgagee{Name: r.Name, CreditCode: r.CreditCode}
 	}
 	return ms, nil
 }

@@ -3,11 +3,12 @@ package mortgage
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"mortgaged/mortgage/store"
 )
 
 // EventType names what happened, for a partner.
@@ -81,17 +82,9 @@ func NewEventID() string {
 	return "evt_" + hex.EncodeToString(b[:])
 }
 
-const insertEventSQL = `INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, media_type, next_attempt_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $5)`
-
-const partnerFormatSQL = `SELECT format FROM partners WHERE id = $1`
-
 // Tx is what writing events needs of the caller's transaction: a
 // *sqlx.Tx, or registration's prepared one.
-type Tx interface {
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+type Tx = store.Queryer
 
 // Enqueue writes events in the caller's transaction, as the domain's own
 // changes do (the batch runner's batch.finished).
@@ -115,7 +108,8 @@ func (s *Service) enqueue(ctx context.Context, tx Tx, events ...Event) error {
 			format = formats[e.PartnerID]
 		}
 		if format == "" {
-			if err := tx.GetContext(ctx, &format, partnerFormatSQL, e.PartnerID); err != nil {
+			var err error
+			if format, err = store.PartnerFormat(ctx, tx, e.PartnerID); err != nil {
 				return fmt.Errorf("format of partner %s: %w", e.PartnerID, err)
 			}
 		}
@@ -124,7 +118,8 @@ func (s *Service) enqueue(ctx context.Context, tx Tx, events ...Event) error {
 		if err != nil {
 			return fmt.Errorf("encode event %s: %w", e.Type, err)
 		}
-		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.PartnerID, e.Type, e.Subject, e.OccurredAt, payload, mediaType); err != nil {
+		row := store.EventRow{ID: e.ID, PartnerID: e.PartnerID, Type: string(e.Type), Subject: e.Subject, OccurredAt: e.OccurredAt, Payload: payload, MediaType: mediaType}
+		if err := store.InsertEvent(ctx, tx, row); err != nil {
 			return fmt.Errorf("insert event %s: %w", e.Type, err)
 		}
 	}

@@ -3,92 +3,26 @@ package mortgage
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
-	"mortgaged/internal/db"
+	"mortgaged/mortgage/store"
 )
 
-// ptx is a transaction whose statements run prepared: each query is
-// prepared once per connection and reused, so registration skips
-// PostgreSQL's parse and plan on every call and lib/pq's extra round trip
-// (the load benchmark's profile: about a third of PostgreSQL's time).
-type ptx struct {
-	*sqlx.Tx
-	st    *db.Statements
-	drawn []drawnSerial // certificate serials drawn, recorded as gaps if this rolls back
-}
+// ptx is the registration's transaction: its statements run prepared
+// (store.Tx).
+type ptx = store.Tx
 
-// inTx runs fn in a transaction on the service's pool (db.WithTx), with
-// its statements prepared. Certificate serials fn drew are recorded as
-// gaps, with their reason, when the transaction surely did not commit: fn
-// failed or panicked, or the request was cancelled before COMMIT was sent
-// (database/sql then rolls back without sending it). Any other failed
-// COMMIT may have landed; reconciliation decides those.
-func (s *Service) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*ptx) error) (err error) {
+// inTx runs fn in a transaction of the service's store (store.InTx), once
+// the sequence of this year's certificate serials exists. Serials fn drew
+// are recorded as gaps when the transaction surely did not commit.
+func (s *Service) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*ptx) error) error {
 	if err := s.ensureSerialSequence(ctx); err != nil {
 		return err
 	}
-	s.stmtsOnce.Do(func() { s.stmts = &db.Statements{DB: s.DB} })
-	var t *ptx
-	committing := false
-	defer func() {
-		if t == nil || len(t.drawn) == 0 {
-			return
-		}
-		p := recover()
-		if p != nil || (err != nil && (!committing || commitNotSent(err))) {
-			s.recordRolledBack(t.drawn)
-		}
-		if p != nil {
-			panic(p)
-		}
-	}()
-	err = db.WithTx(ctx, s.DB, opts, func(tx *sqlx.Tx) error {
-		t = &ptx{Tx: tx, st: s.stmts}
-		if err := fn(t); err != nil {
-			return err
-		}
-		committing = true
-		return nil
-	})
-	if err != nil && committing {
-		err = fmt.Errorf("commit: %w", err)
-	}
-	return err
+	return s.store().InTx(ctx, opts, fn)
 }
 
-// commitNotSent reports whether a failed COMMIT was never sent: the
-// request ended first and database/sql rolled back instead.
-func commitNotSent(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)
-}
-
-// GetContext runs a prepared query for one row.
-func (t *ptx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := t.st.In(ctx, t.Tx, query)
-	if err != nil {
-		return err
-	}
-	return st.GetContext(ctx, dest, args...)
-}
-
-// SelectContext runs a prepared query for rows.
-func (t *ptx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := t.st.In(ctx, t.Tx, query)
-	if err != nil {
-		return err
-	}
-	return st.SelectContext(ctx, dest, args...)
-}
-
-// ExecContext runs a prepared statement.
-func (t *ptx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.st.In(ctx, t.Tx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
+// store is the service's persistence, made on first use on s.DB.
+func (s *Service) store() *store.Store {
+	s.storeOnce.Do(func() { s.st = store.New(s.DB) })
+	return s.st
 }

@@ -2,7 +2,6 @@ package mortgage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lib/pq"
+	"mortgaged/mortgage/store"
 )
 
 // Register check codes: the application is well formed but the register says no.
@@ -33,60 +32,11 @@ const (
 	CodeCancelUnitMismatch    Code = "cancellation_unit_mismatch"
 )
 
-type unitRow struct {
-	UnitNumber    string `db:"unit_number"`
-	Location      string `db:"location"`
-	Use           string `db:"use"`
-	TitleNumber   string `db:"title_certificate_number"`
-	OwnershipForm string `db:"ownership_form"`
-	Mortgageable  bool   `db:"mortgageable"`
-}
-
-type ownerRow struct {
-	UnitNumber string        `db:"unit_number"`
-	Name       string        `db:"name"`
-	IDNumber   string        `db:"id_number"`
-	ShareNum   sql.NullInt64 `db:"share_numerator"`
-	ShareDen   sql.NullInt64 `db:"share_denominator"`
-}
-
-// restrictionRow is one row of the combined restrictions query: a seizure,
-// an objection, a pre-registration (with its holder) or the unit's top rank.
-type restrictionRow struct {
-	UnitNumber string `db:"unit_number"`
-	Kind       string `db:"kind"`
-	Value      string `db:"value"`
-}
-
-const (
-	lockUnitsSQL = `SELECT unit_number, location, use, title_certificate_number, ownership_form, mortgageable
-		FROM units WHERE unit_number = ANY($1) ORDER BY unit_number FOR UPDATE`
-	ownersSQL = `SELECT unit_number, name, id_number, share_numerator, share_denominator
-		FROM owners WHERE unit_number = ANY($1) ORDER BY unit_number, seq`
-	// restrictionsSQL reads what stands on the units today (the
-	// current_restrictions function of migration 0015, the one definition)
-	// and each unit's top current rank, in one round trip.
-	restrictionsSQL = `
-		SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions($2)
-			WHERE unit_number = ANY($1)
-		UNION ALL
-		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
-			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`
-	// The certificate number is drawn last (drawCertificateSQL): until then
-	// the new mortgage has none, which no other transaction ever sees.
-	insertMortgageSQL = `INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
-			debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
-			state, registered_at, recording_officer)
-		VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14)
-		RETURNING id`
-	// drawCertificateSQL draws the year's next serial from the authority's
-	// sequence (migration 0012) and numbers the mortgage with it. A sequence
-	// never waits for another transaction; a number whose transaction rolls
-	// back is recorded as a gap with its reason (serials.go).
-	drawCertificateSQL = `UPDATE mortgages SET certificate_number = $1 || lpad(next_certificate_serial($2, $3)::text, 7, '0') || '号'
-		WHERE id = $4 RETURNING certificate_number`
-	insertMortgageUnitsSQL = `INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
-		SELECT $1, u, r FROM unnest($2::text[], $3::int[]) AS t(u, r)`
+// The register's rows, as the checks read them.
+type (
+	unitRow        = store.UnitRow
+	ownerRow       = store.OwnerRow
+	restrictionRow = store.RestrictionRow
 )
 
 // checks carries what the register checks need beyond the application.
@@ -117,16 +67,16 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 	slices.Sort(numbers) // ranks are reported in unit-number order, as they are read back
 	// Locking in unit-number order means two bundles over the same units
 	// queue rather than deadlock; the rank read below is then race-free (S5).
-	var units []unitRow
-	if err := tx.SelectContext(ctx, &units, lockUnitsSQL, pq.Array(numbers)); err != nil {
+	units, err := tx.LockUnits(ctx, numbers)
+	if err != nil {
 		return 0, nil, fmt.Errorf("lock units: %w", err)
 	}
-	var owners []ownerRow
-	if err := tx.SelectContext(ctx, &owners, ownersSQL, pq.Array(numbers)); err != nil {
+	owners, err := tx.Owners(ctx, numbers)
+	if err != nil {
 		return 0, nil, fmt.Errorf("read owners: %w", err)
 	}
-	var restrictions []restrictionRow
-	if err := tx.SelectContext(ctx, &restrictions, restrictionsSQL, pq.Array(numbers), s.Today().Time); err != nil {
+	restrictions, err := tx.Restrictions(ctx, numbers, s.Today().Time)
+	if err != nil {
 		return 0, nil, fmt.Errorf("read restrictions: %w", err)
 	}
 
@@ -180,10 +130,11 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 	now := d.DecidedAt
 	mortgagors, _ := json.Marshal(app.Mortgagors)
 	debtors, _ := json.Marshal(app.Debtors)
-	var id int64
-	if err := tx.GetContext(ctx, &id, insertMortgageSQL, kind, t.CollateralKind,
-		nullFen(t.PrincipalFen), nullFen(t.MaximumFen), t.DebtStart.Time, t.DebtEnd.Time, t.Scope, *t.TransferRestricted,
-		mortgagors, debtors, app.Mortgagee.Name, app.Mortgagee.IDNumber, now, review.officer); err != nil {
+	id, err := tx.InsertMortgage(ctx, store.NewMortgage{Kind: kind, CollateralKind: t.CollateralKind,
+		PrincipalFen: t.PrincipalFen, MaximumFen: t.MaximumFen, DebtStart: t.DebtStart.Time, DebtEnd: t.DebtEnd.Time,
+		Scope: t.Scope, TransferRestricted: *t.TransferRestricted, Mortgagors: mortgagors, Debtors: debtors,
+		MortgageeName: app.Mortgagee.Name, MortgageeID: app.Mortgagee.IDNumber, RegisteredAt: now, RecordingOfficer: review.officer})
+	if err != nil {
 		return 0, nil, fmt.Errorf("insert mortgage: %w", err)
 	}
 	ranks := make([]int64, len(numbers))
@@ -192,7 +143,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 		ranks[i] = int64(topRank[n] + 1)
 		reg.Ranks = append(reg.Ranks, UnitRank{UnitNumber: n, Rank: int(ranks[i])})
 	}
-	if _, err := tx.ExecContext(ctx, insertMortgageUnitsSQL, id, pq.Array(numbers), pq.Array(ranks)); err != nil {
+	if err := tx.InsertMortgageUnits(ctx, id, numbers, ranks); err != nil {
 		return 0, nil, fmt.Errorf("insert mortgage units: %w", err)
 	}
 	d.Registration = reg
@@ -207,12 +158,9 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 func (s *Service) issueCertificate(ctx context.Context, tx *ptx, mortgageID int64, d *Decision, c *Certificate) (*IssuedCertificate, error) {
 	now := d.DecidedAt
 	year := now.In(s.Config.Location).Year()
-	var number string
-	if err := tx.GetContext(ctx, &number, drawCertificateSQL, s.certificatePrefix(year), s.Config.Authority, year, mortgageID); err != nil {
+	number, err := tx.DrawCertificate(ctx, s.certificatePrefix(year), s.Config.Authority, year, mortgageID)
+	if err != nil {
 		return nil, fmt.Errorf("draw certificate number: %w", err)
-	}
-	if c, err := ParseCertificateNumber(number); err == nil {
-		tx.drawn = append(tx.drawn, drawnSerial{authority: s.Config.Authority, year: year, serial: int64(c.Serial)})
 	}
 	d.Registration.CertificateNumber, c.Number = number, number
 	cert, err := SignCertificate(c, s.Signer)
@@ -222,8 +170,6 @@ func (s *Service) issueCertificate(ctx context.Context, tx *ptx, mortgageID int6
 	cert.IssuedAt = now
 	return cert, nil
 }
-
-func nullFen(fen int64) sql.NullInt64 { return sql.NullInt64{Int64: fen, Valid: fen != 0} }
 
 func normalCert(s string) string {
 	if c, err := ParseCertificateNumber(s); err == nil {
@@ -336,29 +282,16 @@ func formLabel(form string) string {
 	return "按份共有"
 }
 
-const (
-	lockMortgageSQL   = `SELECT id, state, mortgagee_id_number FROM mortgages WHERE certificate_number = $1 FOR UPDATE`
-	mortgageUnitsSQL  = `SELECT unit_number FROM mortgage_units WHERE mortgage_id = $1 ORDER BY unit_number`
-	cancelMortgageSQL = `WITH m AS (
-			UPDATE mortgages SET state = 2, cancelled_at = $2, cancel_reason = $3, cancelled_by = $4 WHERE id = $1 RETURNING id)
-		UPDATE mortgage_units SET current = false WHERE mortgage_id = (SELECT id FROM m)`
-)
-
 // cancel checks a cancellation and ends the mortgage, keeping its history;
 // the mortgage's electronic certificate, if it has one, becomes cancelled
 // and is returned.
 func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, review *checks) (int64, *IssuedCertificate, error) {
 	c := app.Cancellation
-	var m struct {
-		ID        int64  `db:"id"`
-		State     int    `db:"state"`
-		Mortgagee string `db:"mortgagee_id_number"`
-	}
-	err := tx.GetContext(ctx, &m, lockMortgageSQL, c.CertificateNumber)
+	m, err := tx.LockMortgage(ctx, c.CertificateNumber)
 	is := &d.Reasons
 	// A mortgage held by someone else is reported as not found: a partner
 	// learns nothing about other banks' rights.
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sub.holds(m.Mortgagee)) {
+	if errors.Is(err, store.ErrNoRows) || (err == nil && !sub.holds(m.Mortgagee)) {
 		is.Add("cancellation.certificateNumber", CodeMortgageNotFound, "未找到贵机构作为抵押权人、证明号为 %s 的抵押权", c.CertificateNumber)
 		return 0, nil, nil
 	}
@@ -370,8 +303,8 @@ func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Appli
 		return 0, nil, nil
 	}
 	if len(app.Units) > 0 {
-		var units []string
-		if err := tx.SelectContext(ctx, &units, mortgageUnitsSQL, m.ID); err != nil {
+		units, err := tx.MortgageUnits(ctx, m.ID)
+		if err != nil {
 			return 0, nil, fmt.Errorf("read mortgage units: %w", err)
 		}
 		given := make([]string, len(app.Units))
@@ -387,7 +320,7 @@ func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Appli
 			return 0, nil, nil
 		}
 	}
-	if _, err := tx.ExecContext(ctx, cancelMortgageSQL, m.ID, d.DecidedAt, c.Reason, review.officer); err != nil {
+	if err := tx.CancelMortgage(ctx, m.ID, d.DecidedAt, c.Reason, review.officer); err != nil {
 		return 0, nil, fmt.Errorf("cancel mortgage: %w", err)
 	}
 	cert, err := cancelCertificate(ctx, tx, m.ID, d.DecidedAt)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"mortgaged/internal/pgtest"
+	"mortgaged/mortgage/store"
 )
 
 // TestRestrictionsQueryPlan: the registration transaction's restrictions
@@ -20,7 +21,7 @@ func TestRestrictionsQueryPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tx.Exec(`PREPARE restrictions AS ` + restrictionsSQL); err != nil {
+	if _, err := tx.Exec(`PREPARE restrictions AS ` + store.RestrictionsSQL); err != nil {
 		t.Fatal(err)
 	}
 	var plan []string

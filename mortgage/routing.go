@@ -11,7 +11,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/mortgage/calendar"
 )
@@ -138,17 +137,13 @@ func decodeParams(is *Issues, raw []byte, dst any) bool {
 	return false
 }
 
-// LoadRoutingRules reads the rules table. Parameters are decoded as
+// loadRoutingRules reads the rules table. Parameters are decoded as
 // strictly as the console saves them: a rule that does not decode is an
 // error naming it, not a rule with zero settings.
-func LoadRoutingRules(ctx context.Context, db sqlx.QueryerContext) (RoutingRules, error) {
-	var rows []struct {
-		Kind    string `db:"kind"`
-		Enabled bool   `db:"enabled"`
-		Params  []byte `db:"params"`
-	}
+func (s *Service) loadRoutingRules(ctx context.Context) (RoutingRules, error) {
 	var r RoutingRules
-	if err := sqlx.SelectContext(ctx, db, &rows, `SELECT kind, enabled, params FROM routing_rules`); err != nil {
+	rows, err := s.store().RoutingRuleSettings(ctx)
+	if err != nil {
 		return r, fmt.Errorf("read routing rules: %w", err)
 	}
 	for _, row := range rows {
@@ -198,7 +193,7 @@ func (s *Service) routing(ctx context.Context) (RoutingRules, *calendar.Calendar
 	if s.desk.cal != nil && s.Now().Sub(s.desk.loadedAt) < deskRefresh {
 		return s.desk.rules, s.desk.cal, nil
 	}
-	rules, err := LoadRoutingRules(ctx, s.DB)
+	rules, err := s.loadRoutingRules(ctx)
 	if err != nil {
 		return rules, nil, err
 	}
@@ -206,8 +201,8 @@ func (s *Service) routing(ctx context.Context) (RoutingRules, *calendar.Calendar
 	if err != nil {
 		return rules, nil, err
 	}
-	var years [][]byte
-	if err := s.DB.SelectContext(ctx, &years, `SELECT notice FROM calendar_years ORDER BY year`); err != nil {
+	years, err := s.store().CalendarNotices(ctx)
+	if err != nil {
 		return rules, nil, fmt.Errorf("read calendar years: %w", err)
 	}
 	for _, y := range years {

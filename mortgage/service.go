@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/lib/pq"
 	"mortgaged/internal/db"
 	"mortgaged/mortgage/calendar"
+	"mortgaged/mortgage/store"
 )
 
 // ObjectionPolicy says what an open objection (异议登记) on a unit does to a
@@ -157,8 +156,8 @@ type Service struct {
 
 	serialYear atomic.Int64 // the year whose serial sequence is known to exist
 
-	stmtsOnce sync.Once
-	stmts     *db.Statements // prepared statements of the hot path
+	storeOnce sync.Once
+	st        *store.Store // the statements, on DB (store())
 }
 
 // NewService makes a service with the real clock.
@@ -217,32 +216,6 @@ func reservedReference(ref string) Issues {
 	return is
 }
 
-// Reference lookups. A single bundle's reference is also the partner's
-// reference for a batch record (record_reference): both are unique per
-// partner, in one namespace (PROMISES S2/S3).
-const (
-	priorByReferenceSQL = `SELECT id, content_hash, response_status, response_body, record_reference IS NOT NULL AS is_record
-		FROM bundles WHERE partner_id = $1 AND (reference = $2 OR record_reference = $2)
-		ORDER BY received_at, id LIMIT 1`
-	priorRecordBundleSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
-		FROM bundles WHERE partner_id = $1 AND reference = $2`
-	priorByRecordSQL = `SELECT id, content_hash, response_status, response_body, true AS is_record
-		FROM bundles WHERE partner_id = $1 AND (record_reference = $2 OR (reference = $2 AND record_reference IS NULL))
-		ORDER BY received_at, id LIMIT 1`
-	// sameContentSQL compares an earlier bundle's application with one
-	// filed under another reference: a batch record's bundle carries its
-	// batch reference, the partner's reference is the same record's YWH.
-	sameContentSQL = `SELECT (application - 'reference') = ($2::jsonb - 'reference') FROM bundles WHERE id = $1`
-)
-
-type priorBundle struct {
-	ID       string `db:"id"`
-	Hash     []byte `db:"content_hash"`
-	Status   int    `db:"response_status"`
-	Body     []byte `db:"response_body"`
-	IsRecord bool   `db:"is_record"`
-}
-
 // submit decides an application filed under app.Reference. recordRef is
 // the partner's own reference when the application is a batch record
 // (filed under its batch reference); "" for a single bundle.
@@ -296,8 +269,7 @@ func (s *Service) decideIn(ctx context.Context, tx *ptx, sub Submitter, app *App
 	if recordRef != "" {
 		lockRef = recordRef
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
-		idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
+	if err := tx.AdvisoryLock(ctx, idempotencyLockSpace, sub.PartnerID+"/"+lockRef); err != nil {
 		return Outcome{}, fmt.Errorf("lock reference: %w", err)
 	}
 	if out, done, err := s.prior(ctx, tx, sub, app, canonical, hash, recordRef); done {
@@ -404,107 +376,58 @@ func newBundleID() string {
 
 func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, d *Decision, mortgageID int64, ans Answer, recordRef string) error {
 	reasons, _ := json.Marshal(d.Reasons)
-	var mid sql.NullInt64
-	if mortgageID != 0 {
-		mid = sql.NullInt64{Int64: mortgageID, Valid: true}
-	}
 	deskReasons, _ := json.Marshal(orEmpty(d.DeskReasons))
-	decidedAt := sql.NullTime{Time: d.DecidedAt, Valid: d.Status != StatusDesk}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO bundles
-		(id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
-		 received_at, decided_at, response_status, response_body, desk_reasons, deadline, record_reference)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''))`,
-		d.BundleID, sub.PartnerID, app.Reference, hash, app.Type, d.Status, reasons, canonical, mid,
-		d.ReceivedAt, decidedAt, ans.Status, ans.Body, deskReasons, d.Deadline, recordRef); err != nil {
+	var decidedAt *time.Time // none while at the desk
+	if d.Status != StatusDesk {
+		decidedAt = &d.DecidedAt
+	}
+	b := store.NewBundle{ID: d.BundleID, PartnerID: sub.PartnerID, Reference: app.Reference, Hash: hash,
+		Type: string(app.Type), Status: string(d.Status), Reasons: reasons, Application: canonical, MortgageID: mortgageID,
+		ReceivedAt: d.ReceivedAt, DecidedAt: decidedAt,
+		ResponseStatus: ans.Status, ResponseBody: ans.Body, DeskReasons: deskReasons, Deadline: d.Deadline, RecordReference: recordRef}
+	if err := tx.InsertBundle(ctx, b); err != nil {
 		return fmt.Errorf("insert bundle: %w", err)
 	}
 	for _, p := range app.Promises {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO promises (bundle_id, kind, due_on) VALUES ($1, $2, $3)`,
-			d.BundleID, p.Kind, p.DueOn.Time); err != nil {
+		if err := tx.InsertPromise(ctx, d.BundleID, p.Kind, p.DueOn.Time); err != nil {
 			return fmt.Errorf("insert promise: %w", err)
 		}
 	}
-	if err := insertMaterials(ctx, tx, d.BundleID, app.Materials); err != nil {
+	if err := tx.InsertMaterials(ctx, d.BundleID, storedMaterials(app.Materials)); err != nil {
 		return err
 	}
 	if d.Fee != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`,
-			d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
+		if err := tx.InsertFee(ctx, d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
 			return fmt.Errorf("insert fee: %w", err)
 		}
 	}
 	return nil
 }
 
-// materialsOneByOne is the size of a bundle's documents past which each is
-// stored with its own statement: the driver sends bytea as hex text, so one
-// statement for all would hold twice their size at once, twice over (the
-// array literal and the driver's buffer). Small bundles, the usual case,
-// keep their one round trip.
-const materialsOneByOne = 1 << 20
-
-const (
-	insertMaterialsSQL = `INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
-		SELECT $1, m.ord, m.kind, m.name, m.media, decode(m.sum, 'hex'), m.content
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) WITH ORDINALITY
-			AS m(kind, name, media, sum, content, ord)`
-	insertMaterialSQL = `INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
-		VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), $7)`
-)
-
-// insertMaterials stores a bundle's documents in the order given.
-func insertMaterials(ctx context.Context, tx *ptx, bundleID string, ms []Material) error {
-	size := 0
-	for _, m := range ms {
-		size += len(m.Content)
-	}
-	if size > materialsOneByOne {
-		for i, m := range ms {
-			if _, err := tx.ExecContext(ctx, insertMaterialSQL, bundleID, i+1, m.Kind, m.FileName, m.MediaType, m.SHA256, m.Content); err != nil {
-				return fmt.Errorf("insert material %d: %w", i+1, err)
-			}
-		}
-		return nil
-	}
-	if len(ms) == 0 {
-		return nil
-	}
-	n := len(ms)
-	kinds, names, media, sums := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	contents := make(pq.ByteaArray, n)
+// storedMaterials are a bundle's documents as the store writes them.
+func storedMaterials(ms []Material) []store.Material {
+	rows := make([]store.Material, len(ms))
 	for i, m := range ms {
-		kinds[i], names[i], media[i], sums[i], contents[i] = m.Kind, m.FileName, m.MediaType, m.SHA256, m.Content
+		rows[i] = store.Material{Kind: m.Kind, FileName: m.FileName, MediaType: m.MediaType, SHA256: m.SHA256, Content: m.Content}
 	}
-	if _, err := tx.ExecContext(ctx, insertMaterialsSQL, bundleID, pq.Array(kinds), pq.Array(names), pq.Array(media), pq.Array(sums), contents); err != nil {
-		return fmt.Errorf("insert materials: %w", err)
-	}
-	return nil
+	return rows
 }
 
-// registeredSQL stores a registration's audit record and signed
-// certificate in one round trip: the audit row is db.AuditSQL's, with its
-// parameters $1 to $5; the certificate's bundle is the audit's subject ($4).
-const registeredSQL = `WITH audit AS (` + db.AuditSQL + `)
-	INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verification_code,
-		status, issued_at, key_id, json_document, json_signature, xml_document, xml_signature)
-	VALUES ($6, $4, $7, $8, $9, 'valid', $10, $11, $12, $13, $14, $15)`
+// newCertificateRow is an issued certificate's row.
+func newCertificateRow(c *IssuedCertificate, bundleID string, mortgageID int64, partnerID string) store.NewCertificate {
+	return store.NewCertificate{Number: c.Number, BundleID: bundleID, MortgageID: mortgageID, PartnerID: partnerID,
+		VerificationCode: c.VerificationCode, IssuedAt: c.IssuedAt, KeyID: c.KeyID,
+		JSON: c.JSON, JSONSignature: c.JSONSignature, XML: c.XML, XMLSignature: c.XMLSignature}
+}
 
 // writeDecisionRecords writes the audit record of a decision and, for a
 // registration, its certificate.
 func (s *Service) writeDecisionRecords(ctx context.Context, tx *ptx, sub Submitter, app *Application, d *Decision, mortgageID int64, c *IssuedCertificate) error {
 	e := s.auditOf(sub, app, d)
 	if c == nil {
-		return db.Audit(ctx, tx, e)
+		return tx.Audit(ctx, e)
 	}
-	detail, err := json.Marshal(e.Detail) // as db.Audit marshals it
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	if _, err := tx.ExecContext(ctx, registeredSQL, e.At, e.Actor, e.Action, e.Subject, detail,
-		c.Number, mortgageID, sub.PartnerID, c.VerificationCode, c.IssuedAt, c.KeyID, c.JSON, c.JSONSignature, c.XML, c.XMLSignature); err != nil {
-		return fmt.Errorf("store registration: %w", err)
-	}
-	return nil
+	return tx.WriteRegistration(ctx, e, newCertificateRow(c, d.BundleID, mortgageID, sub.PartnerID))
 }
 
 // auditOf is the audit record of a decision: who decided, and what.
@@ -551,31 +474,30 @@ func (s *Service) rules(sub Submitter) Rules {
 // from another batch or a single submission, whose content is compared
 // without the references it was filed under.
 func (s *Service) prior(ctx context.Context, tx *ptx, sub Submitter, app *Application, canonical, hash []byte, recordRef string) (out Outcome, done bool, err error) {
-	var p priorBundle
-	query, key := priorByReferenceSQL, app.Reference
+	lookup, key := tx.PriorByReference, app.Reference
 	if recordRef != "" {
-		err = tx.GetContext(ctx, &p, priorRecordBundleSQL, sub.PartnerID, app.Reference)
+		p, err := tx.PriorRecordBundle(ctx, sub.PartnerID, app.Reference)
 		switch {
 		case err == nil:
 			if string(p.Hash) != string(hash) {
 				return Outcome{}, true, &ConflictError{BundleID: p.ID}
 			}
 			return Outcome{Answer: Answer{Status: p.Status, Body: p.Body}, Replayed: true, BundleID: p.ID}, true, nil
-		case !errors.Is(err, sql.ErrNoRows):
+		case !errors.Is(err, store.ErrNoRows):
 			return Outcome{}, true, fmt.Errorf("look up reference: %w", err)
 		}
-		query, key = priorByRecordSQL, recordRef
+		lookup, key = tx.PriorByRecord, recordRef
 	}
-	err = tx.GetContext(ctx, &p, query, sub.PartnerID, key)
+	p, err := lookup(ctx, sub.PartnerID, key)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, store.ErrNoRows):
 		return Outcome{}, false, nil
 	case err != nil:
 		return Outcome{}, true, fmt.Errorf("look up reference: %w", err)
 	}
 	same := string(p.Hash) == string(hash)
 	if p.IsRecord || recordRef != "" {
-		if err := tx.GetContext(ctx, &same, sameContentSQL, p.ID, canonical); err != nil {
+		if same, err = tx.SameContent(ctx, p.ID, canonical); err != nil {
 			return Outcome{}, true, fmt.Errorf("compare with bundle %s: %w", p.ID, err)
 		}
 	}

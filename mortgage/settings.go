@@ -3,7 +3,6 @@ package mortgage
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,10 +12,10 @@ import (
 	"unicode"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/jmoiron/sqlx"
 
 	"mortgaged/internal/db"
 	"mortgaged/mortgage/calendar"
+	"mortgaged/mortgage/store"
 )
 
 // The centre's settings that supervisors change in the console: routing
@@ -26,18 +25,22 @@ import (
 
 // RoutingRuleRow is a routing rule as stored, for the console's rules page.
 type RoutingRuleRow struct {
-	Kind      string    `db:"kind"`
-	Enabled   bool      `db:"enabled"`
-	Params    []byte    `db:"params"`
-	UpdatedBy string    `db:"updated_by"`
-	UpdatedAt time.Time `db:"updated_at"`
+	Kind      string
+	Enabled   bool
+	Params    []byte
+	UpdatedBy string
+	UpdatedAt time.Time
 }
 
 // RoutingRuleRows lists the routing rules by kind.
 func (s *Service) RoutingRuleRows(ctx context.Context) ([]RoutingRuleRow, error) {
-	var rows []RoutingRuleRow
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT kind, enabled, params, updated_by, updated_at FROM routing_rules ORDER BY kind`); err != nil {
+	stored, err := s.store().RoutingRules(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("routing rules: %w", err)
+	}
+	var rows []RoutingRuleRow
+	for _, r := range stored {
+		rows = append(rows, RoutingRuleRow(r))
 	}
 	return rows, nil
 }
@@ -62,20 +65,18 @@ func (s *Service) UpdateRoutingRule(ctx context.Context, kind string, enabled bo
 		return fmt.Errorf("rule %s: %w", kind, err)
 	}
 	now := s.Now()
-	err = db.WithTx(ctx, s.DB, nil, func(tx *sqlx.Tx) error {
-		var before RoutingRuleRow
-		err := tx.GetContext(ctx, &before, `SELECT kind, enabled, params, updated_by, updated_at FROM routing_rules WHERE kind = $1 FOR UPDATE`, kind)
-		if errors.Is(err, sql.ErrNoRows) {
+	err = s.store().InSettingsTx(ctx, func(tx *store.SettingsTx) error {
+		before, err := tx.LockRoutingRule(ctx, kind)
+		if errors.Is(err, store.ErrNoRows) {
 			return fmt.Errorf("routing rule %s: %w", kind, ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("rule %s: %w", kind, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE routing_rules SET enabled = $2, params = $3, updated_by = $4, updated_at = $5 WHERE kind = $1`,
-			kind, enabled, compact, by.Username, now); err != nil {
+		if err := tx.UpdateRoutingRule(ctx, kind, enabled, compact, by.Username, now); err != nil {
 			return fmt.Errorf("update rule %s: %w", kind, err)
 		}
-		return db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "routing_rule.update", Subject: "routing_rule:" + kind,
+		return tx.Audit(ctx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "routing_rule.update", Subject: "routing_rule:" + kind,
 			Detail: map[string]any{
 				"before": map[string]any{"enabled": before.Enabled, "params": json.RawMessage(before.Params)},
 				"after":  map[string]any{"enabled": enabled, "params": json.RawMessage(compact)},
@@ -98,13 +99,8 @@ type CalendarYearRow struct {
 
 // CalendarYears lists the loaded years' notices by year.
 func (s *Service) CalendarYears(ctx context.Context) ([]CalendarYearRow, error) {
-	var rows []struct {
-		Year     int       `db:"year"`
-		Notice   []byte    `db:"notice"`
-		LoadedBy string    `db:"loaded_by"`
-		LoadedAt time.Time `db:"loaded_at"`
-	}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT year, notice, loaded_by, loaded_at FROM calendar_years ORDER BY year`); err != nil {
+	rows, err := s.store().CalendarYears(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("calendar years: %w", err)
 	}
 	out := make([]CalendarYearRow, len(rows))
@@ -146,16 +142,14 @@ func (s *Service) LoadCalendarYear(ctx context.Context, notice []byte, by Office
 		return y, false, invalid("节假日安排无法解析")
 	}
 	now := s.Now()
-	err = db.WithTx(ctx, s.DB, nil, func(tx *sqlx.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM calendar_years WHERE year = $1)`, y.Year).Scan(&replaced); err != nil {
+	err = s.store().InSettingsTx(ctx, func(tx *store.SettingsTx) (err error) {
+		if replaced, err = tx.CalendarYearLoaded(ctx, y.Year); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_years (year, notice, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (year) DO UPDATE SET notice = EXCLUDED.notice, loaded_by = EXCLUDED.loaded_by, loaded_at = EXCLUDED.loaded_at`,
-			y.Year, compact.Bytes(), by.Username, now); err != nil {
+		if err := tx.PutCalendarYear(ctx, y.Year, compact.Bytes(), by.Username, now); err != nil {
 			return fmt.Errorf("store calendar %d: %w", y.Year, err)
 		}
-		return db.Audit(ctx, tx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "calendar.load", Subject: fmt.Sprintf("calendar:%d", y.Year),
+		return tx.Audit(ctx, db.AuditEntry{At: now, Actor: "staff:" + by.Username, Action: "calendar.load", Subject: fmt.Sprintf("calendar:%d", y.Year),
 			Detail: map[string]any{"year": y.Year, "source": y.Source, "holidays": len(y.Holidays), "workdays": len(y.Workdays), "replaced": replaced}})
 	})
 	if err != nil {
