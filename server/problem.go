@@ -38,28 +38,6 @@ const (
 	CodeBatchNotFinished  mortgage.Code = "batch_not_finished"
 )
 
-// kinds is the one table from an error's kind to its HTTP status and the
-// Chinese title people read.
-var kinds = map[fault.Kind]struct {
-	status int
-	title  string
-}{
-	fault.Malformed:            {http.StatusBadRequest, "请求无法解析"},
-	fault.Unauthenticated:      {http.StatusUnauthorized, "身份验证失败"},
-	fault.Forbidden:            {http.StatusForbidden, "无权访问"},
-	fault.NotFound:             {http.StatusNotFound, "未找到"},
-	fault.MethodNotAllowed:     {http.StatusMethodNotAllowed, "不支持该请求方法"},
-	fault.Timeout:              {http.StatusRequestTimeout, "请求体接收超时"},
-	fault.Conflict:             {http.StatusConflict, "业务编号已被使用"},
-	fault.Gone:                 {http.StatusGone, "该地址已停用"},
-	fault.TooLarge:             {http.StatusRequestEntityTooLarge, "请求体过大"},
-	fault.UnsupportedMediaType: {http.StatusUnsupportedMediaType, "不支持的内容类型"},
-	fault.Invalid:              {http.StatusUnprocessableEntity, "申请未通过校验"},
-	fault.RateLimited:          {http.StatusTooManyRequests, "请求过于频繁"},
-	fault.Internal:             {http.StatusInternalServerError, "服务器内部错误"},
-	fault.Unavailable:          {http.StatusServiceUnavailable, "服务暂不可用"},
-}
-
 // error answers err in the partner's format (problem+json, or its XML).
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, s.problem(w, r, err))
@@ -82,12 +60,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// problem is what the partner is told of err, its status from the kinds
-// table; it sets the headers the kind calls for and logs what the partner
+// problem is what the partner is told of err, its status from its kind
+// (fault's one table); it sets the headers the kind calls for and logs what the partner
 // is not told.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) Problem {
 	fe := s.describe(r, err)
-	k := kinds[fe.Kind]
 	switch fe.Kind {
 	case fault.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", requestsig.Algorithm)
@@ -100,9 +77,9 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) Prob
 	}
 	title := fe.Title
 	if title == "" {
-		title = k.title
+		title = fe.Kind.Title()
 	}
-	return Problem{Type: "/docs/problems.md#" + string(fe.Code), Title: title, Status: k.status, Detail: fe.Detail,
+	return Problem{Type: "/docs/problems.md#" + string(fe.Code), Title: title, Status: fe.Kind.Status(), Detail: fe.Detail,
 		Instance: r.URL.Path, Code: fe.Code, Errors: fe.Issues, BundleID: fe.BundleID}
 }
 

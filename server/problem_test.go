@@ -14,23 +14,6 @@ import (
 	"mortgaged/mortgage/calendar"
 )
 
-// TestEveryKindHasAStatus: the kinds table is the one place a status is
-// chosen, so every kind must be in it, with a title, and no two kinds may
-// share a status.
-func TestEveryKindHasAStatus(t *testing.T) {
-	seen := map[int]fault.Kind{}
-	for _, k := range fault.Kinds() {
-		e, ok := kinds[k]
-		if !ok || e.status < 400 || e.title == "" {
-			t.Errorf("kind %v: %+v in the table (%v)", k, e, ok)
-		}
-		if other, dup := seen[e.status]; dup {
-			t.Errorf("kinds %v and %v share status %d", other, k, e.status)
-		}
-		seen[e.status] = k
-	}
-}
-
 // gone is an error the server has never heard of that says what it means.
 type gone struct{}
 
@@ -65,7 +48,7 @@ func TestErrorsDescribeThemselves(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
 				t.Fatal(err)
 			}
-			if w.Code != tt.status || p.Status != tt.status || p.Code != tt.code || p.Title != kinds[fault.KindOf(tt.err)].title ||
+			if w.Code != tt.status || p.Status != tt.status || p.Code != tt.code || p.Title != fault.KindOf(tt.err).Title() ||
 				w.Header().Get("Retry-After") != tt.retryAfter {
 				t.Errorf("answer %d %+v (Retry-After %q), want %d %s (Retry-After %q)", w.Code, p, w.Header().Get("Retry-After"), tt.status, tt.code, tt.retryAfter)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/mortgage"
 )
@@ -273,7 +274,7 @@ func (c *Console) reassign(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	if err := c.desk.Reassign(r.Context(), id, to, s.Officer()); err != nil {
 		if errors.Is(err, mortgage.ErrInvalidInput) {
-			err = &httpError{Message: "承办人 " + to + " 不存在、已停用或不是审核人员，未改派。"}
+			err = &fault.Error{Kind: fault.Invalid, Detail: "承办人 " + to + " 不存在、已停用或不是审核人员，未改派。"}
 		}
 		return c.deskFailed(w, r, s, id, err)
 	}

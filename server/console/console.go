@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"mortgaged/internal/db"
+	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/internal/staff"
 	"mortgaged/mortgage/calendar"
@@ -194,10 +195,10 @@ func (c *Console) routes() {
 	post("/console/throttles/clear", c.clearThrottle, Role.CanSupervise)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, nil, &httpError{http.StatusNotFound, "页面不存在", "没有这个页面。"})
+		c.fail(w, r, nil, &fault.Error{Kind: fault.NotFound, Title: "页面不存在", Detail: "没有这个页面。"})
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, nil, &httpError{http.StatusMethodNotAllowed, "不支持的请求", "该地址不支持 " + r.Method + " 请求。"})
+		c.fail(w, r, nil, &fault.Error{Kind: fault.MethodNotAllowed, Title: "不支持的请求", Detail: "该地址不支持 " + r.Method + " 请求。"})
 	})
 	c.router = r
 }
@@ -207,25 +208,19 @@ func anyone(Role) bool { return true }
 // handler serves one page or action for a signed-in member of staff.
 type handler func(w http.ResponseWriter, r *http.Request, s *session) error
 
-// httpError is a failure with a status and a Chinese page for it.
-type httpError struct {
-	Status  int
-	Title   string
-	Message string
-}
-
-func (e *httpError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Title) }
-
-// PublicMessage is the message for the officer.
-func (e *httpError) PublicMessage() string { return e.Message }
+// The console's own refusals are fault errors like everyone's: the kind
+// chooses the status from fault's one table, the title and detail are
+// what the officer reads on the error page.
 
 func notFound(what string) error {
-	return &httpError{http.StatusNotFound, "未找到", "没有这个" + what + "。"}
+	return &fault.Error{Kind: fault.NotFound, Title: "未找到", Detail: "没有这个" + what + "。"}
 }
 
-func badRequest(msg string) error { return &httpError{http.StatusBadRequest, "请求有误", msg} }
+func badRequest(msg string) error {
+	return &fault.Error{Kind: fault.Malformed, Title: "请求有误", Detail: msg}
+}
 
-var errForbiddenRole = &httpError{http.StatusForbidden, "无权操作", "您的角色无权执行此操作，操作未执行。"}
+var errForbiddenRole = &fault.Error{Kind: fault.Forbidden, Title: "无权操作", Detail: "您的角色无权执行此操作，操作未执行。"}
 
 // page serves a GET page to any signed-in member of staff; others are sent
 // to sign in and come back.
@@ -291,8 +286,8 @@ func (c *Console) action(h handler, allowed func(Role) bool) http.Handler {
 	})
 }
 
-var errCSRF = &httpError{http.StatusForbidden, "请求被拒绝",
-	"表单校验失败（缺少或错误的 CSRF 令牌，或请求来自其他网站），操作未执行。请返回页面刷新后重试。"}
+var errCSRF = &fault.Error{Kind: fault.Forbidden, Title: "请求被拒绝",
+	Detail: "表单校验失败（缺少或错误的 CSRF 令牌，或请求来自其他网站），操作未执行。请返回页面刷新后重试。"}
 
 func parseForm(r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
@@ -301,22 +296,34 @@ func parseForm(r *http.Request) error {
 	return r.ParseForm()
 }
 
-// fail renders an error page; errors that are not httpErrors are logged and
+// errorPage is what error.html shows.
+type errorPage struct {
+	Status         int
+	Title, Message string
+}
+
+// fail renders an error page for err: a fault the officer can act on with
+// its own title and detail, an outage as one, anything else logged and
 // shown as a system error.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
-	var he *httpError
+	fe, ok := fault.As(err)
 	switch {
-	case errors.As(err, &he):
-	case db.IsUnavailable(err):
+	case ok && fe.Kind != fault.Internal && fe.Kind != fault.Unavailable:
+	case db.IsUnavailable(err) || ok && fe.Kind == fault.Unavailable:
 		// An outage, not a bug: the officer may simply try again.
 		c.log.Warn("console: database unavailable", slog.String("method", pii.Clip(r.Method, 16)), slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("error", pii.Clip(err.Error(), 1024)))
 		w.Header().Set("Retry-After", strconv.Itoa(int(db.RetryAfter.Seconds())))
-		he = &httpError{http.StatusServiceUnavailable, "服务暂不可用", "数据库暂时不可用，操作未执行。请稍后重试。"}
+		fe = &fault.Error{Kind: fault.Unavailable, Title: "服务暂不可用", Detail: "数据库暂时不可用，操作未执行。请稍后重试。"}
 	default:
 		c.log.Error("console: internal error", slog.String("method", pii.Clip(r.Method, 16)), slog.String("path", pii.Clip(r.URL.Path, 256)), slog.String("error", pii.Clip(err.Error(), 1024)))
-		he = &httpError{http.StatusInternalServerError, "系统错误", "系统错误，操作未完成，已记录日志。请稍后重试或联系系统管理员。"}
+		fe = &fault.Error{Kind: fault.Internal, Title: "系统错误", Detail: "系统错误，操作未完成，已记录日志。请稍后重试或联系系统管理员。"}
 	}
-	c.render(w, r, he.Status, "error.html", view{Title: he.Title, S: s, Data: he})
+	title := fe.Title
+	if title == "" {
+		title = fe.Kind.Title()
+	}
+	page := errorPage{Status: fe.Kind.Status(), Title: title, Message: fe.Detail}
+	c.render(w, r, page.Status, "error.html", view{Title: title, S: s, Data: page})
 }
 
 // flash is a one-time message shown on the next page.

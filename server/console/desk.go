@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"mortgaged/internal/fault"
 	"mortgaged/mortgage"
 )
 
@@ -24,7 +25,7 @@ type Officer struct {
 // audit_log row (actor "staff:<username>") and the partner's event in one
 // transaction.
 //
-// An error that has a message for the officer (see PublicError), or one of
+// A *fault.Error that is not internal (its Detail is for the officer), or one of
 // the mortgage package's desk errors, is shown to them in Chinese; any other
 // error is logged and shown as a system error.
 type Desk interface {
@@ -38,23 +39,12 @@ type Desk interface {
 	Reassign(ctx context.Context, bundleID, toUsername string, by Officer) error
 }
 
-// PublicError is an error whose message (Chinese) may be shown to the
-// officer as it is. Desk implementations outside this package need not
-// import it: any error with a PublicMessage method will do.
-type PublicError interface {
-	error
-	PublicMessage() string
-}
-
 // publicMessage is what the officer is told about err, and whether it is
 // something they can act on (false: a system error, which is logged).
 func publicMessage(err error) (string, bool) {
-	var pe interface{ PublicMessage() string }
 	var ve *mortgage.ValidationError
 	var be *mortgage.ApprovalBlockedError
 	switch {
-	case errors.As(err, &pe):
-		return pe.PublicMessage(), true
 	case errors.As(err, &be):
 		return "登记簿情况已变化，不能核准：" + joinMessages(be.Reasons) + "。请核实后改为不予登记。", true
 	case errors.As(err, &ve):
@@ -67,6 +57,10 @@ func publicMessage(err error) (string, bool) {
 		return "没有这笔业务。", true
 	case errors.Is(err, mortgage.ErrInvalidInput):
 		return "输入有误，操作未执行。", true
+	}
+	// The console's own refusals say what the officer reads.
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal && fe.Kind != fault.Unavailable && fe.Detail != "" {
+		return fe.Detail, true
 	}
 	return "系统错误，操作未完成，已记录日志。请稍后重试或联系系统管理员。", false
 }

@@ -27,7 +27,7 @@ func formText(r *http.Request) error {
 			if !clean(name) || len(name) > 40 {
 				name = "表单"
 			}
-			return &httpError{http.StatusBadRequest, "请求有误", "表单字段 " + name + " 含有控制字符（如 NUL）或无效的 UTF-8 编码，操作未执行。"}
+			return badRequest("表单字段 " + name + " 含有控制字符（如 NUL）或无效的 UTF-8 编码，操作未执行。")
 		}
 	}
 	return nil

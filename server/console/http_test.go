@@ -223,8 +223,12 @@ func TestRoles(t *testing.T) {
 		t.Errorf("%d audit rows from refused actions", n)
 	}
 
-	// The supervisor reassigns.
+	// The supervisor reassigns: to nobody first, which the officer is told
+	// in words, not as a system error.
 	sup := e.signIn("zhaolei")
+	if msg := sup.flashAfter(sup.post("/console/bundles/"+id+"/reassign", url.Values{"csrf": {sup.token()}, "to": {"nobody"}})); !strings.Contains(msg, "承办人 nobody 不存在") {
+		t.Errorf("reassign to nobody: %q", msg)
+	}
 	if msg := sup.flashAfter(sup.post("/console/bundles/"+id+"/reassign", url.Values{"csrf": {sup.token()}, "to": {"liuyang"}})); !strings.Contains(msg, "已改派") {
 		t.Errorf("reassign: %q", msg)
 	}
