@@ -7,9 +7,8 @@
 --     -h <socket dir> -p 5432 -U postgres -D name=value ... loadbench
 --
 -- It sends the statements of mortgage.Service.Submit (mortgage/service.go),
--- registerFirst (mortgage/register.go), insertCertificate
--- (mortgage/certificate.go) and enqueue (mortgage/outbox.go), in the same
--- order, to the same tables and indexes, with rows of the same size:
+-- registerFirst (mortgage/register.go) and enqueue (mortgage/outbox.go),
+-- each a method of mortgage/store (store.Tx, below), in the same order, to the same tables and indexes, with rows of the same size:
 -- loadbench passes, as -D variables, the application, answer, content hash,
 -- parties, audit detail, materials, signed certificate and outbox event of a
 -- bundle phase 1 registered. Left out is everything that is not PostgreSQL:
@@ -48,48 +47,39 @@
 -- service.go Submit: BeginTxx.
 BEGIN;
 
--- service.go Submit: pg_advisory_xact_lock(idempotencyLockSpace = 0x6d67,
+-- service.go Submit, Tx.AdvisoryLock: pg_advisory_xact_lock(idempotencyLockSpace = 0x6d67,
 -- hashtext(partner/reference)), so retries of one submission queue.
 SELECT pg_advisory_xact_lock(28007,
     hashtext(:partner::text || '/PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text));
 
--- service.go Submit: look for a bundle with this reference (a retry would
+-- service.go Submit, Tx.PriorByReference: look for a bundle with this reference (a retry would
 -- be answered from it; a new submission finds none).
 SELECT id, content_hash, response_status, response_body
   FROM bundles
  WHERE partner_id = :partner AND reference = 'PGB-' || :run::text || '-' || :client_id::text || '-' || :k::text;
 
--- register.go lockUnitsSQL: lock the units, in unit-number order.
+-- store/register.go lockUnitsSQL (Tx.LockUnits): lock the units, in unit-number order.
 SELECT unit_number, location, use, title_certificate_number, ownership_form, mortgageable
   FROM units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
  ORDER BY unit_number FOR UPDATE;
 
--- register.go ownersSQL: the units' registered owners.
+-- store/register.go ownersSQL (Tx.Owners): the units' registered owners.
 SELECT unit_number, name, id_number, share_numerator, share_denominator
   FROM owners
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
  ORDER BY unit_number, seq;
 
--- register.go restrictionsSQL: seizures, objections, pre-registrations and
--- the top current rank, in one round trip.
-SELECT unit_number, 'seizure' AS kind, '' AS value FROM seizures
+-- store/register.go RestrictionsSQL (Tx.Restrictions): what stands on the unit today (migration
+-- 0015's current_restrictions) and the top current rank, in one round trip.
+SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions(:today)
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND lifted_at IS NULL AND (seized_until IS NULL OR seized_until >= :today)
-UNION ALL
-SELECT unit_number, 'objection', '' FROM objections
- WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND cancelled_at IS NULL AND (expires_on IS NULL OR expires_on >= :today)
-UNION ALL
-SELECT unit_number, 'preregistration', holder_id_number FROM preregistrations
- WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND ended_at IS NULL
 UNION ALL
 SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
    AND current GROUP BY unit_number;
 
--- register.go insertMortgageSQL: the mortgage right, not yet numbered.
+-- store/register.go insertMortgageSQL (Tx.InsertMortgage): the mortgage right, not yet numbered.
 INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
         debt_start, debt_end, scope, transfer_restricted, mortgagors, debtors, mortgagee_name, mortgagee_id_number,
         state, registered_at, recording_officer)
@@ -99,7 +89,7 @@ VALUES (NULL, 'general', '2', :principal, NULL,
 RETURNING id AS mortgage_id
 \gset
 
--- register.go insertMortgageUnitsSQL: the mortgage's rank on each unit.
+-- store/register.go insertMortgageUnitsSQL (Tx.InsertMortgageUnits): the mortgage's rank on each unit.
 -- The service takes the rank from the restrictions query above; pgbench
 -- cannot keep a result that may have no rows, so the subquery reads it
 -- again (one more probe of mortgage_units_rank, in shared buffers).
@@ -110,14 +100,14 @@ SELECT :mortgage_id, t.u, t.r
                       WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28) AND current)])
        AS t(u, r);
 
--- register.go drawCertificateSQL: the number, drawn from the authority's
+-- store/serials.go drawCertificateSQL (Tx.DrawCertificate): the number, drawn from the authority's
 -- sequence for the year once the decision is known.
 UPDATE mortgages SET certificate_number = :certprefix::text || lpad(next_certificate_serial(:authority, :year)::text, 7, '0') || '号'
  WHERE id = :mortgage_id
 RETURNING certificate_number AS certno
 \gset
 
--- service.go writeBundle: the bundle with its canonical application and
+-- service.go writeBundle, Tx.InsertBundle: the bundle with its canonical application and
 -- the exact answer, kept so a retry gets the same bytes back.
 INSERT INTO bundles (id, partner_id, reference, content_hash, type, status, reasons, application, mortgage_id,
         received_at, decided_at, response_status, response_body, desk_reasons, deadline)
@@ -126,18 +116,18 @@ VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :par
         :hash, 'mortgage_first_general', 'registered', '[]', :app, :mortgage_id,
         now(), now(), 201, :body, '[]', NULL);
 
--- service.go writeBundle: the materials, one statement for all of them.
+-- service.go writeBundle, Tx.InsertMaterials: the materials, one statement for all of them.
 INSERT INTO materials (bundle_id, seq, kind, file_name, media_type, sha256, content)
 SELECT 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text,
        m.ord, m.kind, m.name, m.media, decode(m.sum, 'hex'), m.content
   FROM unnest(:kinds::text[], :names::text[], :media::text[], :sums::text[], :contents::bytea[]) WITH ORDINALITY
        AS m(kind, name, media, sum, content, ord);
 
--- service.go writeBundle: the fee (residential rate, paid by the mortgagee).
+-- service.go writeBundle, Tx.InsertFee: the fee (residential rate, paid by the mortgagee).
 INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
 VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
 
--- service.go registeredSQL: the audit record and the signed certificate
+-- store/submit.go registeredSQL (Tx.WriteRegistration): the audit record and the signed certificate
 -- (JSON and XML with their signatures), in one statement.
 WITH audit AS (
         INSERT INTO audit_log (at, actor, action, subject, detail)
@@ -147,7 +137,7 @@ INSERT INTO certificates (number, bundle_id, mortgage_id, partner_id, verificati
 VALUES (:certno, 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, :mortgage_id, :partner, :vcode,
         'valid', now(), :keyid, :certjson, :certjsonsig, :certxml, :certxmlsig);
 
--- outbox.go enqueue (insertEventSQL): the decision event for the partner,
+-- outbox.go enqueue, store/outbox.go insertEventSQL (store.InsertEvent): the decision event for the partner,
 -- committed with the decision (PROMISES D1).
 INSERT INTO events (id, partner_id, type, subject, occurred_at, payload, next_attempt_at)
 VALUES ('evt_pgb_' || :run::text || '_' || :client_id::text || '_' || :k::text, :partner, :eventtype,
