@@ -29,6 +29,22 @@ var passwordParams = argonParams{Memory: 64 * 1024, Time: 3, Threads: 4, KeyLen:
 
 const saltLen = 16
 
+// Cost is argon2id's work per password. Store.Add hashes with the
+// store's Cost, passwordParams' when zero; a sign-in verifies with the cost
+// written in the stored hash, whatever the store's.
+type Cost struct {
+	MemoryKiB uint32
+	Passes    uint32
+	Lanes     uint8
+}
+
+func (c Cost) params() argonParams {
+	if c == (Cost{}) {
+		return passwordParams
+	}
+	return argonParams{Memory: c.MemoryKiB, Time: c.Passes, Threads: c.Lanes, KeyLen: passwordParams.KeyLen}
+}
+
 // MinPasswordLength is the shortest password a staff account may have.
 const MinPasswordLength = 12
 
@@ -37,11 +53,13 @@ var ErrWeakPassword = fmt.Errorf("password must be at least %d characters", MinP
 
 // HashPassword hashes a password with argon2id and a fresh random salt, in
 // the PHC string format: $argon2id$v=19$m=65536,t=3,p=4$salt$hash.
-func HashPassword(password string) (string, error) {
+func HashPassword(password string) (string, error) { return Cost{}.hash(password) }
+
+func (c Cost) hash(password string) (string, error) {
 	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return "", ErrWeakPassword
 	}
-	return hashWith(password, passwordParams)
+	return hashWith(password, c.params())
 }
 
 func hashWith(password string, p argonParams) (string, error) {

@@ -113,3 +113,25 @@ func TestSessions(t *testing.T) {
 		t.Errorf("%d sign-ins and sign-outs audited, want 3", n)
 	}
 }
+
+// TestCostIsTheStoresAndSignInReadsTheHash: a store with its own cost
+// hashes new passwords at that cost, and a store at the default cost still
+// signs that account in, since verification reads the cost from the hash.
+func TestCostIsTheStoresAndSignInReadsTheHash(t *testing.T) {
+	t.Parallel()
+	cheap := &staff.Store{DB: pgtest.Open(t), Now: func() time.Time { return at }, Cost: staff.Cost{MemoryKiB: 8 * 1024, Passes: 1, Lanes: 1}}
+	if err := cheap.Add(t.Context(), "test", staff.Account{Username: "liuyang", DisplayName: "刘洋", Role: staff.RoleReviewer}, "Qiqihar-desk-2026"); err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	if err := cheap.DB.Get(&hash, `SELECT password_hash FROM staff WHERE username = 'liuyang'`); err != nil {
+		t.Fatal(err)
+	}
+	if want := "$argon2id$v=19$m=8192,t=1,p=1$"; len(hash) < len(want) || hash[:len(want)] != want {
+		t.Errorf("hash %q, want the store's cost %s", hash, want)
+	}
+	production := staff.NewStore(cheap.DB)
+	if a, err := production.Authenticate(t.Context(), "liuyang", "Qiqihar-desk-2026"); err != nil || a.Username != "liuyang" {
+		t.Errorf("sign in at the default cost: %+v, %v", a, err)
+	}
+}
