@@ -71,7 +71,10 @@ func (s *Service) bundle(r store.BundleRow, err error) (*Decision, error) {
 		}
 	}
 	if r.FeeFen.Valid {
-		d.Fee = &Fee{AmountFen: r.FeeFen.Int64, Payer: r.FeePayer.String, Basis: r.FeeBasis.String}
+		d.Fee = &Fee{AmountFen: r.FeeFen.Int64, Payer: r.FeePayer.String, Basis: r.FeeBasis.String, Cases: 1, Rule: r.FeeRule.String}
+		if r.FeeCases.Valid { // fees charged before 0017 counted one 件
+			d.Fee.Cases = int(r.FeeCases.Int64)
+		}
 	}
 	return d, nil
 }

@@ -136,7 +136,7 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 		return nil, fmt.Errorf("record approval: %w", err)
 	}
 	if d.Fee != nil {
-		if err := tx.InsertFee(ctx, b.ID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, now); err != nil {
+		if err := tx.InsertFee(ctx, b.ID, d.Fee.record(), now); err != nil {
 			return nil, fmt.Errorf("insert fee: %w", err)
 		}
 	}

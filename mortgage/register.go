@@ -99,7 +99,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 	}
 
 	is := &d.Reasons
-	var uses []string
+	var feeUnits []FeeUnit
 	for i, ref := range app.Units {
 		p := fmt.Sprintf("units[%d]", i)
 		u, ok := byNumber[ref.UnitNumber]
@@ -107,7 +107,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 			is.Add(p+".unitNumber", CodeUnitNotFound, "登记簿中没有不动产单元 %s", ref.UnitNumber)
 			continue
 		}
-		uses = append(uses, u.Use)
+		feeUnits = append(feeUnits, FeeUnit{Number: ref.UnitNumber, Use: u.Use})
 		if ref.TitleCertificateNumber != "" && normalCert(u.TitleNumber) != ref.TitleCertificateNumber {
 			is.Add(p+".titleCertificateNumber", CodeTitleMismatch, "不动产权证书号与登记簿记载不一致")
 		}
@@ -147,7 +147,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 		return 0, nil, fmt.Errorf("insert mortgage units: %w", err)
 	}
 	d.Registration = reg
-	fee := ComputeFee(app.Type, app.FeeExemption, uses, s.Config.FeePayer)
+	fee := ComputeFee(app.Type, app.FeeExemption, feeUnits, s.Config.FeePayer)
 	d.Fee = &fee
 	return id, s.newCertificate(app, reg, byNumber), nil
 }

@@ -397,7 +397,7 @@ func (s *Service) writeBundle(ctx context.Context, tx *ptx, sub Submitter, app *
 		return err
 	}
 	if d.Fee != nil {
-		if err := tx.InsertFee(ctx, d.BundleID, d.Fee.AmountFen, d.Fee.Payer, d.Fee.Basis, d.DecidedAt); err != nil {
+		if err := tx.InsertFee(ctx, d.BundleID, d.Fee.record(), d.DecidedAt); err != nil {
 			return fmt.Errorf("insert fee: %w", err)
 		}
 	}

@@ -197,25 +197,39 @@ func TestFormatYuan(t *testing.T) {
 
 func TestComputeFee(t *testing.T) {
 	t.Parallel()
+	const (
+		parcel1 = "230202001001GB00001F000100"
+		parcel2 = "230202001001GB00002F000100"
+	)
+	units := func(nu ...string) []mortgage.FeeUnit { // number, use, number, use…
+		var us []mortgage.FeeUnit
+		for i := 0; i < len(nu); i += 2 {
+			us = append(us, mortgage.FeeUnit{Number: nu[i], Use: nu[i+1]})
+		}
+		return us
+	}
 	for _, c := range []struct {
 		name      string
 		typ       mortgage.Type
 		exemption string
-		uses      []string
+		units     []mortgage.FeeUnit
 		fen       int64
+		cases     int
 		basis     string
 	}{
-		{"Residential", mortgage.FirstGeneral, "", []string{"residential"}, 80_00, mortgage.FeeBasisResidential},
-		{"HomeAndParking", mortgage.FirstGeneral, "", []string{"residential", "parking", "storeroom"}, 80_00, mortgage.FeeBasisResidential},
-		{"Office", mortgage.FirstMaximum, "", []string{"office"}, 550_00, mortgage.FeeBasisNonResidential},
-		{"HomeAndShop", mortgage.FirstGeneral, "", []string{"residential", "commercial"}, 550_00, mortgage.FeeBasisNonResidential},
-		{"SME", mortgage.FirstGeneral, mortgage.FeeExemptionSME, []string{"industrial"}, 0, mortgage.FeeBasisSME},
-		{"Cancellation", mortgage.Cancellation, "", nil, 0, mortgage.FeeBasisCancellation},
+		{"Residential", mortgage.FirstGeneral, "", units(parcel1+"01", "residential"), 80_00, 1, mortgage.FeeBasisResidential},
+		{"HomeAndParking", mortgage.FirstGeneral, "", units(parcel1+"01", "residential", parcel1+"02", "parking", parcel1+"03", "storeroom"), 80_00, 1, mortgage.FeeBasisResidential},
+		{"Office", mortgage.FirstMaximum, "", units(parcel1+"01", "office"), 550_00, 1, mortgage.FeeBasisNonResidential},
+		{"HomeAndShopSameParcel", mortgage.FirstGeneral, "", units(parcel1+"01", "residential", parcel1+"02", "commercial"), 550_00, 1, mortgage.FeeBasisNonResidential},
+		{"HomesOnTwoParcels", mortgage.FirstGeneral, "", units(parcel1+"01", "residential", parcel2+"01", "residential"), 160_00, 2, mortgage.FeeBasisResidential},
+		{"HomeAndShopTwoParcels", mortgage.FirstGeneral, "", units(parcel1+"01", "residential", parcel2+"01", "commercial"), 630_00, 2, mortgage.FeeBasisNonResidential},
+		{"SME", mortgage.FirstGeneral, mortgage.FeeExemptionSME, units(parcel1+"01", "industrial"), 0, 1, mortgage.FeeBasisSME},
+		{"Cancellation", mortgage.Cancellation, "", nil, 0, 1, mortgage.FeeBasisCancellation},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := mortgage.ComputeFee(c.typ, c.exemption, c.uses, "mortgagor")
-			if f.AmountFen != c.fen || f.Basis != c.basis || f.Payer != "mortgagor" {
-				t.Errorf("fee %+v, want %d %s", f, c.fen, c.basis)
+			f := mortgage.ComputeFee(c.typ, c.exemption, c.units, "mortgagee")
+			if f.AmountFen != c.fen || f.Cases != c.cases || f.Basis != c.basis || f.Rule == "" {
+				t.Errorf("fee %+v, want %d fen, %d 件, %s", f, c.fen, c.cases, c.basis)
 			}
 		})
 	}

@@ -150,8 +150,8 @@ SELECT 'pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text,
        AS m(kind, name, media, sum, content, ord);
 
 -- service.go writeBundle, Tx.InsertFee: the fee (residential rate, paid by the mortgagee).
-INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at)
-VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', now());
+INSERT INTO fees (bundle_id, amount_fen, payer, basis, cases, rule, charged_at)
+VALUES ('pgb-' || :run::text || '-' || :client_id::text || '-' || :k::text, 8000, 'mortgagee', 'residential', 1, '发改价格规〔2016〕2559号第一条第（一）项：住宅类每件80元；按件收取，同一宗地上多个抵押物办理一笔贷款按一件，非同宗地按多件', now());
 
 -- store/submit.go registeredSQL (Tx.WriteRegistration): the audit record and the signed certificate
 -- (JSON and XML with their signatures), in one statement.

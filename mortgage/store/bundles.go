@@ -14,7 +14,7 @@ const bundleSQL = `SELECT b.id, b.reference, b.type, b.status, b.reasons, b.rece
 		COALESCE((SELECT json_agg(json_build_object('kind', p.kind, 'dueOn', p.due_on, 'fulfilledAt', p.fulfilled_at) ORDER BY p.kind)
 			FROM promises p WHERE p.bundle_id = b.id), '[]') AS promises,
 		m.certificate_number, m.registered_at, m.recording_officer, m.cancelled_at, m.cancelled_by,
-		f.amount_fen, f.payer, f.basis,
+		f.amount_fen, f.payer, f.basis, f.cases, f.rule,
 		COALESCE((SELECT json_agg(json_build_object('unitNumber', mu.unit_number, 'rank', mu.rank) ORDER BY mu.unit_number)
 			FROM mortgage_units mu WHERE mu.mortgage_id = m.id), '[]') AS ranks
 	FROM bundles b
@@ -40,6 +40,8 @@ type BundleRow struct {
 	FeeFen           sql.NullInt64  `db:"amount_fen"`
 	FeePayer         sql.NullString `db:"payer"`
 	FeeBasis         sql.NullString `db:"basis"`
+	FeeCases         sql.NullInt64  `db:"cases"`
+	FeeRule          sql.NullString `db:"rule"`
 	Ranks            []byte         `db:"ranks"`
 	DeskReasons      []byte         `db:"desk_reasons"`
 	Deadline         sql.NullTime   `db:"deadline"`

@@ -91,7 +91,7 @@ const (
 		 received_at, decided_at, response_status, response_body, desk_reasons, deadline, record_reference)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''))`
 	insertPromiseSQL = `INSERT INTO promises (bundle_id, kind, due_on) VALUES ($1, $2, $3)`
-	insertFeeSQL     = `INSERT INTO fees (bundle_id, amount_fen, payer, basis, charged_at) VALUES ($1, $2, $3, $4, $5)`
+	insertFeeSQL     = `INSERT INTO fees (bundle_id, amount_fen, payer, basis, cases, rule, charged_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 )
 
 // NewBundle is a decided bundle's row.
@@ -124,9 +124,19 @@ func (t *Tx) InsertPromise(ctx context.Context, bundleID, kind string, dueOn tim
 	return err
 }
 
+// NewFee is the fee a bundle is charged: amount, payer, basis code, the 件
+// counted and the provision applied.
+type NewFee struct {
+	AmountFen int64
+	Payer     string
+	Basis     string
+	Cases     int
+	Rule      string
+}
+
 // InsertFee writes the fee a bundle was charged at at.
-func (t *Tx) InsertFee(ctx context.Context, bundleID string, amountFen int64, payer, basis string, at time.Time) error {
-	_, err := t.ExecContext(ctx, insertFeeSQL, bundleID, amountFen, payer, basis, at)
+func (t *Tx) InsertFee(ctx context.Context, bundleID string, f NewFee, at time.Time) error {
+	_, err := t.ExecContext(ctx, insertFeeSQL, bundleID, f.AmountFen, f.Payer, f.Basis, f.Cases, f.Rule, at)
 	return err
 }
 

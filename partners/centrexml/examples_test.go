@@ -174,7 +174,7 @@ func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 			d.Status = mortgage.StatusRegistered
 			d.Registration = &mortgage.Registration{CertificateNumber: cert, RegisteredAt: d.DecidedAt, RecordingOfficer: "自动登簿",
 				Ranks: []mortgage.UnitRank{{UnitNumber: app.Units[0].UnitNumber, Rank: 1}}}
-			fee := mortgage.ComputeFee(app.Type, app.FeeExemption, []string{use}, "mortgagee")
+			fee := mortgage.ComputeFee(app.Type, app.FeeExemption, []mortgage.FeeUnit{{Use: use}}, "mortgagee")
 			d.Fee = &fee
 		case "cancellation":
 			d.BundleID, d.ReceivedAt, d.DecidedAt = "bc2fh6vd3na7sw4qe", at(14, 20, 31), at(14, 20, 31)

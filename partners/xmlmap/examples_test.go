@@ -182,7 +182,7 @@ func at(hh, mm, ss int) time.Time { return time.Date(2026, time.November, 26, hh
 func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 	t.Helper()
 	cert := "黑(2026)齐齐哈尔市不动产证明第0000001号"
-	general := mortgage.ComputeFee(mortgage.FirstGeneral, "", []string{"residential"}, "mortgagee")
+	general := mortgage.ComputeFee(mortgage.FirstGeneral, "", []mortgage.FeeUnit{{Use: "residential"}}, "mortgagee")
 	sme := mortgage.ComputeFee(mortgage.FirstMaximum, mortgage.FeeExemptionSME, nil, "mortgagee")
 	free := mortgage.ComputeFee(mortgage.Cancellation, "", nil, "mortgagee")
 	return map[string]*mortgage.Decision{
