@@ -5,11 +5,15 @@ import "mortgaged/mortgage/store"
 // Fee is what a registration costs and who pays (发改价格规〔2016〕2559号).
 type Fee struct {
 	AmountFen int64  `json:"amountFen"`
-	Payer     string `json:"payer"` // "mortgagee" or "mortgagor": local practice, configured
+	Payer     string `json:"payer"` // FeePayerMortgagee; records from before it was fixed may say "mortgagor"
 	Basis     string `json:"basis"` // a stable code saying which rate or exemption applied
 	Cases     int    `json:"cases"` // 件 counted: one per parcel (宗地) for a mortgage
 	Rule      string `json:"rule"`  // the provision the basis rests on
 }
+
+// FeePayerMortgagee: the fee for a mortgage registration is paid by the
+// party registered as mortgagee (2559). It is the law, not a setting.
+const FeePayerMortgagee = "mortgagee"
 
 // Fees per case (按件), in fen. Garages, parking spaces and storerooms count as residential.
 const (
@@ -57,7 +61,7 @@ func UnitParcel(n string) string {
 // parcels one 件 each (2559, 计费单位). A 件 is charged the residential rate
 // unless a unit of it is non-residential. Only one certificate is issued, and
 // the first is free.
-func ComputeFee(t Type, exemption string, units []FeeUnit, payer string) Fee {
+func ComputeFee(t Type, exemption string, units []FeeUnit) Fee {
 	parcels := map[string]bool{} // parcel → non-residential
 	for _, u := range units {
 		p := UnitParcel(u.Number)
@@ -69,11 +73,11 @@ func ComputeFee(t Type, exemption string, units []FeeUnit, payer string) Fee {
 	cases := len(parcels)
 	switch {
 	case t == Cancellation:
-		return Fee{0, payer, FeeBasisCancellation, max(cases, 1), FeeRuleCancellation}
+		return Fee{0, FeePayerMortgagee, FeeBasisCancellation, max(cases, 1), FeeRuleCancellation}
 	case exemption == FeeExemptionSME:
-		return Fee{0, payer, FeeBasisSME, cases, FeeRuleSME}
+		return Fee{0, FeePayerMortgagee, FeeBasisSME, cases, FeeRuleSME}
 	}
-	f := Fee{Payer: payer, Basis: FeeBasisResidential, Cases: cases, Rule: FeeRuleResidential}
+	f := Fee{Payer: FeePayerMortgagee, Basis: FeeBasisResidential, Cases: cases, Rule: FeeRuleResidential}
 	for _, nonResidential := range parcels {
 		if nonResidential {
 			f.AmountFen += FeeNonResidentialFen

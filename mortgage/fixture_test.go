@@ -72,7 +72,7 @@ func setup(t *testing.T) *env {
 	e := &env{t: t, db: d, now: testNow}
 	e.svc = mortgage.NewService(d, mortgage.Config{
 		Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
-		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai,
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, Location: shanghai,
 	})
 	e.svc.Now = func() time.Time { return e.now }
 	e.svc.Signer = keyring(t, d)

@@ -147,7 +147,7 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 		return 0, nil, fmt.Errorf("insert mortgage units: %w", err)
 	}
 	d.Registration = reg
-	fee := ComputeFee(app.Type, app.FeeExemption, feeUnits, s.Config.FeePayer)
+	fee := ComputeFee(app.Type, app.FeeExemption, feeUnits)
 	d.Fee = &fee
 	return id, s.newCertificate(app, reg, byNumber), nil
 }
@@ -328,7 +328,7 @@ func (s *Service) cancel(ctx context.Context, tx *ptx, sub Submitter, app *Appli
 		return 0, nil, err
 	}
 	d.Cancelled = &Cancelled{CertificateNumber: c.CertificateNumber, CancelledAt: d.DecidedAt, RecordingOfficer: review.officer}
-	fee := ComputeFee(app.Type, "", nil, s.Config.FeePayer)
+	fee := ComputeFee(app.Type, "", nil)
 	d.Fee = &fee
 	return m.ID, cert, nil
 }

@@ -39,7 +39,6 @@ type Config struct {
 	Authority        string // 齐齐哈尔市不动产登记中心
 	RecordingOfficer string // 登簿人 for automatic registration
 	ObjectionPolicy  ObjectionPolicy
-	FeePayer         string // "mortgagee" or "mortgagor"
 	Location         *time.Location
 	Calendar         calendar.Settings // service days, cut-off and close for desk deadlines
 	// EncumbranceQuota is each partner's encumbrance queries a business

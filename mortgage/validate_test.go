@@ -227,8 +227,9 @@ func TestComputeFee(t *testing.T) {
 		{"Cancellation", mortgage.Cancellation, "", nil, 0, 1, mortgage.FeeBasisCancellation},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := mortgage.ComputeFee(c.typ, c.exemption, c.units, "mortgagee")
-			if f.AmountFen != c.fen || f.Cases != c.cases || f.Basis != c.basis || f.Rule == "" {
+			f := mortgage.ComputeFee(c.typ, c.exemption, c.units)
+			// 2559: the party registered as mortgagee pays, always.
+			if f.AmountFen != c.fen || f.Cases != c.cases || f.Basis != c.basis || f.Rule == "" || f.Payer != mortgage.FeePayerMortgagee {
 				t.Errorf("fee %+v, want %d fen, %d 件, %s", f, c.fen, c.cases, c.basis)
 			}
 		})

@@ -76,7 +76,7 @@ func setup(t *testing.T, opts ...func(*server.Server)) *api {
 func setupOn(t *testing.T, d *sqlx.DB, opts ...func(*server.Server)) *api {
 	t.Helper()
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
-		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, Location: shanghai})
 	svc.Now = func() time.Time { return testNow }
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {

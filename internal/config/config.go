@@ -128,6 +128,11 @@ func Defaults() Config {
 
 // check validates what spans several variables, once each has its value.
 func (c *Config) check(get func(string) string) error {
+	for name, r := range Retired {
+		if v := get(name); v != "" && v != r.Keeps {
+			return fmt.Errorf("%s=%q is no longer accepted: %s", name, v, r.Why)
+		}
+	}
 	if c.Push.Config.Lease < c.Push.Config.Timeout+5*time.Second {
 		return fmt.Errorf("MORTGAGED_PUSH_LEASE (%v) must exceed MORTGAGED_PUSH_TIMEOUT (%v) by at least 5s: a claim must outlive its POST", c.Push.Config.Lease, c.Push.Config.Timeout)
 	}

@@ -74,12 +74,24 @@ func TestLoadRejects(t *testing.T) {
 		"MORTGAGED_TLS_CLIENT_CA":         {"MORTGAGED_TLS_CLIENT_CA": "ca.pem"},
 		"MORTGAGED_RETENTION_EVENTS_DAYS": {"MORTGAGED_RETENTION_EVENTS_DAYS": "0"},
 		"MORTGAGED_PUBLIC_URL":            {"MORTGAGED_PUBLIC_URL": "bdc.example"},
-		"MORTGAGED_FEE_PAYER":             {"MORTGAGED_FEE_PAYER": "bank"},
+		"MORTGAGED_FEE_PAYER":             {"MORTGAGED_FEE_PAYER": "mortgagor"}, // retired: 2559 makes the mortgagee pay
 	} {
 		_, err := config.Load(env(m))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: error %v, want one naming %s", m, err, name)
 		}
+	}
+}
+
+// TestRetiredFeePayer: the mortgagee pays (2559); an installation that
+// still says so starts, one that asked to bill the mortgagor does not.
+func TestRetiredFeePayer(t *testing.T) {
+	t.Parallel()
+	if _, err := config.Load(env(map[string]string{"MORTGAGED_FEE_PAYER": "mortgagee"})); err != nil {
+		t.Errorf("MORTGAGED_FEE_PAYER=mortgagee: %v, want accepted", err)
+	}
+	if _, err := config.Load(env(map[string]string{"MORTGAGED_FEE_PAYER": "mortgagor"})); err == nil || !strings.Contains(err.Error(), "2559") {
+		t.Errorf("MORTGAGED_FEE_PAYER=mortgagor: %v, want refused citing 2559", err)
 	}
 }
 
@@ -105,6 +117,9 @@ func TestNoOtherEnvironment(t *testing.T) {
 	declared := map[string]bool{}
 	for _, v := range config.Vars {
 		declared[v.Name] = true
+	}
+	for n := range config.Retired {
+		declared[n] = true
 	}
 	name := regexp.MustCompile(`"(MORTGAGED_[A-Z_]+)`)
 	root := "../.."

@@ -26,6 +26,14 @@ type Var struct {
 	set     func(c *Config, v string) error
 }
 
+// Retired are variables mortgaged no longer reads, with why. Load refuses
+// one set to anything but the value mortgaged now always uses, so an
+// installation that relied on another value learns at start, not from a
+// bill.
+var Retired = map[string]struct{ Keeps, Why string }{
+	"MORTGAGED_FEE_PAYER": {"mortgagee", "the fee for a mortgage registration is paid by the party registered as mortgagee (发改价格规〔2016〕2559号); the option to bill the mortgagor is removed: unset MORTGAGED_FEE_PAYER"},
+}
+
 // Vars is every variable mortgaged reads, in the README's order.
 var Vars = []Var{
 	{Name: "DATABASE_URL", Shown: "*(empty: embedded cluster)*",
@@ -58,15 +66,6 @@ var Vars = []Var{
 				return nil
 			}
 			return errors.New("MORTGAGED_OBJECTION_POLICY must be refuse, undertaking or allow")
-		}},
-	{Name: "MORTGAGED_FEE_PAYER", Default: "mortgagee",
-		Meaning: "who is billed the registration fee: `mortgagee` (the bank) or `mortgagor`",
-		set: func(c *Config, v string) error {
-			if v != "mortgagee" && v != "mortgagor" {
-				return errors.New("MORTGAGED_FEE_PAYER must be mortgagee or mortgagor")
-			}
-			c.Registration.FeePayer = v
-			return nil
 		}},
 	{Name: "MORTGAGED_TIMEZONE", Default: "Asia/Shanghai",
 		Meaning: "business time zone",

@@ -225,7 +225,7 @@ func TestExampleAnswers(t *testing.T) {
 			d.Registration = &mortgage.Registration{CertificateNumber: "黑(2026)齐齐哈尔市不动产证明第0000001号",
 				RegisteredAt: d.DecidedAt, RecordingOfficer: "自动登簿",
 				Ranks: []mortgage.UnitRank{{UnitNumber: a.Units[0].UnitNumber, Rank: 1}}}
-			fee := mortgage.ComputeFee(a.Type, a.FeeExemption, []mortgage.FeeUnit{{Use: "residential"}}, "mortgagee")
+			fee := mortgage.ComputeFee(a.Type, a.FeeExemption, []mortgage.FeeUnit{{Use: "residential"}})
 			d.Fee = &fee
 		}},
 		{"first-maximum.response.json", "first-maximum.request.json", func(t *testing.T, a *mortgage.Application, d *mortgage.Decision) {
@@ -235,7 +235,7 @@ func TestExampleAnswers(t *testing.T) {
 			d.Registration = &mortgage.Registration{CertificateNumber: "黑(2026)齐齐哈尔市不动产证明第0000002号",
 				RegisteredAt: d.DecidedAt, RecordingOfficer: "自动登簿",
 				Ranks: []mortgage.UnitRank{{UnitNumber: a.Units[0].UnitNumber, Rank: 1}}}
-			fee := mortgage.ComputeFee(a.Type, a.FeeExemption, []mortgage.FeeUnit{{Use: "commercial"}}, "mortgagee")
+			fee := mortgage.ComputeFee(a.Type, a.FeeExemption, []mortgage.FeeUnit{{Use: "commercial"}})
 			d.Fee = &fee
 		}},
 		{"cancellation.response.json", "cancellation.request.json", func(t *testing.T, a *mortgage.Application, d *mortgage.Decision) {
@@ -244,7 +244,7 @@ func TestExampleAnswers(t *testing.T) {
 			d.Status = mortgage.StatusRegistered
 			d.Cancelled = &mortgage.Cancelled{CertificateNumber: normalCert(t, a.Cancellation.CertificateNumber),
 				CancelledAt: d.DecidedAt, RecordingOfficer: "自动登簿"}
-			fee := mortgage.ComputeFee(a.Type, "", nil, "mortgagee")
+			fee := mortgage.ComputeFee(a.Type, "", nil)
 			d.Fee = &fee
 		}},
 		{"rejected-seized.response.json", "rejected-seized.request.json", func(t *testing.T, a *mortgage.Application, d *mortgage.Decision) {

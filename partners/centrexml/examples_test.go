@@ -174,7 +174,7 @@ func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 			d.Status = mortgage.StatusRegistered
 			d.Registration = &mortgage.Registration{CertificateNumber: cert, RegisteredAt: d.DecidedAt, RecordingOfficer: "自动登簿",
 				Ranks: []mortgage.UnitRank{{UnitNumber: app.Units[0].UnitNumber, Rank: 1}}}
-			fee := mortgage.ComputeFee(app.Type, app.FeeExemption, []mortgage.FeeUnit{{Use: use}}, "mortgagee")
+			fee := mortgage.ComputeFee(app.Type, app.FeeExemption, []mortgage.FeeUnit{{Use: use}})
 			d.Fee = &fee
 		case "cancellation":
 			d.BundleID, d.ReceivedAt, d.DecidedAt = "bc2fh6vd3na7sw4qe", at(14, 20, 31), at(14, 20, 31)
@@ -184,7 +184,7 @@ func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 				t.Fatal(err)
 			}
 			d.Cancelled = &mortgage.Cancelled{CertificateNumber: c.String(), CancelledAt: d.DecidedAt, RecordingOfficer: "自动登簿"}
-			fee := mortgage.ComputeFee(app.Type, "", nil, "mortgagee")
+			fee := mortgage.ComputeFee(app.Type, "", nil)
 			d.Fee = &fee
 		case "rejected-seized":
 			d.BundleID, d.ReceivedAt, d.DecidedAt = "bt5ka3xg7mc2rd6pw", at(11, 17, 3), at(11, 17, 3)

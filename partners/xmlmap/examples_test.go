@@ -182,9 +182,9 @@ func at(hh, mm, ss int) time.Time { return time.Date(2026, time.November, 26, hh
 func exampleDecisions(t *testing.T) map[string]*mortgage.Decision {
 	t.Helper()
 	cert := "黑(2026)齐齐哈尔市不动产证明第0000001号"
-	general := mortgage.ComputeFee(mortgage.FirstGeneral, "", []mortgage.FeeUnit{{Use: "residential"}}, "mortgagee")
-	sme := mortgage.ComputeFee(mortgage.FirstMaximum, mortgage.FeeExemptionSME, nil, "mortgagee")
-	free := mortgage.ComputeFee(mortgage.Cancellation, "", nil, "mortgagee")
+	general := mortgage.ComputeFee(mortgage.FirstGeneral, "", []mortgage.FeeUnit{{Use: "residential"}})
+	sme := mortgage.ComputeFee(mortgage.FirstMaximum, mortgage.FeeExemptionSME, nil)
+	free := mortgage.ComputeFee(mortgage.Cancellation, "", nil)
 	return map[string]*mortgage.Decision{
 		"first-general": {BundleID: "bk3q7mzt4xw2ha5cd", Reference: "LJYH-DY-20261126-0001", Type: mortgage.FirstGeneral,
 			Status: mortgage.StatusRegistered, ReceivedAt: at(9, 41, 7), DecidedAt: at(9, 41, 7), Reasons: mortgage.Issues{},

@@ -98,7 +98,7 @@ func setup(t *testing.T, opts ...envOptions) *env {
 	}
 	clk := &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai)}
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
-		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: shanghai})
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, Location: shanghai})
 	svc.Now = clk.Now
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {

@@ -49,7 +49,7 @@ func register(t *testing.T, d *sqlx.DB) {
 	loc := time.FixedZone("CST", 8*60*60)
 	today := registerdata.DemoDate
 	svc := mortgage.NewService(d, mortgage.Config{Province: "黑", City: "齐齐哈尔市", Authority: "齐齐哈尔市不动产登记中心",
-		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, FeePayer: "mortgagee", Location: loc})
+		RecordingOfficer: "自动登簿", ObjectionPolicy: mortgage.ObjectionRefuse, Location: loc})
 	svc.Now = func() time.Time { return time.Date(today.Year(), today.Month(), today.Day(), 10, 0, 0, 0, loc) }
 	sealer, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {
