@@ -19,8 +19,15 @@ var MaterialKinds = map[string]string{
 	"objection_undertaking":     "异议登记期间风险自担承诺书",
 	"identity_document":         "身份证明",
 	"business_licence":          "营业执照",
+	MaterialSMEProof:            "小微企业（含个体工商户）证明材料",
 	"other":                     "其他材料",
 }
+
+// MaterialSMEProof is the evidence for the small/micro-enterprise fee
+// exemption: the enterprise's written statement that it is small or micro
+// under the national size standards, or the licence of an individual
+// business (个体工商户) whose operator owns the property.
+const MaterialSMEProof = "small_micro_enterprise_proof"
 
 // requiredMaterials are the documents each type cannot do without. Identity
 // documents, business licences and the title certificate are not demanded:

@@ -102,9 +102,22 @@ func TestRegisterFirstMaximumAndFees(t *testing.T) {
 	shop2 := e.addUnit(unit{use: "commercial", owners: []owner{{party: firm}}})
 	a = e.general(shop2)
 	a.FeeExemption = mortgage.FeeExemptionSME
+	a.Materials = append(a.Materials, doc(mortgage.MaterialSMEProof))
 	d = e.decide(a)
 	if d.Status != mortgage.StatusRegistered || d.Fee.AmountFen != 0 || d.Fee.Basis != mortgage.FeeBasisSME {
 		t.Errorf("SME exemption: %s fee %+v", d.Status, d.Fee)
+	}
+	var rule string
+	if err := e.db.Get(&rule, `SELECT rule FROM fees WHERE bundle_id = $1`, d.BundleID); err != nil || !strings.Contains(rule, "2559") || !strings.Contains(rule, "小微企业") {
+		t.Errorf("SME fee record's rule %q (%v), want the exemption's legal basis", rule, err)
+	}
+	// Without evidence the bank's word is not enough.
+	shop3 := e.addUnit(unit{use: "commercial", owners: []owner{{party: firm}}})
+	a = e.general(shop3)
+	a.FeeExemption = mortgage.FeeExemptionSME
+	var invalid *mortgage.ValidationError
+	if _, err := e.submitAs(submitter, a); !errors.As(err, &invalid) || !slices.Contains(codes(invalid.Issues), mortgage.CodeFeeExemption) {
+		t.Errorf("SME exemption without evidence: %v, want refused with %s", err, mortgage.CodeFeeExemption)
 	}
 	// A garage is charged as residential.
 	garage := e.addUnit(unit{use: "garage", owners: []owner{{party: zhang}}})

@@ -203,10 +203,11 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 	switch a.FeeExemption {
 	case "":
 	case FeeExemptionSME:
-		for i, m := range a.Mortgagors {
-			if m.IDType != IDCreditCode {
-				is.Add(fmt.Sprintf("mortgagors[%d].idType", i), CodeFeeExemption, "小微企业免收登记费仅适用于以统一社会信用代码登记的抵押人")
-			}
+		// Evidence, not the bank's word; any mortgagor may claim it with
+		// evidence, since an individual business's property is in its
+		// operator's own name (2559 第三条第（二）项).
+		if !a.HasMaterial(MaterialSMEProof) {
+			is.Add("materials", CodeFeeExemption, "申请小微企业免收登记费须提交小微企业（含个体工商户）证明材料（%s），如小微企业书面承诺书或个体工商户营业执照", MaterialSMEProof)
 		}
 	default:
 		is.Add("feeExemption", CodeFeeExemption, "未知的减免类型“%s”，可选：%s", Clip(a.FeeExemption), FeeExemptionSME)

@@ -111,7 +111,22 @@ func TestValidate(t *testing.T) {
 		{"ErrMaterialMediaType", func(a *mortgage.Application) { a.Materials[0].MediaType = "application/msword" }, []fault{{"materials[0].mediaType", "material_media_type"}}},
 		{"ErrMaterialKind", func(a *mortgage.Application) { a.Materials = append(a.Materials, doc("selfie")) }, []fault{{"materials[3].kind", "material_kind_unknown"}}},
 		{"ErrMaterialEmpty", func(a *mortgage.Application) { a.Materials[0].Content = nil }, []fault{{"materials[0].content", "material_empty"}}},
-		{"ErrFeeExemptionPerson", func(a *mortgage.Application) { a.FeeExemption = mortgage.FeeExemptionSME }, []fault{{"mortgagors[0].idType", "fee_exemption_invalid"}}},
+		// The small/micro-enterprise exemption rests on evidence, not on the
+		// bank's word (2559 第三条第（二）项); an individual business (个体工商户)
+		// whose property is in the operator's own name can claim it.
+		{"ErrFeeExemptionWithoutEvidence", func(a *mortgage.Application) {
+			a.Mortgagors = []mortgage.Party{firm}
+			a.FeeExemption = mortgage.FeeExemptionSME
+		}, []fault{{"materials", "fee_exemption_invalid"}}},
+		{"OKFeeExemptionFirmWithEvidence", func(a *mortgage.Application) {
+			a.Mortgagors = []mortgage.Party{firm}
+			a.FeeExemption = mortgage.FeeExemptionSME
+			a.Materials = append(a.Materials, doc(mortgage.MaterialSMEProof))
+		}, nil},
+		{"OKFeeExemptionIndividualBusiness", func(a *mortgage.Application) {
+			a.FeeExemption = mortgage.FeeExemptionSME
+			a.Materials = append(a.Materials, doc(mortgage.MaterialSMEProof))
+		}, nil},
 		{"ErrFeeExemptionUnknown", func(a *mortgage.Application) { a.FeeExemption = "friend_of_the_mayor" }, []fault{{"feeExemption", "fee_exemption_invalid"}}},
 		{"ErrCancellationOnFirst", func(a *mortgage.Application) { a.Cancellation = &mortgage.CancellationTerms{} }, []fault{{"cancellation", "not_allowed"}}},
 		{"ErrTypeUnknown", func(a *mortgage.Application) { a.Type = "mortgage_transfer" }, []fault{{"type", "type_unknown"}}},
