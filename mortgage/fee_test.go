@@ -46,3 +46,20 @@ func TestFeePerParcel(t *testing.T) {
 		}
 	}
 }
+
+// TestFeeRecordsBeforeTheRuleReadBack: a fee charged before 0017, when the
+// mortgagor could be billed, has no 件 count or rule; it reads back as
+// stored, counted as the one 件 it was charged as.
+func TestFeeRecordsBeforeTheRuleReadBack(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	d := e.decide(e.general(e.soleUnit(zhang)))
+	e.exec(`UPDATE fees SET payer = 'mortgagor', cases = NULL, rule = NULL WHERE bundle_id = $1`, d.BundleID)
+	got, err := e.svc.Bundle(t.Context(), "lj-bank", d.BundleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := got.Fee; f == nil || f.Payer != "mortgagor" || f.AmountFen != 80_00 || f.Cases != 1 || f.Rule != "" {
+		t.Errorf("old fee read back as %+v", got.Fee)
+	}
+}
