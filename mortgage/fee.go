@@ -31,10 +31,10 @@ const (
 
 // The provisions each basis rests on, as the fee record names them.
 const (
-	FeeRuleResidential    = "发改价格规〔2016〕2559号第一条第（一）项：住宅类每件80元；按件收取，同一宗地上多个抵押物办理一笔贷款按一件，非同宗地按多件"
-	FeeRuleNonResidential = "发改价格规〔2016〕2559号第一条第（二）项：非住宅类每件550元；按件收取，同一宗地上多个抵押物办理一笔贷款按一件，非同宗地按多件"
-	FeeRuleCancellation   = "发改价格规〔2016〕2559号第三条：注销登记不收取不动产登记费"
-	FeeRuleSME            = "发改价格规〔2016〕2559号第三条第（二）项：小微企业（含个体工商户）申请不动产登记免收不动产登记费"
+	FeeRuleResidential    = "发改价格规〔2016〕2559号（收费标准）：住宅类每件80元；按件收取，同一宗地上多个抵押物办理一笔贷款按一件，非同宗地按多件"
+	FeeRuleNonResidential = "发改价格规〔2016〕2559号（收费标准）：非住宅类每件550元；按件收取，同一宗地上多个抵押物办理一笔贷款按一件，非同宗地按多件"
+	FeeRuleCancellation   = "发改价格规〔2016〕2559号（不收费情形）：注销登记不收取不动产登记费"
+	FeeRuleSME            = "发改价格规〔2016〕2559号（减免规定）：小微企业（含个体工商户）申请不动产登记免收不动产登记费"
 )
 
 // residentialUse says which uses are charged the residential rate.

@@ -205,7 +205,7 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 	case FeeExemptionSME:
 		// Evidence, not the bank's word; any mortgagor may claim it with
 		// evidence, since an individual business's property is in its
-		// operator's own name (2559 第三条第（二）项).
+		// operator's own name (2559, 减免规定).
 		if !a.HasMaterial(MaterialSMEProof) {
 			is.Add("materials", CodeFeeExemption, "申请小微企业免收登记费须提交小微企业（含个体工商户）证明材料（%s），如小微企业书面承诺书或个体工商户营业执照", MaterialSMEProof)
 		}

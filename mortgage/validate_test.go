@@ -112,7 +112,7 @@ func TestValidate(t *testing.T) {
 		{"ErrMaterialKind", func(a *mortgage.Application) { a.Materials = append(a.Materials, doc("selfie")) }, []fault{{"materials[3].kind", "material_kind_unknown"}}},
 		{"ErrMaterialEmpty", func(a *mortgage.Application) { a.Materials[0].Content = nil }, []fault{{"materials[0].content", "material_empty"}}},
 		// The small/micro-enterprise exemption rests on evidence, not on the
-		// bank's word (2559 第三条第（二）项); an individual business (个体工商户)
+		// bank's word (2559, 减免规定); an individual business (个体工商户)
 		// whose property is in the operator's own name can claim it.
 		{"ErrFeeExemptionWithoutEvidence", func(a *mortgage.Application) {
 			a.Mortgagors = []mortgage.Party{firm}
