@@ -31,6 +31,25 @@ var requiredMaterials = map[Type][]string{
 	Cancellation: {"application_form", "debt_extinguished_proof"},
 }
 
+// DefaultPromisable are the documents an applicant may promise for later
+// (容缺受理) unless the installation configures otherwise: those the
+// centre's plan names (business licence, identity documents), which are also
+// those it gets by data sharing. Documents that prove the mortgage itself
+// (loan and mortgage contracts, the title reference) are never among them
+// by default: 容缺受理 is 先行受理, not registration without them.
+var DefaultPromisable = []string{"business_licence", "identity_document"}
+
+// neededMaterials are the documents the registration of a cannot do
+// without: the type's required ones, and the authorisation when an agent
+// applies.
+func neededMaterials(a *Application) []string {
+	required := requiredMaterials[a.Type]
+	if a.Agent != nil {
+		required = append(required[:len(required):len(required)], "authorisation")
+	}
+	return required
+}
+
 // MaterialMediaTypes are the accepted document formats.
 var MaterialMediaTypes = map[string]bool{
 	"application/pdf": true,

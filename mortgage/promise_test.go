@@ -1,0 +1,93 @@
+package mortgage_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"mortgaged/mortgage"
+)
+
+// TestPromiseOfMortgageDocumentsRefused: 容缺受理 is for documents the
+// plan names or the centre gets by data sharing; the contracts that prove
+// the mortgage cannot be promised by default, whatever the routing rule
+// lists, and the fault names the field.
+func TestPromiseOfMortgageDocumentsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, kind := range []string{"loan_contract", "mortgage_contract"} {
+		a := e.general(e.soleUnit(zhang))
+		a.Materials = slices.DeleteFunc(a.Materials, func(m mortgage.Material) bool { return m.Kind == kind })
+		a.Promises = []mortgage.Promise{{Kind: kind, DueOn: mortgage.NewDate(2026, 11, 30)}}
+		_, err := e.submitAs(submitter, a)
+		var ve *mortgage.ValidationError
+		if !errors.As(err, &ve) || len(ve.Issues) != 1 || ve.Issues[0].Code != mortgage.CodeNotPromisable || ve.Issues[0].Field != "promises[0].kind" {
+			t.Errorf("promising the %s: %v, want document_not_promisable on promises[0].kind", kind, err)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM bundles`); n != 0 {
+		t.Errorf("%d bundles written", n)
+	}
+	// The plan's own examples may be promised.
+	a := e.general(e.soleUnit(zhang))
+	a.Promises = []mortgage.Promise{{Kind: "business_licence", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	if d := e.decide(a); d.Status != mortgage.StatusDesk {
+		t.Errorf("promising the business licence: %s %v, want desk", d.Status, d.Reasons)
+	}
+}
+
+// TestPromiseDueInWorkingDays: "5 个工作日" ends on the fifth working day,
+// Saturdays of service not counted; that day itself is accepted, the next
+// is not, and a day already past is refused.
+func TestPromiseDueInWorkingDays(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		now  time.Time
+		due  mortgage.Date
+		want mortgage.Code // "" accepted
+	}{
+		{"FifthWorkingDay", time.Date(2026, 12, 21, 10, 0, 0, 0, shanghai), mortgage.NewDate(2026, 12, 28), ""},
+		{"SixthWorkingDay", time.Date(2026, 12, 21, 10, 0, 0, 0, shanghai), mortgage.NewDate(2026, 12, 29), mortgage.CodePromiseDue},
+		{"LastDayFromThursday", testNow, mortgage.NewDate(2026, 12, 3), ""},
+		{"AfterLastDayFromThursday", testNow, mortgage.NewDate(2026, 12, 4), mortgage.CodePromiseDue},
+		{"Today", testNow, mortgage.NewDate(2026, 11, 26), ""},
+		{"Yesterday", testNow, mortgage.NewDate(2026, 11, 25), mortgage.CodePromiseDue},
+		{"YesterdayLateEvening", time.Date(2026, 11, 26, 0, 30, 0, 0, shanghai), mortgage.NewDate(2026, 11, 25), mortgage.CodePromiseDue},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			e.now = c.now
+			a := e.general(e.soleUnit(zhang))
+			a.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: c.due}}
+			out, err := e.submitAs(submitter, a)
+			var ve *mortgage.ValidationError
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("due %s: %v, want accepted", c.due, err)
+			case c.want == "" && out.Decision.Status != mortgage.StatusDesk:
+				t.Errorf("due %s: %s, want desk", c.due, out.Decision.Status)
+			case c.want != "" && (!errors.As(err, &ve) || !slices.Equal(codes(ve.Issues), []mortgage.Code{c.want}) || ve.Issues[0].Field != "promises[0].dueOn"):
+				t.Errorf("due %s: %v, want %s on promises[0].dueOn", c.due, err, c.want)
+			}
+		})
+	}
+}
+
+// TestPromiseDueOnLastDay: the last permitted day is accepted. It used to
+// be refused when working and service days agree, because the due date
+// (midnight UTC) was compared with the last day at midnight in Shanghai.
+func TestPromiseDueOnLastDay(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.exec(`UPDATE routing_rules SET params = '{"allowed": ["business_licence", "identity_document"], "maxWorkingDays": 3}' WHERE kind = 'promised_document'`)
+	e.now = time.Date(2026, 11, 30, 10, 0, 0, 0, shanghai) // Monday: three working days are three service days
+	a := e.general(e.soleUnit(zhang))
+	a.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, 12, 3)}}
+	if out, err := e.submitAs(submitter, a); err != nil || out.Decision.Status != mortgage.StatusDesk {
+		t.Errorf("due on the third working day: %v, want accepted at the desk", err)
+	}
+}
