@@ -3,6 +3,7 @@ package mortgage
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -39,9 +40,15 @@ var requiredMaterials = map[Type][]string{
 // by default: 容缺受理 is 先行受理, not registration without them.
 var DefaultPromisable = []string{"business_licence", "identity_document"}
 
+// NeedsMaterial reports whether the registration cannot do without a
+// document of the kind: a promised one must arrive before 登簿.
+func (a *Application) NeedsMaterial(kind string) bool {
+	return slices.Contains(neededMaterials(a), kind)
+}
+
 // neededMaterials are the documents the registration of a cannot do
 // without: the type's required ones, and the authorisation when an agent
-// applies.
+// applies. A promised one must arrive before the bundle is registered.
 func neededMaterials(a *Application) []string {
 	required := requiredMaterials[a.Type]
 	if a.Agent != nil {

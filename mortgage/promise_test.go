@@ -77,6 +77,40 @@ func TestPromiseDueInWorkingDays(t *testing.T) {
 	}
 }
 
+// TestApproveWaitsForNeededPromise: where an installation lets the loan
+// contract be promised, the desk still cannot register before it arrives;
+// a promised document the centre gets by data sharing does not hold it up.
+func TestApproveWaitsForNeededPromise(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.svc.Config.Promisable = []string{"business_licence", "identity_document", "loan_contract"}
+	a := e.general(e.soleUnit(zhang))
+	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
+	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	d := e.decide(a)
+	var pe *mortgage.PromiseOpenError
+	if _, err := e.svc.Approve(t.Context(), d.BundleID, reviewer); !errors.As(err, &pe) ||
+		!slices.Equal(codes(pe.Reasons), []mortgage.Code{mortgage.DeskPromiseOpen}) || pe.Reasons[0].Field != "promises[0]" {
+		t.Fatalf("approving with the loan contract owed: %v, want promised_document_open", err)
+	}
+	if n := e.count(`SELECT count(*) FROM mortgages`); n != 0 {
+		t.Errorf("%d mortgages registered while the loan contract is owed", n)
+	}
+	if _, err := e.svc.SupplyMaterial(t.Context(), "lj-bank", d.BundleID, doc("loan_contract")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.svc.Approve(t.Context(), d.BundleID, reviewer); err != nil || got.Status != mortgage.StatusRegistered {
+		t.Errorf("approving once it arrived: %v", err)
+	}
+
+	b := e.general(e.soleUnit(zhang))
+	b.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	d = e.decide(b)
+	if got, err := e.svc.Approve(t.Context(), d.BundleID, reviewer); err != nil || got.Status != mortgage.StatusRegistered {
+		t.Errorf("approving with an identity document owed (the centre gets it by data sharing): %v", err)
+	}
+}
+
 // TestPromiseDueOnLastDay: the last permitted day is accepted. It used to
 // be refused when working and service days agree, because the due date
 // (midnight UTC) was compared with the last day at midnight in Shanghai.

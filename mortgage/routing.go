@@ -32,6 +32,9 @@ const (
 	// CodeNotPromisable: the document may not be promised at all here (it
 	// proves the mortgage itself, or the installation does not list it).
 	CodeNotPromisable Code = "document_not_promisable"
+	// DeskPromiseOpen blocks approval: a promised document the
+	// registration needs has not arrived yet.
+	DeskPromiseOpen Code = "promised_document_open"
 )
 
 // RoutingRules are the desk rules as the centre configured them (table
@@ -262,6 +265,19 @@ func checkPromises(app *Application, promisable []string, rules RoutingRules, ca
 		}
 	}
 	return is, nil
+}
+
+// openNeededPromises are the promised documents the registration needs
+// that have not arrived (app.Materials holds what has).
+func openNeededPromises(app *Application) Issues {
+	var is Issues
+	needed := neededMaterials(app)
+	for i, p := range app.Promises {
+		if slices.Contains(needed, p.Kind) && !app.HasMaterial(p.Kind) {
+			is.Add(fmt.Sprintf("promises[%d]", i), DeskPromiseOpen, "承诺于 %s 前补交的%s尚未补交，补交后方可登簿", p.DueOn, materialLabel(p.Kind))
+		}
+	}
+	return is
 }
 
 func materialLabels(kinds []string) string {
