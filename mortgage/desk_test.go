@@ -253,7 +253,7 @@ func TestRefuseAndWithdraw(t *testing.T) {
 func TestSupplyPromisedMaterial(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.svc.Config.Promisable = []string{"business_licence", "loan_contract"} // a local list wider than the default
+	e.widenPromises("business_licence", "loan_contract")
 	a := e.general(e.soleUnit(zhang))
 	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
 	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}

@@ -1,6 +1,7 @@
 package mortgage_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -83,7 +84,7 @@ func TestPromiseDueInWorkingDays(t *testing.T) {
 func TestApproveWaitsForNeededPromise(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.svc.Config.Promisable = []string{"business_licence", "identity_document", "loan_contract"}
+	e.widenPromises("business_licence", "identity_document", "loan_contract")
 	a := e.general(e.soleUnit(zhang))
 	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
 	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
@@ -124,4 +125,39 @@ func TestPromiseDueOnLastDay(t *testing.T) {
 	if out, err := e.submitAs(submitter, a); err != nil || out.Decision.Status != mortgage.StatusDesk {
 		t.Errorf("due on the third working day: %v, want accepted at the desk", err)
 	}
+}
+
+// TestPromiseRuleWithinConfiguredList: the shipped rule lists only what may
+// be promised by default, and a supervisor cannot widen it beyond the
+// configured list from the console.
+func TestPromiseRuleWithinConfiguredList(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var allowed string
+	if err := e.db.Get(&allowed, `SELECT params->>'allowed' FROM routing_rules WHERE kind = 'promised_document'`); err != nil {
+		t.Fatal(err)
+	}
+	if allowed != `["business_licence", "identity_document"]` {
+		t.Errorf("shipped rule allows %s, want the business licence and identity documents only", allowed)
+	}
+	rule := []byte(`{"allowed": ["identity_document", "loan_contract"], "maxWorkingDays": 5}`)
+	err := e.svc.UpdateRoutingRule(t.Context(), "promised_document", true, rule, supervisor)
+	var ve *mortgage.ValidationError
+	if !errors.As(err, &ve) || len(ve.Issues) != 1 || ve.Issues[0].Field != "params.allowed[1]" || ve.Issues[0].Code != mortgage.CodeNotPromisable {
+		t.Errorf("allowing the loan contract: %v, want document_not_promisable on params.allowed[1]", err)
+	}
+	e.svc.Config.Promisable = []string{"identity_document", "loan_contract"} // a local list wider than the default
+	if err := e.svc.UpdateRoutingRule(t.Context(), "promised_document", true, rule, supervisor); err != nil {
+		t.Errorf("allowing the loan contract where the configuration lists it: %v", err)
+	}
+}
+
+// widenPromises is a local list of promisable documents wider than the
+// default, configured and allowed by the routing rule.
+func (e *env) widenPromises(kinds ...string) {
+	e.t.Helper()
+	e.svc.Config.Promisable = kinds
+	allowed, _ := json.Marshal(kinds)
+	e.exec(`UPDATE routing_rules SET params = jsonb_set(params, '{allowed}', $1::jsonb) WHERE kind = 'promised_document'`, string(allowed))
+	e.svc.InvalidateRouting()
 }

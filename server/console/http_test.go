@@ -398,6 +398,8 @@ func TestPromiseOwedBlocksApproval(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	e.svc.Config.Promisable = []string{"identity_document", "loan_contract"} // a local list wider than the default
+	e.exec(`UPDATE routing_rules SET params = '{"allowed": ["identity_document", "loan_contract"], "maxWorkingDays": 5}' WHERE kind = 'promised_document'`)
+	e.svc.InvalidateRouting()
 	owner := person("唐军", "23020619900106009")
 	n, title := e.unit("齐齐哈尔市富拉尔基区和平大街 76 号 4 单元 201 室", owner)
 	app := e.application(bankA, "LJB-PROMISE-1", n, title, 380_000_00, owner)
