@@ -53,6 +53,15 @@ var RefusalReasons = map[Code]string{
 	"other":                  "其他原因（见说明）",
 }
 
+// PromiseOpenError says a document promised under 容缺受理 that the
+// registration needs has not arrived: the bundle waits for it (or is
+// refused with documents_not_supplied), it is not registered without it.
+type PromiseOpenError struct{ Reasons Issues }
+
+func (e *PromiseOpenError) Error() string {
+	return fmt.Sprintf("promised documents the registration needs are still owed: %d", len(e.Reasons))
+}
+
 // deskBundle is the stored bundle as the desk needs it.
 type deskBundle = store.DeskBundle
 
@@ -104,6 +113,11 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 	app.Materials = nil
 	for _, k := range kinds {
 		app.Materials = append(app.Materials, Material{Kind: k})
+	}
+	// 容缺受理 accepts first; it does not register without what the
+	// registration needs.
+	if is := openNeededPromises(&app); len(is) > 0 {
+		return nil, &PromiseOpenError{Reasons: is.Sorted()}
 	}
 	now := s.Now().Truncate(time.Microsecond)
 	sub, err := s.withMortgagees(ctx, Submitter{PartnerID: b.PartnerID, CreditCode: b.CreditCode})

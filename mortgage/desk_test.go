@@ -26,8 +26,7 @@ func TestDeskRouting(t *testing.T) {
 	}{
 		{"PromisedDocument", func(e *env) *mortgage.Application {
 			a := e.general(e.soleUnit(zhang))
-			a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]} // the loan contract comes later
-			a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
+			a.Promises = []mortgage.Promise{{Kind: "business_licence", DueOn: mortgage.NewDate(2026, 11, 30)}} // comes later
 			return a
 		}, []mortgage.Code{mortgage.DeskPromisedDocument}},
 		{"NameNearMatch", func(e *env) *mortgage.Application {
@@ -104,8 +103,7 @@ func TestRoutingRulesAreData(t *testing.T) {
 	e.exec(`UPDATE routing_rules SET params = '{"allowed": ["business_licence"], "maxWorkingDays": 3}' WHERE kind = 'promised_document'`)
 	e.svc.InvalidateRouting()
 	a := e.general(e.soleUnit(zhang))
-	a.Materials = a.Materials[:2]
-	a.Promises = []mortgage.Promise{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, 12, 31)}}
+	a.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, 12, 31)}}
 	_, err := e.submitAs(submitter, a)
 	var ve *mortgage.ValidationError
 	if !errors.As(err, &ve) || !slices.Equal(codes(ve.Issues), []mortgage.Code{mortgage.CodePromiseNotAllowed, mortgage.CodePromiseDue}) {
@@ -255,6 +253,7 @@ func TestRefuseAndWithdraw(t *testing.T) {
 func TestSupplyPromisedMaterial(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
+	e.widenPromises("business_licence", "loan_contract")
 	a := e.general(e.soleUnit(zhang))
 	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
 	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}

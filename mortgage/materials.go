@@ -3,6 +3,7 @@ package mortgage
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +37,31 @@ var requiredMaterials = map[Type][]string{
 	FirstGeneral: {"application_form", "loan_contract", "mortgage_contract"},
 	FirstMaximum: {"application_form", "maximum_mortgage_contract"},
 	Cancellation: {"application_form", "debt_extinguished_proof"},
+}
+
+// DefaultPromisable are the documents an applicant may promise for later
+// (容缺受理) unless the installation configures otherwise: those the
+// centre's plan names (business licence, identity documents), which are also
+// those it gets by data sharing. Documents that prove the mortgage itself
+// (loan and mortgage contracts, the title reference) are never among them
+// by default: 容缺受理 is 先行受理, not registration without them.
+var DefaultPromisable = []string{"business_licence", "identity_document"}
+
+// NeedsMaterial reports whether the registration cannot do without a
+// document of the kind: a promised one must arrive before 登簿.
+func (a *Application) NeedsMaterial(kind string) bool {
+	return slices.Contains(neededMaterials(a), kind)
+}
+
+// neededMaterials are the documents the registration of a cannot do
+// without: the type's required ones, and the authorisation when an agent
+// applies. A promised one must arrive before the bundle is registered.
+func neededMaterials(a *Application) []string {
+	required := requiredMaterials[a.Type]
+	if a.Agent != nil {
+		required = append(required[:len(required):len(required)], "authorisation")
+	}
+	return required
 }
 
 // MaterialMediaTypes are the accepted document formats.

@@ -49,8 +49,7 @@ func TestQueue(t *testing.T) {
 func TestPromises(t *testing.T) {
 	e := setup(t)
 	a := e.general(e.soleUnit(zhang))
-	a.Materials = []mortgage.Material{a.Materials[0], a.Materials[2]}
-	a.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	a.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, 11, 30)}}
 	d := e.decide(a)
 	day := func(y int, m time.Month, dd int) time.Time { return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC) }
 	l, err := e.svc.Promises(t.Context(), day(2026, 11, 26), false)

@@ -29,6 +29,12 @@ const (
 const (
 	CodePromiseNotAllowed Code = "promise_not_allowed"
 	CodePromiseDue        Code = "promise_due_date"
+	// CodeNotPromisable: the document may not be promised at all here (it
+	// proves the mortgage itself, or the installation does not list it).
+	CodeNotPromisable Code = "document_not_promisable"
+	// DeskPromiseOpen blocks approval: a promised document the
+	// registration needs has not arrived yet.
+	DeskPromiseOpen Code = "promised_document_open"
 )
 
 // RoutingRules are the desk rules as the centre configured them (table
@@ -222,30 +228,67 @@ func (s *Service) InvalidateRouting() {
 	s.desk.mu.Unlock()
 }
 
-// checkPromises validates promised documents against the rules: a promise is
-// a validation fault (nothing written) when the rules do not allow it.
-func checkPromises(app *Application, rules RoutingRules, cal *calendar.Calendar, today Date) (Issues, error) {
+// promisable is the configured list of documents that may be promised.
+func (s *Service) promisable() []string {
+	if s.Config.Promisable == nil {
+		return DefaultPromisable
+	}
+	return s.Config.Promisable
+}
+
+// checkPromises validates promised documents against the configuration and
+// the rules: a promise is a validation fault (nothing written) when they do
+// not allow it. The due date may be the last of MaxWorkingDays working days
+// (the calendar's working days, not its Saturdays of service) after today.
+func checkPromises(app *Application, promisable []string, rules RoutingRules, cal *calendar.Calendar, today Date) (Issues, error) {
 	var is Issues
 	if len(app.Promises) == 0 {
 		return nil, nil
 	}
-	latest, err := cal.AddServiceDays(today.Time, rules.PromisedDocument.MaxWorkingDays)
+	last, err := cal.AddWorkingDays(today.Time, rules.PromisedDocument.MaxWorkingDays)
 	if err != nil {
 		return nil, err
 	}
+	latest := NewDate(last.Year(), last.Month(), last.Day())
 	for i, p := range app.Promises {
 		f := fmt.Sprintf("promises[%d]", i)
 		switch {
+		case !slices.Contains(promisable, p.Kind):
+			is.Add(f+".kind", CodeNotPromisable, "%s不能容缺受理，须随申请提交（可承诺后补的材料：%s）", materialLabel(p.Kind), materialLabels(promisable))
 		case !rules.PromisedDocument.Enabled:
 			is.Add(f+".kind", CodePromiseNotAllowed, "本中心目前不接受容缺受理，请补齐材料后提交")
 		case !slices.Contains(rules.PromisedDocument.Allowed, p.Kind):
 			is.Add(f+".kind", CodePromiseNotAllowed, "%s不在可容缺受理的材料之列", materialLabel(p.Kind))
 		}
-		if p.DueOn.After(latest) {
-			is.Add(f+".dueOn", CodePromiseDue, "承诺补交日期不能晚于 %s（%d 个工作日内）", latest.Format(time.DateOnly), rules.PromisedDocument.MaxWorkingDays)
+		if p.DueOn.After(latest.Time) {
+			is.Add(f+".dueOn", CodePromiseDue, "承诺补交日期不能晚于 %s（%d 个工作日内）", latest, rules.PromisedDocument.MaxWorkingDays)
 		}
 	}
 	return is, nil
+}
+
+// openNeededPromises are the promised documents the registration needs
+// that have not arrived (app.Materials holds what has).
+func openNeededPromises(app *Application) Issues {
+	var is Issues
+	needed := neededMaterials(app)
+	for i, p := range app.Promises {
+		if slices.Contains(needed, p.Kind) && !app.HasMaterial(p.Kind) {
+			is.Add(fmt.Sprintf("promises[%d]", i), DeskPromiseOpen, "承诺于 %s 前补交的%s尚未补交，补交后方可登簿", p.DueOn, materialLabel(p.Kind))
+		}
+	}
+	return is
+}
+
+func materialLabels(kinds []string) string {
+	if len(kinds) == 0 {
+		return "无"
+	}
+	labels := make([]string, len(kinds))
+	for i, k := range kinds {
+		labels[i] = materialLabel(k)
+	}
+	return strings.Join(labels, "、")
 }
 
 func materialLabel(kind string) string {

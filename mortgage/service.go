@@ -44,6 +44,10 @@ type Config struct {
 	// EncumbranceQuota is each partner's encumbrance queries a business
 	// day unless the partner has its own; 0 means DefaultEncumbranceQuota.
 	EncumbranceQuota int
+	// Promisable are the document kinds an applicant may promise for later
+	// (容缺受理); nil means DefaultPromisable. The promised_document routing
+	// rule chooses among them, never beyond.
+	Promisable []string
 }
 
 // Status is where a bundle stands.
@@ -233,7 +237,7 @@ func (s *Service) submit(ctx context.Context, sub Submitter, app *Application, r
 	if err != nil {
 		return Outcome{}, err
 	}
-	if is, err := checkPromises(app, rules, cal, s.Today()); err != nil {
+	if is, err := checkPromises(app, s.promisable(), rules, cal, s.Today()); err != nil {
 		return Outcome{}, err
 	} else if len(is) > 0 {
 		return Outcome{}, &ValidationError{Issues: is}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -56,6 +57,18 @@ func (s *Service) UpdateRoutingRule(ctx context.Context, kind string, enabled bo
 	p, err := ParseRoutingParams(kind, params)
 	if err != nil {
 		return err
+	}
+	if pd, ok := p.(PromisedDocumentParams); ok {
+		// The rule chooses within the configured list, never beyond it.
+		var is Issues
+		for i, k := range pd.Allowed {
+			if !slices.Contains(s.promisable(), k) {
+				is.Add(fmt.Sprintf("params.allowed[%d]", i), CodeNotPromisable, "%s不能容缺受理：本中心可承诺后补的材料为 %s（由配置 MORTGAGED_PROMISABLE 决定）", materialLabel(k), materialLabels(s.promisable()))
+			}
+		}
+		if len(is) > 0 {
+			return &ValidationError{Issues: is}
+		}
 	}
 	if p == nil {
 		p = struct{}{}

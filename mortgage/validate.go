@@ -269,11 +269,7 @@ func validateMaterials(is *Issues, a *Application, today Date) {
 		}
 		checkDocument(is, p, m)
 	}
-	required := requiredMaterials[a.Type]
-	if a.Agent != nil {
-		required = append(required[:len(required):len(required)], "authorisation")
-	}
-	for _, kind := range required {
+	for _, kind := range neededMaterials(a) {
 		if !a.HasMaterial(kind) && !a.Promised(kind) {
 			is.Add("materials", CodeMaterialMissing, "缺少%s（%s）", MaterialKinds[kind], kind)
 		}

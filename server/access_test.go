@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -278,9 +279,10 @@ func (a *api) ownedObjects() *owned {
 			t.Fatal(err)
 		}
 		materials := app["materials"].([]any)
-		o.material, _ = json.Marshal(materials[1]) // the loan contract, promised instead
-		app["materials"] = []any{materials[0], materials[2]}
-		app["promises"] = []any{map[string]any{"kind": "loan_contract", "dueOn": "2026-11-30"}}
+		identity := maps.Clone(object(materials[1]))
+		identity["kind"], identity["fileName"] = "identity_document", "identity.pdf"
+		o.material, _ = json.Marshal(identity) // the identity document, promised for later
+		app["promises"] = []any{map[string]any{"kind": "identity_document", "dueOn": "2026-11-30"}}
 		body, _ := json.Marshal(app)
 		r := a.post(bankA.ID, body)
 		if r.status != http.StatusCreated || r.json(t)["status"] != "desk" {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"testing"
 )
@@ -21,8 +22,10 @@ func TestDeskOverHTTP(t *testing.T) {
 	if loan["kind"] != "loan_contract" {
 		t.Fatalf("fixture order changed: %v", loan["kind"])
 	}
-	app["materials"] = []any{materials[0], materials[2]}
-	app["promises"] = []any{map[string]any{"kind": "loan_contract", "dueOn": "2026-11-30"}}
+	// The mortgagor's identity document comes later (容缺受理 as the plan names it).
+	identity := maps.Clone(loan)
+	identity["kind"], identity["fileName"] = "identity_document", "identity.pdf"
+	app["promises"] = []any{map[string]any{"kind": "identity_document", "dueOn": "2026-11-30"}}
 	body, _ := json.Marshal(app)
 
 	r := a.post("lj-bank", body)
@@ -35,7 +38,7 @@ func TestDeskOverHTTP(t *testing.T) {
 		t.Errorf("desk reasons %v", d["deskReasons"])
 	}
 
-	supply, _ := json.Marshal(loan)
+	supply, _ := json.Marshal(identity)
 	if other := a.do(http.MethodPost, "/v1/bundles/"+id+"/materials", "hc-bank", "application/json", supply); other.status != http.StatusNotFound {
 		t.Errorf("another partner supplying: %d, want 404", other.status)
 	}

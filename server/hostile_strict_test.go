@@ -135,9 +135,9 @@ func TestStrictInputThroughTheServer(t *testing.T) {
 			post("BundleBidiInReference", bundles, bundles, edit(`"reference":"LJB-S7-JSON"`, `"reference":"LJB-S7\u202d"`), 422, "validation_failed", "reference", "text_forbidden_character"),
 			post("BundleNULInTitle", bundles, bundles, edit(`号"`, `号\u0000"`), 422, "validation_failed", "units[0].titleCertificateNumber", "text_forbidden_character"),
 
-			post("MaterialSameKeyTwice", materials, materialsTpl, editDoc(`"kind":"loan_contract"`, `"kind":"loan_contract","kind":"other"`), 400, "json_duplicate_key", "kind", ""),
+			post("MaterialSameKeyTwice", materials, materialsTpl, editDoc(`"kind":"identity_document"`, `"kind":"identity_document","kind":"other"`), 400, "json_duplicate_key", "kind", ""),
 			post("MaterialCaseVariantKey", materials, materialsTpl, editDoc(`"kind":`, `"Kind":"other","kind":`), 400, "json_unknown_field", "Kind", ""),
-			post("MaterialEscapedKey", materials, materialsTpl, editDoc(`"kind":"loan_contract"`, `"kind":"loan_contract","\u006bind":"other"`), 400, "json_duplicate_key", "kind", ""),
+			post("MaterialEscapedKey", materials, materialsTpl, editDoc(`"kind":"identity_document"`, `"kind":"identity_document","\u006bind":"other"`), 400, "json_duplicate_key", "kind", ""),
 			post("MaterialNULInFileName", materials, materialsTpl, editDoc(`"fileName":"`, `"fileName":"\u0000`), 422, "validation_failed", "fileName", "text_forbidden_character"),
 			post("MaterialBidiInFileName", materials, materialsTpl, editDoc(`"fileName":"`, `"fileName":"\u202efdp.`), 422, "validation_failed", "fileName", "text_forbidden_character"),
 

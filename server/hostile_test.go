@@ -142,20 +142,16 @@ func problemCode(t *testing.T, r response) string {
 }
 
 // deskBundleForXMLPartner sends, as the XML partner lj-bank, the worked
-// example with its loan contract promised (容缺受理) instead of attached,
-// and returns the bundle, now at the desk.
+// example with the mortgagor's identity document promised (容缺受理), and
+// returns the bundle, now at the desk.
 func (a *api) deskBundleForXMLPartner() string {
 	t := a.t
 	t.Helper()
 	body := string(readExample(t, "xml/first-general.request.xml"))
-	loan := strings.Index(body, "<kind>loan_contract</kind>")
-	start := strings.LastIndex(body[:max(loan, 0)], "<material>")
-	end := strings.Index(body[max(start, 0):], "</material>")
-	if loan < 0 || start < 0 || end < 0 {
+	if !strings.Contains(body, "</materials>") {
 		t.Fatal("first-general.request.xml has changed shape")
 	}
-	body = body[:start] + body[start+end+len("</material>"):]
-	body = strings.Replace(body, "</materials>", "</materials><promises><promise><kind>loan_contract</kind><dueOn>2026-11-30</dueOn></promise></promises>", 1)
+	body = strings.Replace(body, "</materials>", "</materials><promises><promise><kind>identity_document</kind><dueOn>2026-11-30</dueOn></promise></promises>", 1)
 	r := a.do(http.MethodPost, "/v1/bundles", bankA.ID, "application/xml", []byte(body))
 	var d struct {
 		BundleID string `xml:"bundleId"`

@@ -148,3 +148,23 @@ func TestNoOtherEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPromisable: by default only what the centre's plan names (and gets by
+// data sharing) may be promised; a local list is checked kind by kind.
+func TestPromisable(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{}))
+	if err != nil || strings.Join(c.Registration.Promisable, ",") != "business_licence,identity_document" {
+		t.Errorf("default promisable %v, %v", c.Registration.Promisable, err)
+	}
+	c, err = config.Load(env(map[string]string{"MORTGAGED_PROMISABLE": "identity_document, loan_contract"}))
+	if err != nil || strings.Join(c.Registration.Promisable, ",") != "identity_document,loan_contract" {
+		t.Errorf("local promisable %v, %v", c.Registration.Promisable, err)
+	}
+	if c, err := config.Load(env(map[string]string{"MORTGAGED_PROMISABLE": "none"})); err != nil || c.Registration.Promisable == nil || len(c.Registration.Promisable) != 0 {
+		t.Errorf("none: %v, %v", c.Registration.Promisable, err)
+	}
+	if _, err := config.Load(env(map[string]string{"MORTGAGED_PROMISABLE": "business_licence,contract"})); err == nil || !strings.Contains(err.Error(), `"contract"`) {
+		t.Errorf("unknown kind: %v", err)
+	}
+}

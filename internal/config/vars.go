@@ -118,6 +118,22 @@ var Vars = []Var{
 			c.Registration.EncumbranceQuota = n
 			return nil
 		}},
+	{Name: "MORTGAGED_PROMISABLE", Default: strings.Join(mortgage.DefaultPromisable, ","),
+		Meaning: "material kinds an applicant may promise for later (容缺受理, accepted first, registered only once what the registration needs has arrived), comma-separated; the desk rule `promised_document` chooses among them. The default holds what the centre's plan names and the centre gets by data sharing; the loan and mortgage contracts prove the mortgage itself and are not promisable unless a local rule says so; `none`: no promises ([docs/DECISIONS.md](docs/DECISIONS.md))",
+		set: func(c *Config, v string) error {
+			kinds := []string{}
+			if v != "none" {
+				for k := range strings.SplitSeq(v, ",") {
+					k = strings.TrimSpace(k)
+					if _, ok := mortgage.MaterialKinds[k]; !ok {
+						return fmt.Errorf("MORTGAGED_PROMISABLE: %q is not a material kind (e.g. business_licence,identity_document; none for no promises)", k)
+					}
+					kinds = append(kinds, k)
+				}
+			}
+			c.Registration.Promisable = kinds
+			return nil
+		}},
 	{Name: "MORTGAGED_LOG_LEVEL", Default: "info",
 		Meaning: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr, ID numbers masked",
 		set: func(c *Config, v string) error {

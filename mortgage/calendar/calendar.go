@@ -231,8 +231,30 @@ func (c *Calendar) NextServiceDay(t time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("calendar: no service day within 60 days after %s", t.Format(time.DateOnly))
 }
 
-// AddServiceDays is the date n service days after the date of t (n ≥ 0),
-// for promised documents due within n working days.
+// AddWorkingDays is the date n working days after the date of t (n ≥ 0):
+// "N 个工作日" counts working days, not the Saturdays the centre serves.
+// The date is midnight in the business time zone.
+func (c *Calendar) AddWorkingDays(t time.Time, n int) (time.Time, error) {
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.Location)
+	for range n {
+		for i := 0; ; i++ {
+			if i == 60 { // the longest run of days off is far shorter
+				return time.Time{}, fmt.Errorf("calendar: no working day within 60 days after %s", day.Format(time.DateOnly))
+			}
+			day = day.AddDate(0, 0, 1)
+			ok, err := c.IsWorkingDay(day)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if ok {
+				break
+			}
+		}
+	}
+	return day, nil
+}
+
+// AddServiceDays is the date n service days after the date of t (n ≥ 0).
 func (c *Calendar) AddServiceDays(t time.Time, n int) (time.Time, error) {
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.Location)
 	for range n {

@@ -148,3 +148,24 @@ func TestAddServiceDays(t *testing.T) {
 		t.Errorf("3 service days after 2026-09-30: %v, %v; want 2026-10-10", got, err)
 	}
 }
+
+// TestAddWorkingDays: "N 个工作日" counts working days, not the Saturdays
+// the centre serves on (DOMAIN: promises).
+func TestAddWorkingDays(t *testing.T) {
+	t.Parallel()
+	c := newCalendar(t, true) // Saturday service on: it must not count
+	for _, x := range []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2026-12-21", 5, "2026-12-28"}, // not Saturday 12-26
+		{"2026-09-30", 3, "2026-10-10"}, // 国庆节, then 10-08, 10-09 and the make-up Saturday 10-10
+		{"2026-11-26", 0, "2026-11-26"},
+	} {
+		got, err := c.AddWorkingDays(date(x.from), x.n)
+		if err != nil || !got.Equal(date(x.want)) {
+			t.Errorf("%d working days after %s: %v, %v; want %s", x.n, x.from, got, err, x.want)
+		}
+	}
+}

@@ -43,7 +43,7 @@ type DemoSubmission struct {
 //     traditional characters (such as 張偉 for 张伟) on a unit that carries
 //     another lender's mortgage, an owner's old 15-digit ID, a maximum
 //     amount above the review line, a bank's own request for review, and
-//     an authorisation promised for later (容缺受理).
+//     a mortgagor's identity document promised for later (容缺受理).
 //
 // Today's bundles arrive between 08:30 and a few minutes before now; before
 // 09:30 they arrive overnight instead, online. The result is ordered by time.
@@ -348,19 +348,19 @@ func (p *dayPlanner) amountReview(partner int, at time.Time) {
 	p.add(partner, at, p.maximum(partner, u, at, 12_800_000_00), mortgage.StatusDesk, mortgage.DeskAmountReview)
 }
 
-// promise leaves out the agent's authorisation, promised within three days.
+// promise has the mortgagor's identity document promised within three days
+// (容缺受理 as the centre's plan names it; the contracts cannot be promised).
 func (p *dayPlanner) promise(partner int, at time.Time) {
 	u, ok := p.take(p.demo.Clean, personHome)
 	if !ok {
 		return
 	}
 	a := p.general(partner, u, at)
-	a.Materials = slices.DeleteFunc(a.Materials, func(m mortgage.Material) bool { return m.Kind == "authorisation" })
 	due := p.day(-3)
 	if due.Weekday() == time.Sunday {
 		due = due.AddDate(0, 0, 1)
 	}
-	a.Promises = []mortgage.Promise{{Kind: "authorisation", DueOn: mortgage.DateOf(due, p.loc)}}
+	a.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.DateOf(due, p.loc)}}
 	p.add(partner, at, a, mortgage.StatusDesk, mortgage.DeskPromisedDocument)
 }
 

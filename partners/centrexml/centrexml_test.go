@@ -195,7 +195,7 @@ func TestAnswersValidate(t *testing.T) {
 	desk := &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
 		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
 		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
-		Promises: []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled},
+		Promises: []mortgage.PromiseState{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled},
 			{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, time.December, 1)}}}
 	b, err := centrexml.EncodeDecision(desk, shanghai)
 	add("desk", b, err)
@@ -376,7 +376,7 @@ const billion = `<!DOCTYPE a [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><applic
 // TestPromises: 容缺受理 and a review request travel in XML v1 as in JSON v1.
 func TestPromises(t *testing.T) {
 	js := strings.Replace(string(readFile(t, filepath.Join(jsonExamples, "first-general.request.json"))), `"materials": [`,
-		`"promises": [{"kind": "mortgage_contract", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
+		`"promises": [{"kind": "identity_document", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
 	want, is, err := centrejson.Decode([]byte(js))
 	if err != nil || len(is) > 0 || len(want.Promises) != 1 {
 		t.Fatalf("JSON: %v %+v %+v", err, is, want.Promises)

@@ -221,7 +221,7 @@ func TestExampleAnswers(t *testing.T) {
 	desk := &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
 		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
 		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
-		Promises:    []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
+		Promises:    []mortgage.PromiseState{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
 	b, err := centrexml.EncodeDecision(desk, shanghai)
 	if err != nil {
 		t.Fatal(err)

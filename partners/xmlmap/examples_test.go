@@ -267,14 +267,14 @@ func deskDecision() *mortgage.Decision {
 	return &mortgage.Decision{BundleID: "bd7xk2mq9tw4ne6ra", Reference: "LJYH-DY-20261126-0009", Type: mortgage.FirstGeneral,
 		Status: mortgage.StatusDesk, ReceivedAt: at(10, 0, 0), Reasons: mortgage.Issues{}, Deadline: &deadline,
 		DeskReasons: mortgage.Issues{{Field: "promises[0]", Code: "promised_document", Message: "容缺受理：承诺日后补交材料"}},
-		Promises:    []mortgage.PromiseState{{Kind: "mortgage_contract", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
+		Promises:    []mortgage.PromiseState{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, time.November, 30), FulfilledAt: &fulfilled}}}
 }
 
 // TestPromisesAndDesk: 容缺受理 and review requests travel in every dialect
 // as in JSON v1, and a bundle sent to staff is answered in the dialect.
 func TestPromisesAndDesk(t *testing.T) {
 	js := strings.Replace(string(readFile(t, filepath.Join(jsonExamples, "first-general.request.json"))), `"materials": [`,
-		`"promises": [{"kind": "mortgage_contract", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
+		`"promises": [{"kind": "identity_document", "dueOn": "2026-11-30"}], "reviewRequest": "借款人为外籍人士，请人工核实", "materials": [`, 1)
 	want, is, err := centrejson.Decode([]byte(js))
 	if err != nil || len(is) > 0 {
 		t.Fatalf("JSON: %v %+v", err, is)

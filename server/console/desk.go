@@ -44,7 +44,10 @@ type Desk interface {
 func publicMessage(err error) (string, bool) {
 	var ve *mortgage.ValidationError
 	var be *mortgage.ApprovalBlockedError
+	var pe *mortgage.PromiseOpenError
 	switch {
+	case errors.As(err, &pe):
+		return "承诺补交的材料尚未补交，暂不能核准：" + joinMessages(pe.Reasons) + "。请待合作机构补交后核准；逾期未补交的，可以“承诺的材料未按期补交”不予登记。", true
 	case errors.As(err, &be):
 		return "登记簿情况已变化，不能核准：" + joinMessages(be.Reasons) + "。请核实后改为不予登记。", true
 	case errors.As(err, &ve):

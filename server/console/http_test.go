@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"mortgaged/mortgage"
 )
 
 // Every page renders for every role, in Chinese, with who is signed in.
@@ -385,5 +388,37 @@ func TestSupervisorSettings(t *testing.T) {
 	n, title := e.unit("齐齐哈尔市昂昂溪区", owner)
 	if _, status := e.submit(bankA, e.application(bankA, "LJB-AMT-1", n, title, 6_000_000_00, owner)); status != "desk" {
 		t.Errorf("6 million yuan after lowering the threshold to 5 million: %s, want desk", status)
+	}
+}
+
+// TestPromiseOwedBlocksApproval: the bundle page says which promised
+// documents the registration needs and by when; approving while one is owed
+// registers nothing and tells the officer why (先行受理, not 登簿 without it).
+func TestPromiseOwedBlocksApproval(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.svc.Config.Promisable = []string{"identity_document", "loan_contract"} // a local list wider than the default
+	e.exec(`UPDATE routing_rules SET params = '{"allowed": ["identity_document", "loan_contract"], "maxWorkingDays": 5}' WHERE kind = 'promised_document'`)
+	e.svc.InvalidateRouting()
+	owner := person("唐军", "23020619900106009")
+	n, title := e.unit("齐齐哈尔市富拉尔基区和平大街 76 号 4 单元 201 室", owner)
+	app := e.application(bankA, "LJB-PROMISE-1", n, title, 380_000_00, owner)
+	app.Materials = slices.DeleteFunc(app.Materials, func(m mortgage.Material) bool { return m.Kind == "loan_contract" })
+	app.Promises = []mortgage.Promise{{Kind: "loan_contract", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	id, status := e.submit(bankA, app)
+	if status != "desk" {
+		t.Fatalf("submit: %s", status)
+	}
+	c := e.signIn("wangli")
+	p := c.get("/console/bundles/" + id)
+	if !strings.Contains(p.body, "2026-11-30") || !strings.Contains(p.body, "登记必需，补交前不能核准") {
+		t.Errorf("bundle page does not show the owed loan contract and its date:\n%s", p.body)
+	}
+	msg := c.flashAfter(c.post("/console/bundles/"+id+"/approve", url.Values{"csrf": {c.token()}}))
+	if !strings.Contains(msg, "承诺补交的材料尚未补交") || !strings.Contains(msg, "主债权合同") {
+		t.Errorf("approving with the loan contract owed: %q", msg)
+	}
+	if n := e.count(`SELECT count(*) FROM bundles WHERE id = $1 AND status = 'desk'`, id); n != 1 {
+		t.Errorf("bundle left the desk while the loan contract is owed")
 	}
 }

@@ -18,7 +18,7 @@ type ruleInfo struct {
 }
 
 var ruleInfos = map[string]ruleInfo{
-	"promised_document": {"容缺受理", "申请人承诺限期补交规定范围内的材料时，转人工审核。allowed：可容缺的材料类型；maxWorkingDays：最长补交期限（工作日）。"},
+	"promised_document": {"容缺受理", "申请人承诺限期补交规定范围内的材料时，先行受理、转人工审核；登记必需的材料补交前不能核准。allowed：可容缺的材料类型，只能在配置 MORTGAGED_PROMISABLE 所列范围内选择（默认营业执照、身份证明）；maxWorkingDays：最长补交期限（工作日，周六不计）。"},
 	"name_near_match":   {"姓名近似", "抵押人姓名与登记簿仅全角/半角、空格或繁简体不同时，转人工审核而非直接不予登记。"},
 	"old_id_number":     {"15 位旧身份证", "抵押人使用 15 位旧身份证号码、登记簿记载 18 位号码时，转人工审核。"},
 	"amount_review":     {"大额复核", "被担保主债权数额或最高债权额超过 aboveFen（分）时，转人工审核。"},

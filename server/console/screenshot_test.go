@@ -86,9 +86,8 @@ func seedWeek(e *env) string {
 	promiser := person("唐军", "23020619900106009")
 	n, title = e.unit("齐齐哈尔市富拉尔基区和平大街 76 号 4 单元 201 室", promiser)
 	app := e.application(bankA, "LJB-20261126-0240", n, title, 380_000_00, promiser)
-	app.Materials = app.Materials[:3]
-	app.Agent = &mortgage.Party{Name: "梁晨", IDType: mortgage.IDResident, IDNumber: residentID("23020219931120001")}
-	app.Promises = []mortgage.Promise{{Kind: "authorisation", DueOn: mortgage.NewDate(2026, 11, 30)}}
+	app.Materials = app.Materials[:3] // the identity document comes later
+	app.Promises = []mortgage.Promise{{Kind: "identity_document", DueOn: mortgage.NewDate(2026, 11, 30)}}
 	if _, status := e.submit(bankA, app); status != "desk" {
 		e.t.Fatalf("promise: %s", status)
 	}
