@@ -362,6 +362,9 @@ type view struct {
 	Flash *flash
 	Now   time.Time
 	Data  any
+	// CalendarMissing is the year whose holiday notice supervisors must
+	// load (from 1 December), 0 when none.
+	CalendarMissing int
 }
 
 // render executes a page into a buffer first, so a template error is a
@@ -377,6 +380,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.Flash = c.takeFlash(w, r)
 	}
 	v.Now = c.now()
+	if v.S != nil && v.S.Role.CanSupervise() {
+		year, err := c.register.CalendarYearMissing(r.Context())
+		if err != nil {
+			c.log.Warn("console: calendar not checked for next year", slog.Any("error", err))
+		}
+		v.CalendarMissing = year
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		c.log.Error("console: render", slog.String("template", name), slog.Any("error", err))
