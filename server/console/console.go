@@ -22,6 +22,7 @@ import (
 	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/internal/staff"
+	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -119,8 +120,9 @@ func New(b Backend, cfg Config, log *slog.Logger) (*Console, error) {
 	if cal.Location == nil {
 		cal.Location = cfg.Location
 	}
-	if cal.Close == 0 {
-		cal.Close = 17 * time.Hour
+	if cal.Close == 0 { // not given: the domain's defaults, never shown
+		def := mortgage.DefaultCalendar(cal.Location)
+		cal.Close, cal.CutOff = def.Close, def.CutOff
 	}
 	if cal.CutOff == 0 {
 		cal.CutOff = cal.Close
