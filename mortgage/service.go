@@ -175,7 +175,9 @@ func NewService(db *sqlx.DB, cfg Config) *Service {
 }
 
 // DefaultCalendar serves Saturdays (周六全天办), takes bundles for same-day
-// decision until 16:00, and closes at 17:30.
+// decision until 16:00, and closes at 17:30: the defaults of
+// MORTGAGED_SATURDAY_SERVICE, MORTGAGED_CUTOFF and MORTGAGED_CLOSE, which
+// installations set (internal/config).
 func DefaultCalendar(loc *time.Location) calendar.Settings {
 	return calendar.Settings{Location: loc, SaturdayService: true, CutOff: 16 * time.Hour, Close: 17*time.Hour + 30*time.Minute}
 }

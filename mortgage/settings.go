@@ -150,6 +150,11 @@ func (s *Service) LoadCalendarYear(ctx context.Context, notice []byte, by Office
 	if err := json.Unmarshal(notice, &y); err != nil {
 		return y, false, invalid("节假日安排无法解析")
 	}
+	// 《全国年节及纪念日放假办法》: every year's notice arranges the seven
+	// statutory festivals; one missing means a wrong or truncated notice.
+	if missing := calendar.MissingFestivals(y); len(missing) > 0 {
+		return y, false, invalid(fmt.Sprintf("节假日安排缺少法定节日：%s。国务院办公厅每年的通知均安排这七个节日，请核对通知原文后重新载入。", strings.Join(missing, "、")))
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, notice); err != nil {
 		return y, false, invalid("节假日安排无法解析")

@@ -65,6 +65,8 @@ func TestLoadCalendarYear(t *testing.T) {
 		{`{"year": 2027, "year": 2031, "holidays": [], "workdays": []}`, "/year"},
 		{`{"year": 2027, "source": "通知\u0000", "holidays": [], "workdays": []}`, "控制字符"},
 		{`{"year": 2027, "holidays": [{"from": "2028-01-01", "to": "2028-01-02", "name": "x"}]}`, "校验未通过"},
+		// Only 元旦: the six other statutory festivals are named, in order.
+		{`{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`, "缺少法定节日：春节、清明节、劳动节、端午节、中秋节、国庆节"},
 	} {
 		_, _, err := e.svc.LoadCalendarYear(t.Context(), []byte(bad.notice), supervisor)
 		var ve *mortgage.ValidationError
@@ -72,10 +74,10 @@ func TestLoadCalendarYear(t *testing.T) {
 			t.Errorf("notice %s: %v, want a message saying %s", bad.notice, err, bad.says)
 		}
 	}
-	notice := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
+	notice := notice2027
 	for i, wantReplaced := range []bool{false, true} {
 		y, replaced, err := e.svc.LoadCalendarYear(t.Context(), []byte(notice), supervisor)
-		if err != nil || y.Year != 2027 || len(y.Holidays) != 1 || replaced != wantReplaced {
+		if err != nil || y.Year != 2027 || len(y.Holidays) != 7 || replaced != wantReplaced {
 			t.Errorf("load %d: %d %d holidays, replaced %v, %v", i+1, y.Year, len(y.Holidays), replaced, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"mortgaged/internal/pii"
+	"mortgaged/mortgage"
 	"mortgaged/partners"
 )
 
@@ -37,6 +39,28 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	reg.MustRegister(m.requests, m.duration, m.bundles)
 	return m
+}
+
+// calendarGauge is 1 while next year's holiday notice should be loaded and
+// is not (from 1 December, mortgage.Service.CalendarYearMissing), 0
+// otherwise, and NaN when the calendar could not be read. It is read at each
+// scrape; the service caches the calendar for 10 s.
+func calendarGauge(svc *mortgage.Service) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mortgaged_calendar_next_year_missing",
+		Help: "1 from 1 December while next year's holiday notice is not loaded, else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		year, err := svc.CalendarYearMissing(ctx)
+		switch {
+		case err != nil:
+			return math.NaN()
+		case year != 0:
+			return 1
+		}
+		return 0
+	})
 }
 
 // statusRecorder remembers the status a handler wrote.

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,6 +78,7 @@ func New(db *sqlx.DB, svc *mortgage.Service, reg PartnerKeys, log *slog.Logger) 
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(promReg)
+	promReg.MustRegister(calendarGauge(svc))
 	// Metrics are for the centre's monitoring, not the public: cmd serves
 	// them on their own (loopback) address.
 	s.metricsHandler = promhttp.HandlerFor(promReg, promhttp.HandlerOpts{})
@@ -192,6 +195,27 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, outage(r, err))
 		return
 	}
+	body := readiness{Status: "ready"}
+	// A missing next-year calendar does not stop this year's work: the node
+	// stays ready and says so, for monitoring to page staff.
+	if year, err := s.Service.CalendarYearMissing(ctx); err != nil {
+		s.log.Warn("readiness: calendar not checked", slog.Any("error", err))
+	} else if year != 0 {
+		body.Warnings = append(body.Warnings, readinessWarning{Code: mortgage.CodeCalendarNextYearMissing, Year: year,
+			Detail: fmt.Sprintf("尚未载入%d年节假日安排，%d年1月1日起将无法计算办结期限，请在控制台载入。", year, year)})
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// readiness is /readyz's answer (docs/openapi.json, Health).
+type readiness struct {
+	Status   string             `json:"status"`
+	Warnings []readinessWarning `json:"warnings,omitempty"`
+}
+
+type readinessWarning struct {
+	Code   string `json:"code"`
+	Year   int    `json:"year,omitempty"`
+	Detail string `json:"detail"`
 }

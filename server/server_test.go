@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -471,5 +472,51 @@ func TestProbesAndMetrics(t *testing.T) {
 	}
 	if r := a.do(http.MethodDelete, "/v1/bundles", "lj-bank", "", nil); r.status != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /v1/bundles: %d, want 405", r.status)
+	}
+}
+
+// TestReadyzWarnsOfMissingCalendar: from 1 December on the service's clock,
+// without next year's notice /readyz is still 200 but warns, and the gauge
+// is 1; in November it is 0 and there is no warning.
+func TestReadyzWarnsOfMissingCalendar(t *testing.T) {
+	t.Parallel()
+	var srv *server.Server
+	var now atomic.Pointer[time.Time]
+	a := setup(t, func(s *server.Server) {
+		srv = s
+		s.Service.Now = func() time.Time { return *now.Load() }
+	})
+	metrics := httptest.NewServer(srv.Metrics())
+	t.Cleanup(metrics.Close)
+	gauge := func() string {
+		res, err := http.Get(metrics.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "mortgaged_calendar_next_year_missing "); ok {
+				return v
+			}
+		}
+		return "absent"
+	}
+	for _, x := range []struct {
+		at            time.Time
+		warns, metric string
+	}{
+		{testNow, "", "0"},
+		{time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai), `"code":"calendar_next_year_missing","year":2027`, "1"},
+	} {
+		now.Store(&x.at)
+		r := a.do(http.MethodGet, "/readyz", "", "", nil)
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), `"status":"ready"`) ||
+			(x.warns == "") != !strings.Contains(string(r.body), "warnings") || !strings.Contains(string(r.body), x.warns) {
+			t.Errorf("at %s: /readyz %d %s, want ready with %q", x.at, r.status, r.body, x.warns)
+		}
+		if got := gauge(); got != x.metric {
+			t.Errorf("at %s: gauge %s, want %s", x.at, got, x.metric)
+		}
 	}
 }

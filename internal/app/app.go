@@ -78,11 +78,13 @@ func New(ctx context.Context, c config.Config, d *sqlx.DB, log *slog.Logger) (*A
 }
 
 // Start runs the node's upkeep until ctx ends: signing keys rotated on
-// another node are picked up, and certificate serials a crash left unused
-// are explained.
+// another node are picked up, certificate serials a crash left unused
+// are explained, and from 1 December a missing notice for next year is
+// logged daily.
 func (a *App) Start(ctx context.Context) {
 	go a.Keys.Watch(ctx, KeyRefreshInterval, a.Log)
 	go reconcileSerials(ctx, a.Service, a.Log)
+	go (&CalendarWatch{Service: a.Service, Log: a.Log}).run(ctx)
 }
 
 // OpenSealer opens the master key (MORTGAGED_MASTER_KEY, else

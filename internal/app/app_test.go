@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"mortgaged/internal/app"
 	"mortgaged/internal/config"
@@ -27,12 +28,14 @@ func TestNew(t *testing.T) {
 	defer d.Close()
 	c, err := config.Load(func(k string) (string, bool) {
 		v, ok := map[string]string{
-			"MORTGAGED_MASTER_KEY":   "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWV4YWN0bHk=",
-			"MORTGAGED_MAX_BODY_MB":  "7",
-			"MORTGAGED_BATCH_MAX_MB": "9",
-			"MORTGAGED_PUSH":         "off",
-			"MORTGAGED_RETENTION":    "off",
-			"MORTGAGED_PUBLIC_URL":   "https://bdc.example.gov.cn",
+			"MORTGAGED_MASTER_KEY":       "dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWV4YWN0bHk=",
+			"MORTGAGED_MAX_BODY_MB":      "7",
+			"MORTGAGED_BATCH_MAX_MB":     "9",
+			"MORTGAGED_PUSH":             "off",
+			"MORTGAGED_RETENTION":        "off",
+			"MORTGAGED_PUBLIC_URL":       "https://bdc.example.gov.cn",
+			"MORTGAGED_CLOSE":            "17:00",
+			"MORTGAGED_SATURDAY_SERVICE": "off",
 		}[k]
 		return v, ok
 	})
@@ -48,6 +51,9 @@ func TestNew(t *testing.T) {
 	}
 	if a.Service.Signer == nil || a.Server.Keys == nil || a.Server.Formats != a.Formats {
 		t.Errorf("service or server not wired: signer %v, keys %v", a.Service.Signer, a.Server.Keys)
+	}
+	if cal := a.Service.Config.Calendar; cal.Close != 17*time.Hour || cal.SaturdayService || cal.CutOff != 16*time.Hour {
+		t.Errorf("calendar settings not wired: %+v", cal)
 	}
 	if len(a.Formats.Names()) < 3 {
 		t.Errorf("formats %v: the shipped bank dialects are missing", a.Formats.Names())

@@ -142,6 +142,10 @@ func (c *Config) check(get func(string) string) error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("MORTGAGED_TLS_CERT and MORTGAGED_TLS_KEY go together: set both or neither")
 	}
+	c.Registration.Calendar.Location = c.Registration.Location
+	if c.Registration.Calendar.CutOff > c.Registration.Calendar.Close {
+		return fmt.Errorf("MORTGAGED_CUTOFF (%s) must not be after MORTGAGED_CLOSE (%s)", clockString(c.Registration.Calendar.CutOff), clockString(c.Registration.Calendar.Close))
+	}
 	// GOMEMLIMIT, when set, is the runtime's own and wins.
 	if get("GOMEMLIMIT") != "" {
 		c.MemoryLimitBytes = 0

@@ -168,3 +168,31 @@ func TestPromisable(t *testing.T) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
+
+// TestCalendarVars: Saturday service, cut-off and close are configuration
+// with today's values as defaults, in the business time zone.
+func TestCalendarVars(t *testing.T) {
+	t.Parallel()
+	c := config.Defaults()
+	if cal := c.Registration.Calendar; !cal.SaturdayService || cal.CutOff != 16*time.Hour || cal.Close != 17*time.Hour+30*time.Minute || cal.Location.String() != "Asia/Shanghai" {
+		t.Errorf("default calendar settings %+v", cal)
+	}
+	c, err := config.Load(env(map[string]string{"MORTGAGED_SATURDAY_SERVICE": "off", "MORTGAGED_CUTOFF": "15:30", "MORTGAGED_CLOSE": "17:00"}))
+	if cal := c.Registration.Calendar; err != nil || cal.SaturdayService || cal.CutOff != 15*time.Hour+30*time.Minute || cal.Close != 17*time.Hour {
+		t.Errorf("configured calendar settings %+v, %v", cal, err)
+	}
+	for name, m := range map[string]map[string]string{
+		"MORTGAGED_CUTOFF":           {"MORTGAGED_CUTOFF": "18:00"}, // after the default close
+		"MORTGAGED_CLOSE":            {"MORTGAGED_CLOSE": "25:00"},
+		"MORTGAGED_SATURDAY_SERVICE": {"MORTGAGED_SATURDAY_SERVICE": "yes"},
+	} {
+		if _, err := config.Load(env(m)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v, want an error naming %s", m, err, name)
+		}
+	}
+	for _, v := range []string{"9:00", "17:60", "00:00", "17.30", "1730"} {
+		if _, err := config.Load(env(map[string]string{"MORTGAGED_CLOSE": v})); err == nil {
+			t.Errorf("MORTGAGED_CLOSE=%s accepted", v)
+		}
+	}
+}

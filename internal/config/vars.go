@@ -77,6 +77,22 @@ var Vars = []Var{
 			c.Registration.Location = loc
 			return nil
 		}},
+	{Name: "MORTGAGED_SATURDAY_SERVICE", Default: onOffString(mortgage.DefaultCalendar(time.UTC).SaturdayService),
+		Meaning: "Saturdays that are not holidays are service days (周六全天办, local practice): bundles received on them are decided that day; `off`: the next working day. \"N 个工作日\" never counts Saturdays either way",
+		set: func(c *Config, v string) error {
+			var off bool
+			if err := onOff("MORTGAGED_SATURDAY_SERVICE", func(*Config) *bool { return &off })(c, v); err != nil {
+				return err
+			}
+			c.Registration.Calendar.SaturdayService = !off
+			return nil
+		}},
+	{Name: "MORTGAGED_CUTOFF", Default: clockString(mortgage.DefaultCalendar(time.UTC).CutOff),
+		Meaning: "time of day (HH:MM, business time) from which a bundle counts as received the next service day (local practice); not after `MORTGAGED_CLOSE`",
+		set:     clockVar("MORTGAGED_CUTOFF", func(c *Config) *time.Duration { return &c.Registration.Calendar.CutOff })},
+	{Name: "MORTGAGED_CLOSE", Default: clockString(mortgage.DefaultCalendar(time.UTC).Close),
+		Meaning: "time of day (HH:MM, business time) a service day ends: same-day bundles are due then (local practice)",
+		set:     clockVar("MORTGAGED_CLOSE", func(c *Config) *time.Duration { return &c.Registration.Calendar.Close })},
 	{Name: "MORTGAGED_MAX_BODY_MB", Default: "32",
 		Meaning: "largest request body accepted (413 above it)",
 		set:     megabytes("MORTGAGED_MAX_BODY_MB", 1, 1024, func(c *Config) *int64 { return &c.MaxBodyBytes })},
@@ -305,6 +321,35 @@ func days(name string, into func(*Config) *time.Duration) func(*Config, string) 
 			return fmt.Errorf("%s must be a whole number of days between 1 and 36500", name)
 		}
 		*into(c) = time.Duration(n) * 24 * time.Hour
+		return nil
+	}
+}
+
+// onOffString is the on|off spelling of a switch.
+func onOffString(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// clockString writes a time of day as HH:MM.
+func clockString(d time.Duration) string {
+	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// clockVar parses a time of day HH:MM (00:01 to 24:00) into a duration
+// since midnight.
+func clockVar(name string, into func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		h, m, ok := strings.Cut(v, ":")
+		hh, err1 := strconv.Atoi(h)
+		mm, err2 := strconv.Atoi(m)
+		d := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+		if !ok || len(h) != 2 || len(m) != 2 || err1 != nil || err2 != nil || mm < 0 || mm > 59 || d <= 0 || d > 24*time.Hour {
+			return fmt.Errorf("%s must be a time of day HH:MM between 00:01 and 24:00, not %q", name, v)
+		}
+		*into(c) = d
 		return nil
 	}
 }

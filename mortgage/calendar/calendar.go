@@ -89,6 +89,13 @@ func New(s Settings) (*Calendar, error) {
 		if err := c.LoadJSON(b); err != nil {
 			return nil, fmt.Errorf("shipped %s: %w", e.Name(), err)
 		}
+		var y Year
+		if err := json.Unmarshal(b, &y); err != nil {
+			return nil, fmt.Errorf("shipped %s: %w", e.Name(), err)
+		}
+		if missing := MissingFestivals(y); len(missing) > 0 {
+			return nil, fmt.Errorf("shipped %s: no holiday for %s", e.Name(), strings.Join(missing, ", "))
+		}
 	}
 	return c, nil
 }
@@ -153,6 +160,24 @@ func (c *Calendar) Load(y Year) error {
 	}
 	c.years[y.Year] = ds
 	return nil
+}
+
+// Festivals are the statutory festivals every year's notice arranges
+// (《全国年节及纪念日放假办法》第二条): a notice without one of them is not
+// the State Council's notice, or was cut short when copied.
+var Festivals = []string{"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+
+// MissingFestivals lists the statutory festivals that no holiday of the
+// notice names, in the order of Festivals. A holiday may name several when
+// they fall together (e.g. "中秋节、国庆节").
+func MissingFestivals(y Year) []string {
+	var missing []string
+	for _, f := range Festivals {
+		if !slices.ContainsFunc(y.Holidays, func(h Holiday) bool { return strings.Contains(h.Name, f) }) {
+			missing = append(missing, f)
+		}
+	}
+	return missing
 }
 
 // Years lists the loaded years.

@@ -1,7 +1,10 @@
 package calendar
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -168,4 +171,30 @@ func TestAddWorkingDays(t *testing.T) {
 			t.Errorf("%d working days after %s: %v, %v; want %s", x.n, x.from, got, err, x.want)
 		}
 	}
+}
+
+// TestMissingFestivals: a notice must arrange the seven statutory festivals
+// (《全国年节及纪念日放假办法》); a holiday may name two that fall together.
+func TestMissingFestivals(t *testing.T) {
+	t.Parallel()
+	b, err := shippedNotice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := MissingFestivals(b); len(got) != 0 {
+		t.Errorf("shipped 2026 notice misses %v", got)
+	}
+	y := Year{Year: 2025, Holidays: []Holiday{{Name: "元旦"}, {Name: "春节"}, {Name: "劳动节"}, {Name: "中秋节、国庆节"}}}
+	if got := strings.Join(MissingFestivals(y), ","); got != "清明节,端午节" {
+		t.Errorf("missing %q, want 清明节,端午节", got)
+	}
+}
+
+func shippedNotice() (Year, error) {
+	var y Year
+	b, err := os.ReadFile("2026.json")
+	if err != nil {
+		return y, err
+	}
+	return y, json.Unmarshal(b, &y)
 }

@@ -43,6 +43,9 @@ type Register interface {
 	// LoadCalendarYear returns a *mortgage.ValidationError for a notice
 	// that does not pass, its message in Chinese.
 	LoadCalendarYear(ctx context.Context, notice []byte, by mortgage.Officer) (y calendar.Year, replaced bool, err error)
+	// CalendarYearMissing is next year from 1 December while its holiday
+	// notice is not loaded, else 0 (supervisors see a banner).
+	CalendarYearMissing(ctx context.Context) (int, error)
 }
 
 // Accounts are the staff's accounts and console sessions.

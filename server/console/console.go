@@ -22,6 +22,7 @@ import (
 	"mortgaged/internal/fault"
 	"mortgaged/internal/pii"
 	"mortgaged/internal/staff"
+	"mortgaged/mortgage"
 	"mortgaged/mortgage/calendar"
 )
 
@@ -119,8 +120,9 @@ func New(b Backend, cfg Config, log *slog.Logger) (*Console, error) {
 	if cal.Location == nil {
 		cal.Location = cfg.Location
 	}
-	if cal.Close == 0 {
-		cal.Close = 17 * time.Hour
+	if cal.Close == 0 { // not given: the domain's defaults, never shown
+		def := mortgage.DefaultCalendar(cal.Location)
+		cal.Close, cal.CutOff = def.Close, def.CutOff
 	}
 	if cal.CutOff == 0 {
 		cal.CutOff = cal.Close
@@ -362,6 +364,9 @@ type view struct {
 	Flash *flash
 	Now   time.Time
 	Data  any
+	// CalendarMissing is the year whose holiday notice supervisors must
+	// load (from 1 December), 0 when none.
+	CalendarMissing int
 }
 
 // render executes a page into a buffer first, so a template error is a
@@ -377,6 +382,13 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.Flash = c.takeFlash(w, r)
 	}
 	v.Now = c.now()
+	if v.S != nil && v.S.Role.CanSupervise() {
+		year, err := c.register.CalendarYearMissing(r.Context())
+		if err != nil {
+			c.log.Warn("console: calendar not checked for next year", slog.Any("error", err))
+		}
+		v.CalendarMissing = year
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		c.log.Error("console: render", slog.String("template", name), slog.Any("error", err))

@@ -344,7 +344,7 @@ func TestSupervisorSettings(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	sup := e.signIn("zhaolei")
-	year := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-03", "name": "元旦"}], "workdays": []}`
+	year := `{"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-01", "name": "元旦"}, {"from": "2027-02-06", "to": "2027-02-06", "name": "春节"}, {"from": "2027-04-05", "to": "2027-04-05", "name": "清明节"}, {"from": "2027-05-01", "to": "2027-05-01", "name": "劳动节"}, {"from": "2027-06-09", "to": "2027-06-09", "name": "端午节"}, {"from": "2027-09-15", "to": "2027-09-15", "name": "中秋节"}, {"from": "2027-10-01", "to": "2027-10-01", "name": "国庆节"}], "workdays": []}`
 	if msg := sup.flashAfter(sup.post("/console/calendar", url.Values{"csrf": {sup.token()}, "notice": {year}})); !strings.Contains(msg, "已载入 2027 年") {
 		t.Errorf("load 2027: %q", msg)
 	}
