@@ -219,6 +219,29 @@ func TestRegisterChecks(t *testing.T) {
 			a.Materials = append(a.Materials, doc("coowner_notice"))
 			return a
 		}, []mortgage.Code{mortgage.CodeSharesInsufficient}},
+		// 共同抵押: one loan, 张伟 pledges his unit and 李娜 hers.
+		{"OKJointMortgageDifferentOwners", func(e *env) *mortgage.Application {
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li))
+		}, nil},
+		{"OKJointMortgageCoOwnedAndSole", func(e *env) *mortgage.Application {
+			return e.joint(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), e.soleUnit(wang))
+		}, nil},
+		{"ErrJointMortgageOwnerOfNone", func(e *env) *mortgage.Application {
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li), zhang, li, wang)
+		}, []mortgage.Code{mortgage.CodeMortgagorNotOwner}},
+		{"ErrJointMortgageOwnerMissing", func(e *env) *mortgage.Application {
+			a := e.joint(e.soleUnit(zhang), e.soleUnit(li))
+			a.Mortgagors = a.Mortgagors[:1]
+			return a
+		}, []mortgage.Code{mortgage.CodeCoOwnerMissing}},
+		{"ErrJointMortgageCoOwnerMissing", func(e *env) *mortgage.Application {
+			return e.joint(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), e.soleUnit(wang), zhang, wang)
+		}, []mortgage.Code{mortgage.CodeCoOwnerMissing}},
+		{"ErrJointMortgageNameMismatch", func(e *env) *mortgage.Application {
+			renamed := li
+			renamed.Name = "李那"
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li), zhang, renamed)
+		}, []mortgage.Code{mortgage.CodeMortgagorNameMismatch}},
 		{"ErrEveryReasonAtOnce", func(e *env) *mortgage.Application {
 			u := e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}})
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '法院', '(2026)黑0202执4号', '2026-01-01')`, u.number)
