@@ -72,6 +72,7 @@ type HistoryEntry struct {
 // its application, the register beside it, its documents, promises and
 // history.
 type BundlePage struct {
+	strict      StrictRules // what the registration needs beyond the law, here
 	B           BundleRow
 	App         *Application
 	DeskReasons Issues
@@ -95,6 +96,7 @@ func (s *Service) BundlePage(ctx context.Context, id string, today time.Time) (*
 		return nil, fmt.Errorf("bundle %s: %w", id, err)
 	}
 	p.B = BundleRow(b)
+	p.strict = s.Config.Strict
 	p.App = &Application{}
 	if err := json.Unmarshal(p.B.Application, p.App); err != nil {
 		return nil, fmt.Errorf("bundle %s application: %w", id, err)
@@ -336,4 +338,10 @@ func readExcerpts(ctx context.Context, st *store.Store, units []UnitRef, today t
 		}
 	}
 	return out, nil
+}
+
+// NeedsMaterial reports whether the bundle's registration cannot do without
+// a document of the kind, under this centre's strict rules.
+func (p *BundlePage) NeedsMaterial(kind string) bool {
+	return p.App.NeedsMaterial(kind, p.strict)
 }

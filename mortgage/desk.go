@@ -116,7 +116,7 @@ func (s *Service) approve(ctx context.Context, tx *ptx, bundleID string, by Offi
 	}
 	// 容缺受理 accepts first; it does not register without what the
 	// registration needs.
-	if is := openNeededPromises(&app); len(is) > 0 {
+	if is := openNeededPromises(&app, s.Config.Strict); len(is) > 0 {
 		return nil, &PromiseOpenError{Reasons: is.Sorted()}
 	}
 	now := s.Now().Truncate(time.Microsecond)

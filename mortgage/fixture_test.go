@@ -184,6 +184,19 @@ func newGeneral(reference string, u unit, mortgagors ...mortgage.Party) *mortgag
 	}
 }
 
+// joint is a clean general-mortgage application securing one loan by two
+// units (共同抵押); with no mortgagors given, they are both units' owners.
+func (e *env) joint(u, v unit, mortgagors ...mortgage.Party) *mortgage.Application {
+	a := e.general(u, mortgagors...)
+	a.Units = append(a.Units, mortgage.UnitRef{UnitNumber: v.number, TitleCertificateNumber: v.title})
+	if len(mortgagors) == 0 {
+		for _, o := range v.owners {
+			a.Mortgagors = append(a.Mortgagors, o.party)
+		}
+	}
+	return a
+}
+
 // cancellation cancels the mortgage of certificate, under this test's next
 // reference.
 func (e *env) cancellation(certificate string) *mortgage.Application {

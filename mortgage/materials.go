@@ -32,11 +32,27 @@ const MaterialSMEProof = "small_micro_enterprise_proof"
 
 // requiredMaterials are the documents each type cannot do without. Identity
 // documents, business licences and the title certificate are not demanded:
-// the centre gets them by data sharing or holds them itself.
+// the centre gets them by data sharing or holds them itself. A general
+// mortgage's contract may be a clause of the loan contract (实施细则第六十六条)
+// and a cancellation by the mortgagee alone is its giving up the right, so
+// neither a separate mortgage contract nor proof the debt is extinguished is
+// required unless a strict rule says so (strictMaterials).
 var requiredMaterials = map[Type][]string{
-	FirstGeneral: {"application_form", "loan_contract", "mortgage_contract"},
+	FirstGeneral: {"application_form", "loan_contract"},
 	FirstMaximum: {"application_form", "maximum_mortgage_contract"},
-	Cancellation: {"application_form", "debt_extinguished_proof"},
+	Cancellation: {"application_form"},
+}
+
+// strictMaterials are the documents each type needs beyond the law when
+// the centre switches the strict rule on.
+func strictMaterials(t Type, strict StrictRules) []string {
+	switch {
+	case t == FirstGeneral && strict.SeparateMortgageContract:
+		return []string{"mortgage_contract"}
+	case t == Cancellation && strict.DebtExtinguishedProof:
+		return []string{"debt_extinguished_proof"}
+	}
+	return nil
 }
 
 // DefaultPromisable are the documents an applicant may promise for later
@@ -49,17 +65,17 @@ var DefaultPromisable = []string{"business_licence", "identity_document"}
 
 // NeedsMaterial reports whether the registration cannot do without a
 // document of the kind: a promised one must arrive before 登簿.
-func (a *Application) NeedsMaterial(kind string) bool {
-	return slices.Contains(neededMaterials(a), kind)
+func (a *Application) NeedsMaterial(kind string, strict StrictRules) bool {
+	return slices.Contains(neededMaterials(a, strict), kind)
 }
 
 // neededMaterials are the documents the registration of a cannot do
 // without: the type's required ones, and the authorisation when an agent
 // applies. A promised one must arrive before the bundle is registered.
-func neededMaterials(a *Application) []string {
-	required := requiredMaterials[a.Type]
+func neededMaterials(a *Application, strict StrictRules) []string {
+	required := slices.Concat(requiredMaterials[a.Type], strictMaterials(a.Type, strict))
 	if a.Agent != nil {
-		required = append(required[:len(required):len(required)], "authorisation")
+		required = append(required, "authorisation")
 	}
 	return required
 }

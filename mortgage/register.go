@@ -100,6 +100,11 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 
 	is := &d.Reasons
 	var feeUnits []FeeUnit
+	// owns[i] is whether mortgagor i owns at least one of the units found:
+	// in a joint mortgage (共同抵押) each owner pledges their own unit, and
+	// the mortgagors are the union of the units' owners.
+	owns := make([]bool, len(app.Mortgagors))
+	var found []string
 	for i, ref := range app.Units {
 		p := fmt.Sprintf("units[%d]", i)
 		u, ok := byNumber[ref.UnitNumber]
@@ -115,7 +120,15 @@ func (s *Service) registerFirst(ctx context.Context, tx *ptx, sub Submitter, app
 			is.Add(p+".unitNumber", CodeUnitNotMortgageable, "该不动产依法不得抵押（如学校、医院、养老机构等公益设施）")
 		}
 		s.checkRestrictions(is, p, app, sub, restrictionsOf[u.UnitNumber])
-		checkOwners(is, review, p, app, u, ownersOf[u.UnitNumber])
+		checkOwners(is, review, p, app, u, ownersOf[u.UnitNumber], owns, s.Config.Strict.CoOwnerNotice)
+		found = append(found, u.UnitNumber)
+	}
+	if len(found) > 0 {
+		for i, ok := range owns {
+			if !ok {
+				is.Add(fmt.Sprintf("mortgagors[%d].idNumber", i), CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", strings.Join(found, "、"))
+			}
+		}
 	}
 	review.desk = review.desk.unique()
 	if len(*is) > 0 || (len(review.desk) > 0 && !review.approving) {
@@ -213,13 +226,17 @@ func (s *Service) checkRestrictions(is *Issues, p string, app *Application, sub 
 	}
 }
 
-// checkOwners compares the mortgagors with the unit's registered owners:
-// sole and joint ownership need every owner; ownership in shares needs every
-// owner, or holders of at least two thirds with proof the others were told.
+// checkOwners compares the unit's registered owners with those of the
+// mortgagors who own it: sole and joint ownership need every owner; ownership
+// in shares needs every owner, or holders of at least two thirds
+// (民法典第三百零一条), with proof the others were told only when the strict
+// rule notice is on. A mortgagor who does not own this unit may own
+// another unit of the same loan (共同抵押); owns[i] records that mortgagor i
+// owns this one, and the caller refuses those who own none.
 //
 // Near matches — a name spelled differently, an old 15-digit ID — go to the
 // desk when the rules say so, and pass when a person is approving.
-func checkOwners(is *Issues, review *checks, p string, app *Application, u unitRow, owners []ownerRow) {
+func checkOwners(is *Issues, review *checks, p string, app *Application, u unitRow, owners []ownerRow, owns []bool, notice bool) {
 	owner := map[string]ownerRow{}
 	for _, o := range owners {
 		owner[strings.ToUpper(o.IDNumber)] = o
@@ -235,11 +252,13 @@ func checkOwners(is *Issues, review *checks, p string, app *Application, u unitR
 				review.route(idField, DeskOldIDNumber, "抵押人使用旧 15 位身份证号码，登记簿记载的是 18 位号码（不动产单元 %s），须人工核对", u.UnitNumber)
 			}
 		}
+		if !ok {
+			continue // not this unit's owner: perhaps another unit's
+		}
+		owns[i] = true
 		applying[id] = true
 		name := strings.TrimSpace(m.Name)
 		switch {
-		case !ok:
-			is.Add(idField, CodeMortgagorNotOwner, "抵押人不是不动产单元 %s 的登记权利人", u.UnitNumber)
 		case SameName(o.Name, name):
 		case NamesNearlyMatch(o.Name, name) && (review.rules.NameNearMatch || review.approving):
 			review.route(nameField, DeskNameNearMatch, "抵押人姓名与登记簿记载仅在全半角、空格或繁简字上不同（不动产单元 %s），须人工核对", u.UnitNumber)
@@ -267,7 +286,7 @@ func checkOwners(is *Issues, review *checks, p string, app *Application, u unitR
 	}
 	if held.Cmp(big.NewRat(2, 3)) < 0 {
 		is.Add(p+".unitNumber", CodeSharesInsufficient, "按份共有不动产须由占份额三分之二以上的共有人抵押（现为 %s）", held.RatString())
-	} else if !app.HasMaterial("coowner_notice") {
+	} else if notice && !app.HasMaterial("coowner_notice") {
 		is.Add(p+".unitNumber", CodeCoOwnerNoticeMissing, "其他按份共有人未作为抵押人，须提交已书面通知其他共有人的证明（coowner_notice）")
 	}
 }

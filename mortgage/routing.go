@@ -269,9 +269,9 @@ func checkPromises(app *Application, promisable []string, rules RoutingRules, ca
 
 // openNeededPromises are the promised documents the registration needs
 // that have not arrived (app.Materials holds what has).
-func openNeededPromises(app *Application) Issues {
+func openNeededPromises(app *Application, strict StrictRules) Issues {
 	var is Issues
-	needed := neededMaterials(app)
+	needed := neededMaterials(app, strict)
 	for i, p := range app.Promises {
 		if slices.Contains(needed, p.Kind) && !app.HasMaterial(p.Kind) {
 			is.Add(fmt.Sprintf("promises[%d]", i), DeskPromiseOpen, "承诺于 %s 前补交的%s尚未补交，补交后方可登簿", p.DueOn, materialLabel(p.Kind))

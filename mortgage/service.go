@@ -48,6 +48,9 @@ type Config struct {
 	// (容缺受理); nil means DefaultPromisable. The promised_document routing
 	// rule chooses among them, never beyond.
 	Promisable []string
+	// Strict are the demands beyond the law this centre makes; all off by
+	// default.
+	Strict StrictRules
 }
 
 // Status is where a bundle stands.
@@ -468,7 +471,7 @@ func (s *Service) Validate(sub Submitter, app *Application) Issues {
 func (s *Service) Rules(sub Submitter) Rules { return s.rules(sub) }
 
 func (s *Service) rules(sub Submitter) Rules {
-	return Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode, Mortgagees: sub.Mortgagees}
+	return Rules{Today: s.Today(), PartnerCreditCode: sub.CreditCode, Mortgagees: sub.Mortgagees, Strict: s.Config.Strict}
 }
 
 // prior answers a submission whose reference was used before: the first

@@ -211,7 +211,13 @@ func TestRegisterChecks(t *testing.T) {
 			a.Materials = append(a.Materials, doc("coowner_notice"))
 			return a
 		}, nil},
+		// 民法典第三百零一条 asks for two thirds, not for proof the others were
+		// told: that is the strict rule coowner_notice, off by default.
+		{"OKSharesTwoThirdsWithoutNoticeByDefault", func(e *env) *mortgage.Application {
+			return e.general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
+		}, nil},
 		{"ErrSharesTwoThirdsWithoutNotice", func(e *env) *mortgage.Application {
+			e.svc.Config.Strict.CoOwnerNotice = true
 			return e.general(e.addUnit(unit{form: "shares", owners: []owner{{zhang, [2]int{2, 3}}, {li, [2]int{1, 3}}}}), zhang)
 		}, []mortgage.Code{mortgage.CodeCoOwnerNoticeMissing}},
 		{"ErrSharesInsufficient", func(e *env) *mortgage.Application {
@@ -219,6 +225,29 @@ func TestRegisterChecks(t *testing.T) {
 			a.Materials = append(a.Materials, doc("coowner_notice"))
 			return a
 		}, []mortgage.Code{mortgage.CodeSharesInsufficient}},
+		// 共同抵押: one loan, 张伟 pledges his unit and 李娜 hers.
+		{"OKJointMortgageDifferentOwners", func(e *env) *mortgage.Application {
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li))
+		}, nil},
+		{"OKJointMortgageCoOwnedAndSole", func(e *env) *mortgage.Application {
+			return e.joint(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), e.soleUnit(wang))
+		}, nil},
+		{"ErrJointMortgageOwnerOfNone", func(e *env) *mortgage.Application {
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li), zhang, li, wang)
+		}, []mortgage.Code{mortgage.CodeMortgagorNotOwner}},
+		{"ErrJointMortgageOwnerMissing", func(e *env) *mortgage.Application {
+			a := e.joint(e.soleUnit(zhang), e.soleUnit(li))
+			a.Mortgagors = a.Mortgagors[:1]
+			return a
+		}, []mortgage.Code{mortgage.CodeCoOwnerMissing}},
+		{"ErrJointMortgageCoOwnerMissing", func(e *env) *mortgage.Application {
+			return e.joint(e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}}), e.soleUnit(wang), zhang, wang)
+		}, []mortgage.Code{mortgage.CodeCoOwnerMissing}},
+		{"ErrJointMortgageNameMismatch", func(e *env) *mortgage.Application {
+			renamed := li
+			renamed.Name = "李那"
+			return e.joint(e.soleUnit(zhang), e.soleUnit(li), zhang, renamed)
+		}, []mortgage.Code{mortgage.CodeMortgagorNameMismatch}},
 		{"ErrEveryReasonAtOnce", func(e *env) *mortgage.Application {
 			u := e.addUnit(unit{form: "joint", owners: []owner{{party: zhang}, {party: li}}})
 			e.exec(`INSERT INTO seizures (unit_number, authority, document_number, seized_from) VALUES ($1, '法院', '(2026)黑0202执4号', '2026-01-01')`, u.number)

@@ -57,6 +57,8 @@ type Rules struct {
 	// against PartnerCreditCode.
 	Mortgagees        []Mortgagee
 	PartnerCreditCode string
+	// Strict are the demands beyond the law the centre has switched on.
+	Strict StrictRules
 }
 
 // Validate checks an application on its own, without the register, and
@@ -84,7 +86,7 @@ func Validate(a *Application, r Rules) Issues {
 		validateCancellation(&is, a)
 	}
 	text(&is, "remarks", a.Remarks, false, MaxTextRunes)
-	validateMaterials(&is, a, r.Today)
+	validateMaterials(&is, a, r)
 	return is
 }
 
@@ -195,7 +197,7 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 			is.Add("mortgage.principalAmount", CodeNotAllowed, "最高额抵押不填写被担保主债权数额，请填写最高债权额")
 		}
 	}
-	validateDebtPeriod(is, t, r.Today)
+	validateDebtPeriod(is, t, r)
 	text(is, "mortgage.scope", t.Scope, true, MaxTextRunes)
 	if t.TransferRestricted == nil {
 		is.Add("mortgage.transferRestricted", CodeRequired, "须写明是否约定禁止或限制转让抵押不动产")
@@ -214,7 +216,8 @@ func validateFirst(is *Issues, a *Application, r Rules) {
 	}
 }
 
-func validateDebtPeriod(is *Issues, t *Terms, today Date) {
+func validateDebtPeriod(is *Issues, t *Terms, r Rules) {
+	today := r.Today
 	if t.DebtStart.IsZero() {
 		is.Add("mortgage.debtStart", CodeRequired, "缺少债务履行期限起始日期")
 	}
@@ -227,7 +230,7 @@ func validateDebtPeriod(is *Issues, t *Terms, today Date) {
 	if t.DebtEnd.Before(t.DebtStart.Time) {
 		is.Add("mortgage.debtEnd", CodeDebtPeriodOrder, "债务履行期限结束日期 %s 早于起始日期 %s", t.DebtEnd, t.DebtStart)
 	}
-	if t.DebtEnd.Before(today.Time) {
+	if t.DebtEnd.Before(today.Time) && r.Strict.DebtPeriodEnded {
 		is.Add("mortgage.debtEnd", CodeDebtPeriodEnded, "债务履行期限已于 %s 届满，不能设立抵押", t.DebtEnd)
 	}
 	if t.DebtEnd.After(t.DebtStart.AddDate(MaxDebtYears, 0, 0)) {
@@ -258,7 +261,7 @@ func validateCancellation(is *Issues, a *Application) {
 	text(is, "cancellation.reason", c.Reason, true, MaxTextRunes)
 }
 
-func validateMaterials(is *Issues, a *Application, today Date) {
+func validateMaterials(is *Issues, a *Application, r Rules) {
 	if len(a.Materials) > MaxMaterials {
 		is.Add("materials", CodeTooMany, "一件申请最多 %d 份材料", MaxMaterials)
 	}
@@ -269,12 +272,12 @@ func validateMaterials(is *Issues, a *Application, today Date) {
 		}
 		checkDocument(is, p, m)
 	}
-	for _, kind := range neededMaterials(a) {
+	for _, kind := range neededMaterials(a, r.Strict) {
 		if !a.HasMaterial(kind) && !a.Promised(kind) {
 			is.Add("materials", CodeMaterialMissing, "缺少%s（%s）", MaterialKinds[kind], kind)
 		}
 	}
-	validatePromises(is, a, today)
+	validatePromises(is, a, r.Today)
 }
 
 // validatePromises checks promises on their own; whether the centre accepts

@@ -83,10 +83,6 @@ func TestValidate(t *testing.T) {
 			a.Mortgage.DebtEnd = mortgage.NewDate(2026, 12, 31)
 			a.Mortgage.DebtStart = mortgage.NewDate(2027, 1, 1)
 		}, []fault{{"mortgage.debtEnd", "debt_period_order"}}},
-		{"ErrDebtEnded", func(a *mortgage.Application) {
-			a.Mortgage.DebtStart = mortgage.NewDate(2020, 1, 1)
-			a.Mortgage.DebtEnd = mortgage.NewDate(2026, 11, 25)
-		}, []fault{{"mortgage.debtEnd", "debt_period_ended"}}},
 		{"OKDebtEndsToday", func(a *mortgage.Application) {
 			a.Mortgage.DebtStart = mortgage.NewDate(2020, 1, 1)
 			a.Mortgage.DebtEnd = mortgage.NewDate(2026, 11, 26)
@@ -101,7 +97,7 @@ func TestValidate(t *testing.T) {
 		{"ErrCollateralKind", func(a *mortgage.Application) { a.Mortgage.CollateralKind = "9" }, []fault{{"mortgage.collateralKind", "collateral_kind_unknown"}}},
 		{"ErrNoMortgagors", func(a *mortgage.Application) { a.Mortgagors = nil }, []fault{{"mortgagors", "required"}}},
 		{"ErrNoTerms", func(a *mortgage.Application) { a.Mortgage = nil }, []fault{{"mortgage", "required"}}},
-		{"ErrLoanContractMissing", func(a *mortgage.Application) { a.Materials = a.Materials[:2] }, []fault{{"materials", "material_missing"}}},
+		{"ErrLoanContractMissing", func(a *mortgage.Application) { a.Materials = slices.Delete(a.Materials, 1, 2) }, []fault{{"materials", "material_missing"}}},
 		{"ErrAuthorisationMissing", func(a *mortgage.Application) { a.Agent = &li }, []fault{{"materials", "material_missing"}}},
 		{"ErrMaterialHash", func(a *mortgage.Application) { a.Materials[0].SHA256 = strings.Repeat("0", 64) }, []fault{{"materials[0].sha256", "material_sha256_mismatch"}}},
 		{"ErrMaterialNotPDF", func(a *mortgage.Application) {
@@ -136,7 +132,7 @@ func TestValidate(t *testing.T) {
 			a.Mortgage.PrincipalFen = -5
 			a.Mortgage.Scope = ""
 			a.Materials = a.Materials[:1]
-		}, []fault{{"materials", "material_missing"}, {"materials", "material_missing"}, {"mortgage.principalAmount", "amount_not_positive"}, {"mortgage.scope", "required"}, {"mortgagors[0].idNumber", "id_number_format"}, {"units[0].unitNumber", "unit_number_format"}}},
+		}, []fault{{"materials", "material_missing"}, {"mortgage.principalAmount", "amount_not_positive"}, {"mortgage.scope", "required"}, {"mortgagors[0].idNumber", "id_number_format"}, {"units[0].unitNumber", "unit_number_format"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -174,7 +170,6 @@ func TestValidateCancellation(t *testing.T) {
 		}, []mortgage.Code{mortgage.CodeCertNumberFormat}},
 		{"ErrNoTerms", func(a *mortgage.Application) { a.Cancellation = nil }, []mortgage.Code{mortgage.CodeRequired}},
 		{"ErrNoReason", func(a *mortgage.Application) { a.Cancellation.Reason = "" }, []mortgage.Code{mortgage.CodeRequired}},
-		{"ErrNoProof", func(a *mortgage.Application) { a.Materials = a.Materials[:1] }, []mortgage.Code{mortgage.CodeMaterialMissing}},
 		{"ErrMortgageTerms", func(a *mortgage.Application) { a.Mortgage = &mortgage.Terms{} }, []mortgage.Code{mortgage.CodeNotAllowed}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -280,6 +275,57 @@ func TestValidateMortgageeIdentities(t *testing.T) {
 			}
 			if want := []string{c.field}; (c.field == "" && len(got) > 0) || (c.field != "" && !slices.Equal(got, want)) {
 				t.Errorf("mortgagee_not_partner on %v, want %q", got, c.field)
+			}
+		})
+	}
+}
+
+// TestStrictRulesInValidation: the demands beyond the law that validation
+// makes are off by default and apply once the centre switches them on.
+func TestStrictRulesInValidation(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		app    func() *mortgage.Application
+		strict mortgage.StrictRules
+		want   mortgage.Code
+	}{
+		// The law sets no bar on securing a debt whose term has ended.
+		{"DebtPeriodEnded", func() *mortgage.Application {
+			a := validGeneral()
+			a.Mortgage.DebtStart = mortgage.NewDate(2020, 1, 1)
+			a.Mortgage.DebtEnd = mortgage.NewDate(2026, 11, 25)
+			return a
+		}, mortgage.StrictRules{DebtPeriodEnded: true}, mortgage.CodeDebtPeriodEnded},
+		// 实施细则第六十六条: the mortgage clause may sit in the loan contract.
+		{"SeparateMortgageContract", func() *mortgage.Application {
+			a := validGeneral()
+			a.Materials = slices.DeleteFunc(a.Materials, func(m mortgage.Material) bool { return m.Kind == "mortgage_contract" })
+			return a
+		}, mortgage.StrictRules{SeparateMortgageContract: true}, mortgage.CodeMaterialMissing},
+		// The mortgagee applying alone gives up its right: no debt proof needed.
+		{"DebtExtinguishedProof", func() *mortgage.Application {
+			a := newCancellation("LJB-TEST-000002", "黑(2026)齐齐哈尔市不动产证明第0000123号")
+			a.Cancellation.Reason = "抵押权人放弃抵押权"
+			a.Materials = slices.DeleteFunc(a.Materials, func(m mortgage.Material) bool { return m.Kind == "debt_extinguished_proof" })
+			return a
+		}, mortgage.StrictRules{DebtExtinguishedProof: true}, mortgage.CodeMaterialMissing},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if is := mortgage.Validate(c.app(), rules); len(is) > 0 {
+				t.Errorf("by default: %v, want no fault", is)
+			}
+			strict := rules
+			strict.Strict = c.strict
+			if got := codes(mortgage.Validate(c.app(), strict)); !slices.Equal(got, []mortgage.Code{c.want}) {
+				t.Errorf("switched on: %v, want %v", got, c.want)
+			}
+			// Another strict rule does not bring this one in.
+			other := rules
+			other.Strict = mortgage.StrictRules{CoOwnerNotice: true}
+			if is := mortgage.Validate(c.app(), other); len(is) > 0 {
+				t.Errorf("with only coowner_notice on: %v, want no fault", is)
 			}
 		})
 	}

@@ -398,7 +398,10 @@ func TestBadInputGetsProblemAndWritesNothing(t *testing.T) {
 
 func TestEveryFaultAtOnce(t *testing.T) {
 	t.Parallel()
-	a := setup(t)
+	// Every fault, the strict rules' among them (MORTGAGED_STRICT_RULES).
+	a := setup(t, func(s *server.Server) {
+		s.Service.Config.Strict = mortgage.StrictRules{DebtPeriodEnded: true, SeparateMortgageContract: true}
+	})
 	var app map[string]any
 	if err := json.Unmarshal(a.body("LJB-FIVE-1"), &app); err != nil {
 		t.Fatal(err)

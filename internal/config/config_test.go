@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mortgaged/internal/config"
+	"mortgaged/mortgage"
 )
 
 // TestREADMETable: README.md's configuration table is the one Vars
@@ -194,5 +195,27 @@ func TestCalendarVars(t *testing.T) {
 		if _, err := config.Load(env(map[string]string{"MORTGAGED_CLOSE": v})); err == nil {
 			t.Errorf("MORTGAGED_CLOSE=%s accepted", v)
 		}
+	}
+}
+
+// TestStrictRules: demands beyond the law are off unless listed, each name
+// switches its own rule on, and an unknown name stops the start.
+func TestStrictRules(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{}))
+	if err != nil || c.Registration.Strict != (mortgage.StrictRules{}) {
+		t.Errorf("default strict rules %+v, %v", c.Registration.Strict, err)
+	}
+	c, err = config.Load(env(map[string]string{"MORTGAGED_STRICT_RULES": "coowner_notice, debt_period_ended,separate_mortgage_contract,debt_extinguished_proof"}))
+	want := mortgage.StrictRules{CoOwnerNotice: true, DebtPeriodEnded: true, SeparateMortgageContract: true, DebtExtinguishedProof: true}
+	if err != nil || c.Registration.Strict != want {
+		t.Errorf("all strict rules %+v, %v", c.Registration.Strict, err)
+	}
+	c, err = config.Load(env(map[string]string{"MORTGAGED_STRICT_RULES": "debt_period_ended"}))
+	if err != nil || c.Registration.Strict != (mortgage.StrictRules{DebtPeriodEnded: true}) {
+		t.Errorf("one strict rule %+v, %v", c.Registration.Strict, err)
+	}
+	if _, err := config.Load(env(map[string]string{"MORTGAGED_STRICT_RULES": "coowner_notise"})); err == nil || !strings.Contains(err.Error(), `"coowner_notise"`) {
+		t.Errorf("unknown rule: %v", err)
 	}
 }

@@ -150,6 +150,16 @@ var Vars = []Var{
 			c.Registration.Promisable = kinds
 			return nil
 		}},
+	{Name: "MORTGAGED_STRICT_RULES", Default: "none",
+		Meaning: "demands beyond the law this centre makes, comma-separated, all off by default: `coowner_notice` (按份共有 owners of ≥ 2/3 must prove the others were told; 民法典第三百零一条 asks only for the 2/3), `debt_period_ended` (refuse a mortgage whose debt period has ended), `separate_mortgage_contract` (a general mortgage needs a mortgage contract of its own; 实施细则第六十六条 accepts the clause in the loan contract), `debt_extinguished_proof` (a cancellation needs proof the debt is extinguished although the mortgagee gives up its right by applying); `none`: none ([docs/DECISIONS.md](docs/DECISIONS.md))",
+		set: func(c *Config, v string) error {
+			s, err := mortgage.ParseStrictRules(v)
+			if err != nil {
+				return fmt.Errorf("MORTGAGED_STRICT_RULES: %w", err)
+			}
+			c.Registration.Strict = s
+			return nil
+		}},
 	{Name: "MORTGAGED_LOG_LEVEL", Default: "info",
 		Meaning: "`debug`, `info`, `warn`, `error`; logs are JSON on stderr, ID numbers masked",
 		set: func(c *Config, v string) error {

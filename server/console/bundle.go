@@ -27,6 +27,7 @@ type historyEntry struct {
 }
 
 type bundleData struct {
+	Page           *mortgage.BundlePage // what the registration needs (NeedsMaterial)
 	B              mortgage.BundleRow
 	App            *mortgage.Application
 	DeskReasons    mortgage.Issues
@@ -59,6 +60,7 @@ func (c *Console) bundle(w http.ResponseWriter, r *http.Request, s *session) err
 	if err != nil {
 		return err
 	}
+	d.Page = p
 	d.B, d.App, d.DeskReasons, d.Refusal, d.Units = p.B, p.App, p.DeskReasons, p.Refusal, p.Units
 	d.Materials, d.Promises = p.Materials, p.Promises
 	d.Compare = compare(d.App, d.Units)
