@@ -11,7 +11,8 @@ import (
 // TestRestrictionsQueryPlan: the registration transaction's restrictions
 // query, planned as its prepared statement is (a generic plan, the day a
 // parameter), still inlines migration 0015's functions and reaches every
-// restriction table through its unit index.
+// restriction table through its unit index, and the top rank through
+// migration 0019's index over every mortgage, cancelled ones included.
 func TestRestrictionsQueryPlan(t *testing.T) {
 	d := pgtest.Open(t)
 	tx := d.MustBegin()
@@ -35,7 +36,7 @@ func TestRestrictionsQueryPlan(t *testing.T) {
 	if strings.Contains(text, "Function Scan") {
 		t.Errorf("restrictions are not inlined:\n%s", text)
 	}
-	for _, index := range []string{"seizures_unit", "objections_unit", "preregistrations_unit"} {
+	for _, index := range []string{"seizures_unit", "objections_unit", "preregistrations_unit", "mortgage_units_unit_rank"} {
 		if !strings.Contains(text, index) {
 			t.Errorf("plan does not use %s:\n%s", index, text)
 		}

@@ -404,6 +404,34 @@ func TestCancellation(t *testing.T) {
 	})
 }
 
+// TestCancelledTopRankNotReused: ranks are never reused (docs/DECISIONS.md,
+// 民法典第四百一十四条). Cancelling the top mortgage does not free its
+// number: the next mortgage ranks above every mortgage ever registered on
+// the unit, cancelled ones included.
+func TestCancelledTopRankNotReused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := e.soleUnit(zhang)
+	e.decide(e.general(u))
+	second := e.decide(e.general(u))
+	if r := second.Registration.Ranks[0].Rank; r != 2 {
+		t.Fatalf("second mortgage rank %d, want 2", r)
+	}
+	e.now = testNow.Add(time.Hour)
+	a := e.cancellation(second.Registration.CertificateNumber)
+	a.Units = []mortgage.UnitRef{{UnitNumber: u.number}}
+	if d := e.decide(a); d.Status != mortgage.StatusRegistered || d.Cancelled == nil {
+		t.Fatalf("cancelling rank 2: %s %v", d.Status, d.Reasons)
+	}
+	third := e.decide(e.general(u))
+	if third.Status != mortgage.StatusRegistered {
+		t.Fatalf("third mortgage %s %v", third.Status, third.Reasons)
+	}
+	if r := third.Registration.Ranks[0].Rank; r != 3 {
+		t.Errorf("rank %d after cancelling the top rank 2, want 3 (a cancelled rank is not reused)", r)
+	}
+}
+
 func TestCertificateSerialPerYear(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

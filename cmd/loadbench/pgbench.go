@@ -97,13 +97,13 @@ SELECT unit_number, name, id_number, share_numerator, share_denominator
  ORDER BY unit_number, seq;
 
 -- store/register.go RestrictionsSQL (Tx.Restrictions): what stands on the unit today (migration
--- 0015's current_restrictions) and the top current rank, in one round trip.
+-- 0015's current_restrictions) and the top rank ever registered (cancelled included), in one round trip.
 SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions(:today)
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
 UNION ALL
 SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
  WHERE unit_number = ANY (ARRAY[(:unitprefix::text || lpad(:u::text, 8, '0'))::char(28)])
-   AND current GROUP BY unit_number;
+ GROUP BY unit_number;
 
 -- store/register.go insertMortgageSQL (Tx.InsertMortgage): the mortgage right, not yet numbered.
 INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
@@ -118,12 +118,12 @@ RETURNING id AS mortgage_id
 -- store/register.go insertMortgageUnitsSQL (Tx.InsertMortgageUnits): the mortgage's rank on each unit.
 -- The service takes the rank from the restrictions query above; pgbench
 -- cannot keep a result that may have no rows, so the subquery reads it
--- again (one more probe of mortgage_units_rank, in shared buffers).
+-- again (one more probe of mortgage_units_unit_rank, in shared buffers).
 INSERT INTO mortgage_units (mortgage_id, unit_number, rank)
 SELECT :mortgage_id, t.u, t.r
   FROM unnest(ARRAY[:unitprefix::text || lpad(:u::text, 8, '0')],
               ARRAY[(SELECT coalesce(max(rank), 0) + 1 FROM mortgage_units
-                      WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28) AND current)])
+                      WHERE unit_number = (:unitprefix::text || lpad(:u::text, 8, '0'))::char(28))])
        AS t(u, r);
 
 -- store/serials.go drawCertificateSQL (Tx.DrawCertificate): the number, drawn from the authority's

@@ -33,7 +33,7 @@ type OwnerRow struct {
 
 // RestrictionRow is one row of the combined restrictions query: a seizure,
 // an objection, a pre-registration (with its holder) or the unit's top
-// rank ("rank", the rank in Value).
+// rank, cancelled mortgages included ("rank", the rank in Value).
 type RestrictionRow struct {
 	UnitNumber string `db:"unit_number"`
 	Kind       string `db:"kind"`
@@ -47,14 +47,16 @@ const (
 		FROM owners WHERE unit_number = ANY($1) ORDER BY unit_number, seq`
 	// RestrictionsSQL reads what stands on the units today (the
 	// current_restrictions function of migration 0015, the one definition)
-	// and each unit's top current rank, in one round trip. Exported for
-	// the test of its plan.
+	// and each unit's top rank over every mortgage ever registered there,
+	// cancelled ones included (ranks are never reused; index
+	// mortgage_units_unit_rank of migration 0019), in one round trip.
+	// Exported for the test of its plan.
 	RestrictionsSQL = `
 		SELECT unit_number, kind, holder_id_number AS value FROM current_restrictions($2)
 			WHERE unit_number = ANY($1)
 		UNION ALL
 		SELECT unit_number, 'rank', max(rank)::text FROM mortgage_units
-			WHERE unit_number = ANY($1) AND current GROUP BY unit_number`
+			WHERE unit_number = ANY($1) GROUP BY unit_number`
 	// The certificate number is drawn last (DrawCertificate): until then
 	// the new mortgage has none, which no other transaction ever sees.
 	insertMortgageSQL = `INSERT INTO mortgages (certificate_number, kind, collateral_kind, principal_fen, maximum_fen,
@@ -82,7 +84,7 @@ func (t *Tx) Owners(ctx context.Context, numbers []string) ([]OwnerRow, error) {
 }
 
 // Restrictions reads what stands on the units on day, and each unit's top
-// current rank.
+// rank ever registered, cancelled mortgages included.
 func (t *Tx) Restrictions(ctx context.Context, numbers []string, day time.Time) ([]RestrictionRow, error) {
 	var rs []RestrictionRow
 	err := t.selectContext(ctx, &rs, RestrictionsSQL, pq.Array(numbers), day)
