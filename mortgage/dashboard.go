@@ -14,13 +14,17 @@ type Counts struct {
 	Rejected   int
 	Desk       int
 	Withdrawn  int
-	SameDay    int
+	SameDay    int // 当日办结: registered or refused the day received or by the same-day deadline
 	Online     int
 }
 
-// SameDayShare is the share of registered bundles registered on the day
-// they were received (抵押登记当日办结), in percent.
-func (c Counts) SameDayShare() float64 { return share(c.SameDay, c.Registered) }
+// SameDayShare is 当日办结率: bundles registered or refused on the day they
+// were received (or by their same-day deadline) over every bundle received
+// in the period, in percent. Bundles still at the desk, overdue ones, ones
+// decided later and withdrawn ones stay in the denominator (DOMAIN.md
+// "Promises, statistics, rating": 当日办结率 counts every application
+// received, open ones included).
+func (c Counts) SameDayShare() float64 { return share(c.SameDay, c.Received) }
 
 // OnlineShare is 网办率: bundles received through the partner API over all
 // bundles, in percent. Every bundle arrives through the API today.

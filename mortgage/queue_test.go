@@ -84,3 +84,39 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the next day: %+v, %v", d, err)
 	}
 }
+
+// TestSameDayRate: 当日办结率 is decided on the day received (or by the
+// same-day deadline) over every bundle received, open, late and withdrawn
+// ones included (DOMAIN.md "Promises, statistics, rating").
+func TestSameDayRate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.decide(e.general(e.soleUnit(zhang))) // registered at once, Thursday
+	deskBundle(t, e)                       // still at the desk
+	late := deskBundle(t, e)               // approved the next day
+	withdrawn := deskBundle(t, e)          // withdrawn by the bank: not 办结 by the centre
+	if _, err := e.svc.Withdraw(t.Context(), "lj-bank", withdrawn.BundleID); err != nil {
+		t.Fatal(err)
+	}
+	e.now = time.Date(2026, 11, 27, 16, 30, 0, 0, shanghai) // Friday after the cut-off
+	afterCutOff := deskBundle(t, e)
+	e.now = time.Date(2026, 11, 27, 10, 0, 0, 0, shanghai)
+	if _, err := e.svc.Approve(t.Context(), late.BundleID, reviewer); err != nil {
+		t.Fatal(err)
+	}
+	e.now = time.Date(2026, 11, 28, 10, 0, 0, 0, shanghai) // Saturday, by its deadline
+	if _, err := e.svc.Refuse(t.Context(), afterCutOff.BundleID, reviewer, []mortgage.Code{"identity_not_confirmed"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Date(2026, 11, 26, 0, 0, 0, 0, shanghai)
+	d, err := e.svc.Dashboard(t.Context(), today, today, today.AddDate(0, 0, 3), shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Today; c.Received != 4 || c.SameDay != 1 || c.Desk != 1 || c.SameDayShare() != 25 {
+		t.Errorf("Thursday %+v: 当日办结率 %.1f%%, want 1 of 4", c, c.SameDayShare())
+	}
+	if c := d.Period; c.Received != 5 || c.SameDay != 2 || c.SameDayShare() != 40 {
+		t.Errorf("period %+v: 当日办结率 %.1f%%, want 2 of 5", c, c.SameDayShare())
+	}
+}

@@ -191,14 +191,20 @@ type OpenItemRow struct {
 
 // The period's figures count bundles by when they were received, in
 // business time; $1, $2 bound the period and $3 is the zone's name.
+// same_day is 当日办结: registered or refused (不予登记) on the business day
+// of receipt, or by the same-day deadline (a bundle received after the
+// cut-off is due at the next service day's close). A withdrawal is not
+// 办结 by the centre and is not counted; the rate's denominator is every
+// bundle received (docs/DECISIONS.md).
 const (
 	countsSQL = `SELECT count(*) AS received,
 			count(*) FILTER (WHERE status = 'registered') AS registered,
 			count(*) FILTER (WHERE status = 'rejected') AS rejected,
 			count(*) FILTER (WHERE status = 'desk') AS desk,
 			count(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
-			count(*) FILTER (WHERE status = 'registered'
-				AND (decided_at AT TIME ZONE $3)::date = (received_at AT TIME ZONE $3)::date) AS same_day,
+			count(*) FILTER (WHERE status IN ('registered', 'rejected')
+				AND ((decided_at AT TIME ZONE $3)::date = (received_at AT TIME ZONE $3)::date
+					OR decided_at <= deadline)) AS same_day,
 			count(*) AS online
 		FROM bundles WHERE received_at >= $1 AND received_at < $2`
 	partnerVolumesSQL = `SELECT p.id, p.name, count(*) AS received,

@@ -422,3 +422,21 @@ func TestPromiseOwedBlocksApproval(t *testing.T) {
 		t.Errorf("bundle left the desk while the loan contract is owed")
 	}
 }
+
+// The dashboard shows the counts behind 当日办结率: every bundle received is
+// in the denominator, the one still at the desk included.
+func TestDashboardSameDayCounts(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.nearMatchBundle(bankA, "LJB-20261126-0101")
+	li := person("李娜", "23020419850306002")
+	n, title := e.unit("齐齐哈尔市铁锋区站前大街 9 号", li)
+	e.submit(bankB, e.application(bankB, "HC-20261126-0001", n, title, 350_000_00, li))
+	p := e.signIn("sunyue").get("/console/dashboard")
+	if p.status != http.StatusOK {
+		t.Fatalf("GET /console/dashboard: %d", p.status)
+	}
+	if !strings.Contains(p.body, "2 件中 1 件当日办结，1 件仍在办") || !strings.Contains(p.body, "50.0%") {
+		t.Errorf("dashboard does not show 1 of 2 decided the same day:\n%s", p.body)
+	}
+}
