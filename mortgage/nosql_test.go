@@ -2,13 +2,9 @@ package mortgage_test
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
+
+	"mortgaged/internal/nosql"
 )
 
 // TestNoSQL keeps the seam between the domain and its store: package
@@ -25,34 +21,7 @@ func TestNoSQL(t *testing.T) {
 		// on; the batch runner (mortgage/batches) uses it too.
 		"service.go": "github.com/jmoiron/sqlx",
 	}
-	banned := []string{"github.com/jmoiron/sqlx", "github.com/lib/pq"}
-	sql := regexp.MustCompile(`(?i)\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|pg_advisory)`)
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, b := range banned {
-				if path == b && allowedImports[name] != path {
-					t.Errorf("%s imports %s: statements belong in mortgage/store", name, path)
-				}
-			}
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && sql.MatchString(strings.Join(strings.Fields(lit.Value), " ")) {
-				t.Errorf("%s: SQL in the domain, move it to mortgage/store: %.80s", fset.Position(lit.Pos()), lit.Value)
-			}
-			return true
-		})
-	}
+	nosql.Check(t, []string{"github.com/jmoiron/sqlx", "github.com/lib/pq"},
+		func(file string, _ *ast.File, path string) bool { return allowedImports[file] == path },
+		"statements belong in mortgage/store")
 }

@@ -2,13 +2,9 @@ package console_test
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
+
+	"mortgaged/internal/nosql"
 )
 
 // TestNoSQL: the console renders what the domain reads and asks the domain
@@ -16,36 +12,11 @@ import (
 // no SQL, so a rule about the register cannot be restated here.
 func TestNoSQL(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	banned := []string{"database/sql", "github.com/jmoiron/sqlx", "github.com/lib/pq", "mortgaged/internal/db"}
-	sql := regexp.MustCompile(`(?i)\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b`)
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, b := range banned {
-				if path == b && !(b == "mortgaged/internal/db" && onlyUnavailable(f)) {
-					t.Errorf("%s imports %s", name, path)
-				}
-			}
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && sql.MatchString(strings.Join(strings.Fields(lit.Value), " ")) {
-				t.Errorf("%s: SQL in the console: %.80s", fset.Position(lit.Pos()), lit.Value)
-			}
-			return true
-		})
-	}
+	nosql.Check(t, []string{"database/sql", "github.com/jmoiron/sqlx", "github.com/lib/pq", "mortgaged/internal/db"},
+		func(_ string, f *ast.File, path string) bool {
+			return path == "mortgaged/internal/db" && onlyUnavailable(f)
+		},
+		"the console asks the domain (backend.go)")
 }
 
 // onlyUnavailable reports whether f uses internal/db only to recognise an
