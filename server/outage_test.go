@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"mortgaged/internal/pgtest"
 )
 
@@ -18,12 +16,7 @@ import (
 // succeed without a restart (PROMISES R3).
 func TestDatabaseOutageIs503(t *testing.T) {
 	t.Parallel()
-	out, url := pgtest.NewOutage(t, pgtest.New(t))
-	d, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	out, d := pgtest.OpenOutage(t)
 	a := setupOn(t, d)
 	number, code := a.register("LJB-OUTAGE-1")
 	var bundleID string

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"mortgaged/internal/pgtest"
 	"mortgaged/internal/seal"
 )
@@ -20,12 +18,7 @@ import (
 // tick. Ticks are sent by the test, so nothing waits on a clock.
 func TestWatchLogsAnOutageOnce(t *testing.T) {
 	t.Parallel()
-	out, url := pgtest.NewOutage(t, pgtest.New(t))
-	d, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	out, d := pgtest.OpenOutage(t)
 	s, err := seal.New(bytes.Repeat([]byte{1}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"mortgaged/internal/pgcluster"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Outage stands between a test's pool and its database, on a unix socket of
@@ -116,4 +118,18 @@ func (o *Outage) pipe(dst, src net.Conn) {
 	delete(o.conns, dst)
 	delete(o.conns, src)
 	o.mu.Unlock()
+}
+
+// OpenOutage is a fresh database behind an Outage, and a pool connected
+// through it (closed when the test ends): what every outage test starts
+// from.
+func OpenOutage(t testing.TB) (*Outage, *sqlx.DB) {
+	t.Helper()
+	out, url := NewOutage(t, New(t))
+	d, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return out, d
 }

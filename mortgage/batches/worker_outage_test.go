@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"mortgaged/internal/pgtest"
 	"mortgaged/mortgage"
 )
@@ -21,12 +19,7 @@ import (
 // The waits are counted, not slept.
 func TestBatchWorkerBacksOffWhileDatabaseDown(t *testing.T) {
 	t.Parallel()
-	out, url := pgtest.NewOutage(t, pgtest.New(t))
-	d, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	out, d := pgtest.OpenOutage(t)
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	w := &Worker{Service: mortgage.NewService(d, mortgage.Config{}), Node: "n1", Poll: time.Second, MaxBackoff: 8 * time.Second,

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"mortgaged/internal/pgtest"
 )
 
@@ -16,12 +14,7 @@ import (
 // never the 500 system error; once it is back, the same session goes on.
 func TestDatabaseOutageIs503(t *testing.T) {
 	t.Parallel()
-	out, dbURL := pgtest.NewOutage(t, pgtest.New(t))
-	d, err := sqlx.Open("postgres", dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	out, d := pgtest.OpenOutage(t)
 	e := setup(t, envOptions{db: d})
 	staff := e.signIn("wangli")
 	tok := staff.token()
