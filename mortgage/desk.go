@@ -26,7 +26,7 @@ type Officer struct {
 var (
 	// ErrNotAtDesk: the bundle was already decided or withdrawn — for
 	// example by another reviewer a moment earlier.
-	ErrNotAtDesk = &fault.Error{Kind: fault.Conflict, Code: CodeNotAtDesk, Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。",
+	ErrNotAtDesk = &fault.Error{Kind: fault.Conflict, Code: CodeNotAtDesk, Title: "业务件已不在人工审核中", Detail: "该业务件已作出决定或已撤回，不能再补交材料或撤回。",
 		Err: errors.New("bundle is no longer at the desk")}
 	// ErrForbidden: the officer's role does not allow the action.
 	ErrForbidden = errors.New("role does not allow this action")

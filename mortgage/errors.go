@@ -101,7 +101,7 @@ func (e *ConflictError) Error() string {
 
 // Fault is what the partner is told: the bundle that holds the reference.
 func (e *ConflictError) Fault() *fault.Error {
-	return &fault.Error{Kind: fault.Conflict, Code: CodeReferenceConflict, BundleID: e.BundleID,
+	return &fault.Error{Kind: fault.Conflict, Code: CodeReferenceConflict, Title: "业务编号已被使用", BundleID: e.BundleID,
 		Detail: "该业务编号（reference）已用于内容不同的申请 " + e.BundleID + "；重试请原样提交，新申请请使用新的业务编号。"}
 }
 

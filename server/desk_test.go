@@ -60,6 +60,9 @@ func TestDeskOverHTTP(t *testing.T) {
 	}
 	if again := a.do(http.MethodPost, "/v1/bundles/"+id+"/withdraw", "lj-bank", "", nil); again.status != http.StatusConflict || again.json(t)["code"] != "not_at_desk" {
 		t.Errorf("withdrawing twice: %d %s, want 409 not_at_desk", again.status, again.body)
+	} else if title := again.json(t)["title"]; title != "业务件已不在人工审核中" {
+		// The title docs/problems.md gives not_at_desk, not another 409's.
+		t.Errorf("withdrawing twice: title %q, want 业务件已不在人工审核中", title)
 	}
 	if n := a.count("mortgages"); n != 0 {
 		t.Errorf("%d mortgages registered", n)

@@ -48,7 +48,12 @@ func TestErrorsDescribeThemselves(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
 				t.Fatal(err)
 			}
-			if w.Code != tt.status || p.Status != tt.status || p.Code != tt.code || p.Title != fault.KindOf(tt.err).Title() ||
+			// The error's own title, else its kind's.
+			title := fault.KindOf(tt.err).Title()
+			if fe, ok := fault.As(tt.err); ok && fe.Title != "" {
+				title = fe.Title
+			}
+			if w.Code != tt.status || p.Status != tt.status || p.Code != tt.code || p.Title != title ||
 				w.Header().Get("Retry-After") != tt.retryAfter {
 				t.Errorf("answer %d %+v (Retry-After %q), want %d %s (Retry-After %q)", w.Code, p, w.Header().Get("Retry-After"), tt.status, tt.code, tt.retryAfter)
 			}

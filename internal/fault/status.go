@@ -15,7 +15,7 @@ var statuses = map[Kind]struct {
 	NotFound:             {http.StatusNotFound, "未找到"},
 	MethodNotAllowed:     {http.StatusMethodNotAllowed, "不支持该请求方法"},
 	Timeout:              {http.StatusRequestTimeout, "请求体接收超时"},
-	Conflict:             {http.StatusConflict, "业务编号已被使用"},
+	Conflict:             {http.StatusConflict, "与业务件当前状态冲突"},
 	Gone:                 {http.StatusGone, "该地址已停用"},
 	TooLarge:             {http.StatusRequestEntityTooLarge, "请求体过大"},
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "不支持的内容类型"},
